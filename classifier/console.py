@@ -1,0 +1,123 @@
+"""Terminal output for the command line: progress on stderr, tables on stdout.
+
+Kept apart from :mod:`classifier.cli` so that the commands read as
+"parse, call the core, print", and so the core never prints anything itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from classifier.evaluation import EvaluationReport
+from classifier.model import Prediction
+
+__all__ = ["metrics_table", "prediction_text", "row_counter", "stderr", "stdout", "step", "summary_lines"]
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def row_counter(description: str, *, quiet: bool = False) -> Iterator[callable]:
+    """A live "N rows read" counter on stderr; yields the function that counts one row."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=quiet or not stderr.is_terminal,
+    )
+    with progress:
+        task = progress.add_task(description, total=None)
+        counted = 0
+
+        def count() -> None:
+            nonlocal counted
+            counted += 1
+            if counted % 2000 == 0:
+                progress.update(task, completed=counted)
+
+        yield count
+
+
+@contextmanager
+def step(description: str) -> Iterator[None]:
+    """A spinner with elapsed time on stderr while a slow step runs, then a done line."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=None),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=not stderr.is_terminal,
+    )
+    with progress:
+        progress.add_task(description, total=None)
+        yield
+    stderr.print(f"[green]✓[/] {description}")
+
+
+def metrics_table(report: EvaluationReport, title: str) -> Table:
+    """Per-label precision/recall/F1/support, best-supported first, with the averages."""
+    table = Table(title=title, title_justify="left")
+    for column in ("label", "precision", "recall", "f1", "support"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    ranked = sorted(report.per_label.items(), key=lambda item: -item[1]["support"])
+    for label, values in ranked:
+        table.add_row(
+            label,
+            f"{values['precision']:.3f}",
+            f"{values['recall']:.3f}",
+            f"{values['f1']:.3f}",
+            f"{values['support']:,}",
+        )
+    table.add_section()
+    table.add_row("macro avg", "", "", f"{report.macro_f1:.3f}", f"{report.n:,}")
+    table.add_row("weighted avg", "", "", f"{report.weighted_f1:.3f}", f"{report.n:,}")
+    return table
+
+
+def summary_lines(report: EvaluationReport) -> list[str]:
+    """The headline numbers of an evaluation, one per line."""
+    lines = [
+        f"rows {report.n:,}  accuracy {report.accuracy:.4f}  macro-F1 {report.macro_f1:.4f}  "
+        f"micro-F1 {report.micro_f1:.4f}  weighted-F1 {report.weighted_f1:.4f}"
+    ]
+    if report.multilabel:
+        lines.append(f"hamming loss {report.hamming_loss:.4f}  subset accuracy {report.subset_accuracy:.4f}")
+    if report.abstained:
+        lines.append(f"abstained on {report.abstained:,} rows (counted as errors)")
+    if report.unknown_label_rows:
+        shown = ", ".join(f"{label} ({count})" for label, count in list(report.unknown_labels.items())[:8])
+        lines.append(
+            f"{report.unknown_label_rows:,} rows have labels the model does not know "
+            f"(counted as errors): {shown}"
+        )
+    return lines
+
+
+def prediction_text(headline: str, prediction: Prediction) -> str:
+    """One human-readable block for ``predict`` without ``--json``."""
+    if prediction.abstained:
+        return f"{headline}\n  (abstained: top score {prediction.score:.3f} is under the abstain threshold)"
+    lines = [headline, "  " + "  ".join(f"{s.label} {s.score:.3f}" for s in prediction.labels)]
+    for label, contributions in (prediction.explanations or {}).items():
+        words = ", ".join(f"{c.ngram!r} {c.weight:+.2f}" for c in contributions)
+        lines.append(f"  why {label}: {words or '(no known words: the label prior decided)'}")
+    return "\n".join(lines)

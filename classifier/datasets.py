@@ -1,0 +1,176 @@
+"""Labelled data for training and evaluation, gathered from one or more sources.
+
+A source is a path read with a preset (``huffpost:news.jsonl.gz``) or with the
+generic reader options. Each source's labels can be carried onto a taxonomy:
+with ``taxonomy`` set, a preset source goes through the label map shipped for
+that preset, and a generic source must already use the taxonomy's labels; an
+explicit ``label_map`` applies to every source instead. The result keeps, per
+source, what a model manifest records: rows used, rows dropped by the map, and
+the SHA-256 of the data read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from classifier.errors import DataError
+from classifier.presets import read_preset
+from classifier.readers import DataSource, ReadOptions, read_records
+from classifier.records import BadRow, ReadReport, Record
+from classifier.taxonomy import LabelMap, Taxonomy, load_label_map, shipped_label_maps
+
+# Presets whose labels already are the default taxonomy's topics.
+PRESETS_IN_DEFAULT_TAXONOMY = frozenset({"starter"})
+
+__all__ = ["LabeledData", "SourceSummary", "fingerprint", "iter_source", "load_labeled_data"]
+
+
+@dataclass
+class SourceSummary:
+    """What one source contributed (recorded in the model manifest)."""
+
+    source: str
+    path: str
+    preset: str | None
+    label_map: str | None
+    rows: int = 0
+    dropped_by_map: int = 0
+    sha256: str = ""
+
+
+@dataclass
+class LabeledData:
+    """Headlines, teasers and label tuples, in read order, with per-source summaries."""
+
+    headlines: list[str] = field(default_factory=list)
+    teasers: list[str] = field(default_factory=list)
+    labels: list[tuple[str, ...]] = field(default_factory=list)
+    sources: list[SourceSummary] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.headlines)
+
+    def subset(self, indices: Sequence[int]) -> LabeledData:
+        """The rows at ``indices`` (sources are kept as they are)."""
+        return LabeledData(
+            [self.headlines[i] for i in indices],
+            [self.teasers[i] for i in indices],
+            [self.labels[i] for i in indices],
+            self.sources,
+        )
+
+
+def iter_source(
+    source: DataSource,
+    options: ReadOptions,
+    report: ReadReport,
+    *,
+    split: str | None = None,
+    body: str = "first-sentence",
+) -> Iterator[Record]:
+    """Records of one source, read with its preset or the generic options."""
+    if source.preset is not None:
+        return read_preset(source.preset, source.path, report, split=split, body=body)
+    return read_records(source.path, options, report)
+
+
+def _label_map_for(
+    source: DataSource, label_map: LabelMap | None, taxonomy: Taxonomy | None
+) -> LabelMap | None:
+    if label_map is not None:
+        return label_map
+    if taxonomy is None:
+        return None
+    if source.preset is None or source.preset in PRESETS_IN_DEFAULT_TAXONOMY:
+        # These sources must already speak the taxonomy's labels.
+        return LabelMap(
+            name=f"taxonomy {taxonomy.name}",
+            strict=True,
+            taxonomy=taxonomy.name,
+            map={label: label for label in taxonomy.labels},
+        )
+    if source.preset not in shipped_label_maps():
+        raise DataError(
+            f"no label map is shipped for preset {source.preset!r} (there are: "
+            f"{', '.join(shipped_label_maps())}); pass --label-map FILE to map its labels"
+        )
+    return load_label_map(source.preset)
+
+
+def load_labeled_data(
+    sources: Sequence[DataSource],
+    options: ReadOptions,
+    report: ReadReport,
+    *,
+    taxonomy: Taxonomy | None = None,
+    label_map: LabelMap | None = None,
+    split: str | None = None,
+    body: str = "first-sentence",
+    keep_unlabeled: bool = False,
+    on_row: Callable[[], None] | None = None,
+) -> LabeledData:
+    """Read every source into memory, mapping labels as described in the module docstring.
+
+    Rows with no label left are dropped (counted in ``dropped_by_map`` when the
+    map removed them) unless ``keep_unlabeled`` (multi-label training, where
+    a row with no topic is a valid negative example).
+    """
+    if not sources:
+        raise DataError("no data given: name at least one file or folder")
+    if label_map is not None and taxonomy is not None:
+        label_map.check_targets(taxonomy)
+    data = LabeledData()
+    for source in sources:
+        mapping = _label_map_for(source, label_map, taxonomy)
+        summary = SourceSummary(str(source), source.path, source.preset, mapping.name if mapping else None)
+        for record in iter_source(source, options, report, split=split, body=body):
+            labels = record.labels
+            if mapping is not None:
+                try:
+                    labels = mapping.translate(labels)
+                except KeyError as error:
+                    report.revoke(
+                        BadRow(
+                            record.source,
+                            record.line,
+                            f"unknown label: {error.args[0]!r} is not in label map {mapping.name!r}",
+                        )
+                    )
+                    continue
+                if record.labels and not labels:
+                    summary.dropped_by_map += 1
+                    continue
+            if not labels and not keep_unlabeled:
+                report.skip("no label")
+                continue
+            data.headlines.append(record.headline)
+            data.teasers.append(record.teaser)
+            data.labels.append(labels)
+            summary.rows += 1
+            if on_row is not None:
+                on_row()
+        summary.sha256 = fingerprint(Path(source.path))
+        data.sources.append(summary)
+    report.check()
+    if not data.headlines:
+        raise DataError("no labelled rows were read from " + ", ".join(str(s) for s in sources))
+    return data
+
+
+def fingerprint(path: Path) -> str:
+    """SHA-256 of a file, or of a folder's files (relative name and content, in sorted order)."""
+    digest = hashlib.sha256()
+    if path.is_dir():
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(str(file.relative_to(path)).encode("utf-8", "surrogateescape") + b"\0")
+            digest.update(_file_digest(file).encode())
+        return digest.hexdigest()
+    return _file_digest(path)
+
+
+def _file_digest(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

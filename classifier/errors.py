@@ -1,0 +1,24 @@
+"""Exceptions raised by the headline-tagger core.
+
+Every error a user can cause (bad data, a missing file, a broken model) is one of
+these, so that the command line and the HTTP service can turn it into a clear
+message instead of a traceback.
+"""
+
+__all__ = ["DataError", "HeadlineTaggerError", "ModelError", "TooManyBadRows"]
+
+
+class HeadlineTaggerError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+
+class DataError(HeadlineTaggerError, ValueError):
+    """Input data cannot be read: missing or empty file, unknown format or field."""
+
+
+class TooManyBadRows(DataError):
+    """More rows were rejected than the caller allowed (``--max-bad-rows``)."""
+
+
+class ModelError(HeadlineTaggerError):
+    """A model directory cannot be written or loaded safely."""

@@ -1,0 +1,98 @@
+"""TF-IDF features over a headline and its teaser.
+
+The input of every model is a two-column array of strings: headline, teaser.
+Features are a weighted union of
+
+* ``text``: word n-grams over headline and teaser together (the teaser adds
+  the context a short headline lacks);
+* ``headline``: word n-grams over the headline alone, so that words in the
+  headline (what an editor chose to lead with) count extra;
+* optionally ``chars``: character n-grams within word boundaries over both,
+  robust to misspellings and inflections but several times slower.
+
+Everything is a stock scikit-learn transformer, composed with
+``ColumnTransformer``, so fitting, pickling and ``get_feature_names_out`` work
+as in any scikit-learn pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+__all__ = ["HEADLINE", "TEASER", "FeatureSettings", "as_input", "build_features"]
+
+HEADLINE, TEASER = 0, 1
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """Hyper-parameters of the feature union (recorded in the model manifest)."""
+
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] | None = None
+    headline_weight: float = 0.5
+    char_weight: float = 1.0
+    min_df: int = 2
+    max_features: int | None = None
+    sublinear_tf: bool = True
+
+
+def as_input(headlines: Sequence[str], teasers: Sequence[str] | None = None) -> np.ndarray:
+    """Stack headlines and teasers into the (n, 2) object array the features expect."""
+    if teasers is None:
+        teasers = [""] * len(headlines)
+    if len(teasers) != len(headlines):
+        raise ValueError(f"{len(headlines)} headlines but {len(teasers)} teasers")
+    matrix = np.empty((len(headlines), 2), dtype=object)
+    matrix[:, HEADLINE] = headlines
+    matrix[:, TEASER] = teasers
+    return matrix
+
+
+def join_headline_and_teaser(matrix: np.ndarray) -> np.ndarray:
+    """One string per row: the headline, then the teaser."""
+    return np.asarray([f"{headline} {teaser}" for headline, teaser in matrix], dtype=object)
+
+
+def _joiner() -> FunctionTransformer:
+    # "one-to-one" only lets the pipeline report feature names; the vectorizer
+    # after it names its own n-grams and ignores the input names.
+    return FunctionTransformer(join_headline_and_teaser, feature_names_out="one-to-one")
+
+
+def _words(settings: FeatureSettings) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        ngram_range=settings.word_ngrams,
+        sublinear_tf=settings.sublinear_tf,
+        min_df=settings.min_df,
+        max_features=settings.max_features,
+        dtype=np.float32,
+    )
+
+
+def build_features(settings: FeatureSettings) -> ColumnTransformer:
+    """The unfitted feature union for ``settings``."""
+    transformers = [
+        ("text", make_pipeline(_joiner(), _words(settings)), [HEADLINE, TEASER]),
+        ("headline", _words(settings), HEADLINE),
+    ]
+    weights = {"text": 1.0, "headline": settings.headline_weight}
+    if settings.char_ngrams is not None:
+        chars = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=settings.char_ngrams,
+            sublinear_tf=settings.sublinear_tf,
+            min_df=max(settings.min_df, 2),
+            max_features=settings.max_features,
+            dtype=np.float32,
+        )
+        transformers.append(("chars", make_pipeline(_joiner(), chars), [HEADLINE, TEASER]))
+        weights["chars"] = settings.char_weight
+    return ColumnTransformer(transformers, transformer_weights=weights, sparse_threshold=1.0)

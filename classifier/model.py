@@ -1,0 +1,266 @@
+"""The fitted topic model and prediction: labels, calibrated scores, abstention, explanations.
+
+:class:`TopicModel` wraps a fitted scikit-learn pipeline (features → linear
+classifier) with what turns raw probabilities into answers a newsroom can use:
+per-label thresholds (a story can be about politics *and* the world), an
+abstain threshold (say "don't know" instead of guessing) and exact, per-n-gram
+explanations read off the linear model's weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import Pipeline
+
+from classifier.features import as_input
+
+__all__ = ["Contribution", "LabelScore", "Prediction", "TopicModel"]
+
+
+@dataclass(frozen=True, slots=True)
+class LabelScore:
+    """A topic and its probability."""
+
+    label: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """How much one n-gram added to a topic's decision score.
+
+    ``field`` says where the n-gram is: ``headline``, ``teaser``,
+    ``headline+teaser`` (a bigram spanning both) or ``chars`` (a character
+    n-gram); ``weight`` is the sum over feature channels of tf-idf value times
+    model coefficient, exactly.
+    """
+
+    ngram: str
+    field: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """The answer for one headline.
+
+    ``label`` is the top topic (``None`` when the model abstains), ``labels``
+    every topic over its threshold, best first. ``explanations`` maps each
+    returned topic to its strongest n-grams when explanations were asked for.
+    """
+
+    label: str | None
+    score: float
+    labels: tuple[LabelScore, ...]
+    abstained: bool
+    explanations: dict[str, tuple[Contribution, ...]] | None = None
+
+    def to_dict(self) -> dict:
+        """The JSON shape used by ``predict --json``, the HTTP API and ``tag``."""
+        result = {
+            "label": self.label,
+            "score": round(self.score, 6),
+            "labels": [{"label": s.label, "score": round(s.score, 6)} for s in self.labels],
+            "abstained": self.abstained,
+        }
+        if self.explanations is not None:
+            result["explanations"] = {
+                label: [{"ngram": c.ngram, "field": c.field, "weight": round(c.weight, 6)} for c in items]
+                for label, items in self.explanations.items()
+            }
+        return result
+
+
+@dataclass
+class TopicModel:
+    """A fitted pipeline plus the decision rules applied to its probabilities.
+
+    Parameters
+    ----------
+    pipeline
+        Fitted ``Pipeline`` of ``features`` (a ``ColumnTransformer``) and
+        ``classifier`` (``LogisticRegression``, or ``OneVsRestClassifier`` of it
+        for multi-label models).
+    labels
+        Topic labels, in the classifier's column order.
+    multilabel
+        Whether each label is an independent yes/no decision.
+    thresholds
+        Per-label score a label needs to be listed in ``labels``.
+    abstain_threshold
+        The top score under which the model answers "don't know".
+    """
+
+    pipeline: Pipeline
+    labels: tuple[str, ...]
+    multilabel: bool
+    thresholds: np.ndarray
+    abstain_threshold: float = 0.0
+    _feature_names: np.ndarray | None = field(default=None, repr=False)
+
+    def __getstate__(self) -> dict:
+        # The feature-name cache is rebuilt on demand; keep it out of model files.
+        state = dict(self.__dict__)
+        state["_feature_names"] = None
+        return state
+
+    # -- scores ---------------------------------------------------------------------------------------
+
+    def transform(self, headlines: Sequence[str], teasers: Sequence[str] | None = None) -> sparse.csr_matrix:
+        """Feature matrix of the given headlines (and teasers)."""
+        return self.pipeline.named_steps["features"].transform(as_input(headlines, teasers))
+
+    def scores(self, headlines: Sequence[str], teasers: Sequence[str] | None = None) -> np.ndarray:
+        """Probabilities, shape (n, len(labels))."""
+        return self._scores_from_features(self.transform(headlines, teasers))
+
+    def _scores_from_features(self, features: sparse.csr_matrix) -> np.ndarray:
+        return self.pipeline.named_steps["classifier"].predict_proba(features)
+
+    # -- predictions ----------------------------------------------------------------------------------
+
+    def predict(
+        self,
+        headlines: Sequence[str],
+        teasers: Sequence[str] | None = None,
+        *,
+        top_k: int | None = None,
+        threshold: float | None = None,
+        abstain_threshold: float | None = None,
+        explain: bool = False,
+        explain_top: int = 8,
+    ) -> list[Prediction]:
+        """Predict topics for each headline.
+
+        Parameters
+        ----------
+        top_k
+            List at most this many topics per headline.
+        threshold
+            Score every listed topic must reach, instead of the per-label thresholds.
+        abstain_threshold
+            Overrides the model's abstain threshold for this call.
+        explain
+            Add the n-grams that pushed each listed topic up.
+        """
+        if top_k is not None and top_k < 1:
+            raise ValueError("top_k must be at least 1")
+        for name, value in (("threshold", threshold), ("abstain_threshold", abstain_threshold)):
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+        features = self.transform(headlines, teasers)
+        scores = self._scores_from_features(features)
+        label_thresholds = self.thresholds if threshold is None else np.full(len(self.labels), threshold)
+        abstain_below = self.abstain_threshold if abstain_threshold is None else abstain_threshold
+        predictions = []
+        for row, row_scores in enumerate(scores):
+            prediction = self._decide(row_scores, label_thresholds, abstain_below, top_k)
+            if explain and prediction.labels:
+                teaser = teasers[row] if teasers is not None else ""
+                explanations = {
+                    s.label: self._explain_row(features[row], s.label, headlines[row], teaser, explain_top)
+                    for s in prediction.labels
+                }
+                prediction = Prediction(
+                    prediction.label, prediction.score, prediction.labels, prediction.abstained, explanations
+                )
+            predictions.append(prediction)
+        return predictions
+
+    def _decide(
+        self, row_scores: np.ndarray, thresholds: np.ndarray, abstain_below: float, top_k: int | None
+    ) -> Prediction:
+        order = np.argsort(-row_scores, kind="stable")
+        best = int(order[0])
+        top_score = float(row_scores[best])
+        if top_score < abstain_below:
+            return Prediction(None, top_score, (), True)
+        listed = [
+            LabelScore(self.labels[i], float(row_scores[i]))
+            for i in order
+            if row_scores[i] >= thresholds[i] or i == best
+        ]
+        return Prediction(self.labels[best], top_score, tuple(listed[:top_k]), False)
+
+    # -- explanations ---------------------------------------------------------------------------------
+
+    def linear_terms(self, label: str) -> tuple[np.ndarray, float]:
+        """Coefficient vector and intercept whose dot product gives ``label``'s decision score."""
+        index = self.labels.index(label)
+        classifier = self.pipeline.named_steps["classifier"]
+        if isinstance(classifier, OneVsRestClassifier):
+            estimator = classifier.estimators_[index]
+            return estimator.coef_[0], float(estimator.intercept_[0])
+        if classifier.coef_.shape[0] == 1:  # binary logistic regression: one row for class 1
+            sign = 1.0 if index == 1 else -1.0
+            return sign * classifier.coef_[0], sign * float(classifier.intercept_[0])
+        return classifier.coef_[index], float(classifier.intercept_[index])
+
+    def decision_score(self, headline: str, teaser: str, label: str) -> float:
+        """The linear decision score of ``label`` (before the probability link)."""
+        coef, intercept = self.linear_terms(label)
+        return float(self.transform([headline], [teaser]) @ coef) + intercept
+
+    def contributions(self, headline: str, teaser: str, label: str) -> tuple[Contribution, ...]:
+        """Every n-gram's exact contribution to ``label``'s decision score, largest first.
+
+        Their sum plus the intercept from :meth:`linear_terms` is the decision score.
+        """
+        features = self.transform([headline], [teaser])
+        return self._explain_row(features, label, headline, teaser, None, positive_only=False)
+
+    def _explain_row(
+        self,
+        row: sparse.csr_matrix,
+        label: str,
+        headline: str,
+        teaser: str,
+        top: int | None,
+        positive_only: bool = True,
+    ) -> tuple[Contribution, ...]:
+        """Contributions of one row's n-grams, merged across the word feature channels.
+
+        A word n-gram feeds both the ``text`` and the ``headline`` channel; users
+        care about the n-gram, so its two weights are summed (still exact) and it
+        is placed where it occurs: ``headline``, ``teaser``, or ``headline+teaser``
+        for a bigram spanning the two. Character n-grams keep the field ``chars``.
+        """
+        coef, _ = self.linear_terms(label)
+        row = sparse.csr_matrix(row)
+        names = self.feature_names()
+        merged: dict[tuple[str, bool], float] = {}
+        in_headline: set[str] = set()
+        for index, weight in zip(row.indices, row.data * coef[row.indices], strict=True):
+            channel, ngram = names[index].split("__", 1)
+            key = (ngram, channel == "chars")
+            merged[key] = merged.get(key, 0.0) + float(weight)
+            if channel == "headline":
+                in_headline.add(ngram)
+        teaser_ngrams = set(self._word_analyzer()(teaser)) if teaser else set()
+        result = []
+        for (ngram, is_chars), weight in merged.items():
+            if positive_only and weight <= 0:
+                continue
+            if is_chars:
+                where = "chars"
+            elif ngram in in_headline:
+                where = "headline"
+            else:
+                where = "teaser" if ngram in teaser_ngrams else "headline+teaser"
+            result.append(Contribution(ngram, where, weight))
+        result.sort(key=lambda contribution: -contribution.weight)
+        return tuple(result[:top])
+
+    def _word_analyzer(self):
+        return self.pipeline.named_steps["features"].named_transformers_["headline"].build_analyzer()
+
+    def feature_names(self) -> np.ndarray:
+        """Names of the feature columns, as ``field__ngram``."""
+        if self._feature_names is None:
+            self._feature_names = self.pipeline.named_steps["features"].get_feature_names_out()
+        return self._feature_names

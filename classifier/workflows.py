@@ -1,0 +1,151 @@
+"""The jobs behind the commands: read data → train → save → promote; read data → evaluate.
+
+Each function takes plain values and returns plain results, so the command
+line, the HTTP service and the tests drive exactly the same code.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from classifier.datasets import LabeledData, load_labeled_data
+from classifier.evaluation import EvaluationReport, evaluate_predictions
+from classifier.persistence import Manifest, load_model, new_model_id, promote, save_model
+from classifier.readers import DataSource, ReadOptions, parse_data_argument
+from classifier.records import BadRowLimit, ReadReport
+from classifier.taxonomy import load_label_map, load_taxonomy
+from classifier.training import StepReporter, TrainingResult, TrainingSettings, train
+
+__all__ = ["STARTER_CORPUS", "DataRequest", "TrainOutcome", "evaluate_model", "load_data", "train_model"]
+
+STARTER_CORPUS = resources.files("classifier") / "data" / "starter.jsonl"
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """Which data to read and how: the data arguments plus every reader and label option.
+
+    ``arguments`` are ``PRESET:PATH`` or plain paths (read with ``preset`` when
+    set, else with the generic ``options``); ``starter`` adds the bundled
+    starter corpus.
+    """
+
+    arguments: tuple[str, ...] = ()
+    preset: str | None = None
+    options: ReadOptions = field(default_factory=ReadOptions)
+    taxonomy: str | None = None
+    label_map: str | None = None
+    split: str | None = None
+    body: str = "first-sentence"
+    max_bad_rows: str = "1%"
+    starter: bool = False
+
+    def sources(self) -> list[DataSource]:
+        """The data sources, in the order given."""
+        sources = [parse_data_argument(argument) for argument in self.arguments]
+        if self.preset is not None:
+            sources = [s if s.preset is not None else DataSource(self.preset, s.path) for s in sources]
+        if self.starter:
+            sources.insert(0, DataSource("starter", str(STARTER_CORPUS)))
+        return sources
+
+
+def load_data(
+    request: DataRequest, *, keep_unlabeled: bool = False, on_row: Callable[[], None] | None = None
+) -> tuple[LabeledData, ReadReport]:
+    """Read every source of ``request`` into memory, with its label maps applied."""
+    report = ReadReport(limit=BadRowLimit.parse(request.max_bad_rows))
+    taxonomy = load_taxonomy(request.taxonomy) if request.taxonomy else None
+    label_map = load_label_map(request.label_map) if request.label_map else None
+    data = load_labeled_data(
+        request.sources(),
+        request.options,
+        report,
+        taxonomy=taxonomy,
+        label_map=label_map,
+        split=request.split,
+        body=request.body,
+        keep_unlabeled=keep_unlabeled,
+        on_row=on_row,
+    )
+    return data, report
+
+
+@dataclass
+class TrainOutcome:
+    """A trained and saved model, where it went, and what reading the data found."""
+
+    result: TrainingResult
+    manifest: Manifest
+    model_dir: Path
+    promoted_to: Path | None
+    report: ReadReport
+
+
+def train_model(
+    request: DataRequest,
+    settings: TrainingSettings,
+    *,
+    models_dir: Path,
+    out_dir: Path | None = None,
+    promote_to_current: bool = True,
+    on_row: Callable[[], None] | None = None,
+    step: StepReporter | None = None,
+) -> TrainOutcome:
+    """Read the data, train, save the model directory atomically and (optionally) promote it.
+
+    The model goes to ``out_dir``, or to a new folder named after its id under
+    ``models_dir``; promotion points ``models_dir/current`` at it.
+    """
+    data, report = load_data(request, keep_unlabeled=settings.multilabel, on_row=on_row)
+    result = train(data, settings, step=step)
+    model_id = new_model_id()
+    target = Path(out_dir) if out_dir is not None else Path(models_dir) / model_id
+    training_info = {
+        "rows": len(data),
+        "train_rows": result.train_rows,
+        "validation_rows": result.validation_rows,
+        "seconds": round(result.seconds, 3),
+        "rejected_rows": report.bad,
+        "skipped_rows": dict(report.skipped),
+        "machine": platform.machine(),
+        "notes": result.notes,
+    }
+    manifest = save_model(
+        result.model,
+        target,
+        model_id=model_id,
+        taxonomy=request.taxonomy,
+        hyperparameters=settings.to_dict(),
+        sources=[vars(summary) for summary in data.sources],
+        training=training_info,
+        validation_metrics=result.validation.to_dict() if result.validation else None,
+    )
+    promoted = None
+    if promote_to_current:
+        promoted = Path(models_dir) / "current"
+        promote(target, promoted)
+    return TrainOutcome(result, manifest, target, promoted, report)
+
+
+def evaluate_model(
+    model_dir: Path,
+    request: DataRequest,
+    *,
+    allow_version_mismatch: bool = False,
+    on_row: Callable[[], None] | None = None,
+    batch_size: int = 4096,
+) -> tuple[EvaluationReport, ReadReport, Manifest]:
+    """Score the model in ``model_dir`` on the data of ``request``."""
+    model, manifest = load_model(model_dir, allow_version_mismatch=allow_version_mismatch)
+    data, report = load_data(request, keep_unlabeled=model.multilabel, on_row=on_row)
+    predictions = []
+    for start in range(0, len(data), batch_size):
+        stop = start + batch_size
+        predictions.extend(model.predict(data.headlines[start:stop], data.teasers[start:stop]))
+    evaluation = evaluate_predictions(data.labels, predictions, model.labels, multilabel=model.multilabel)
+    return evaluation, report, manifest

@@ -1,0 +1,217 @@
+"""The headline-tagger command: exit codes, messages, and effects checked through the Python API."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from classifier.cli import main
+from classifier.persistence import load_model
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TINY = str(FIXTURES / "tiny_train.jsonl")
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A models folder with one model trained through the CLI, promoted to current."""
+    models = tmp_path_factory.mktemp("models")
+    result = CliRunner().invoke(
+        main, ["train", TINY, "--models-dir", str(models), "--validation-fraction", "0.25", "--min-df", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    return models
+
+
+def test_train_saves_promotes_and_prints_validation_metrics(trained, runner):
+    current = trained / "current"
+    assert current.is_symlink()
+    _, manifest = load_model(current)
+    assert manifest.labels == ["finance", "politics", "sport"]
+    assert manifest.sources[0]["rows"] == 36 and len(manifest.sources[0]["sha256"]) == 64
+    assert manifest.training["validation_rows"] == 9
+    assert "macro_f1" in manifest.validation_metrics
+
+
+def test_predict_json_equals_the_python_api(trained, runner):
+    current = trained / "current"
+    result = runner.invoke(
+        main,
+        [
+            "predict",
+            "Central bank raises rates",
+            "--teaser",
+            "Stocks fell.",
+            "--model",
+            str(current),
+            "--json",
+            "--explain",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    model, manifest = load_model(current)
+    expected = model.predict(["Central bank raises rates"], ["Stocks fell."], explain=True)[0].to_dict()
+    assert printed == {"model": manifest.model_id, **expected}
+    assert printed["label"] == "finance"
+
+
+def test_predict_reads_json_lines_from_stdin_in_order(trained, runner):
+    lines = [{"headline": "Striker scores twice"}, {"headline": "Senate rejects bill", "teaser": "A vote."}]
+    stdin = "\n".join(json.dumps(line) for line in lines) + "\n"
+    result = runner.invoke(main, ["predict", "--model", str(trained / "current")], input=stdin)
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["label"] for line in result.output.splitlines()] == ["sport", "politics"]
+
+
+def test_predict_stdin_bad_line_keeps_its_place_and_fails_at_the_end(trained, runner):
+    stdin = '{"headline": "Striker scores"}\nnot json\n{"headline": ""}\n{"headline": "Stocks slide"}\n'
+    result = runner.invoke(main, ["predict", "--model", str(trained / "current")], input=stdin)
+    assert result.exit_code == 1
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows[0]["label"] == "sport" and rows[3]["label"] == "finance"
+    assert rows[1] == {"error": "line 2: invalid JSON: Expecting value"}
+    assert rows[2] == {"error": "line 3: 'headline' must be a non-empty string"}
+    assert "2 input line(s) were invalid" in result.stderr
+
+
+def test_predict_text_output_with_explanations(trained, runner):
+    result = runner.invoke(
+        main,
+        ["predict", "Central bank raises interest rates", "--explain", "--model", str(trained / "current")],
+    )
+    assert result.exit_code == 0
+    assert result.output.splitlines()[1].strip().startswith("finance")
+    assert "why finance:" in result.output
+
+
+def test_predict_can_abstain(trained, runner):
+    result = runner.invoke(
+        main,
+        ["predict", "Striker scores", "--abstain-below", "1", "--json", "--model", str(trained / "current")],
+    )
+    assert json.loads(result.output)["abstained"] is True
+
+
+def test_evaluate_json_prints_the_metrics(trained, runner):
+    result = runner.invoke(main, ["evaluate", TINY, "--model", str(trained / "current"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["n"] == 36
+    assert {"accuracy", "macro_f1", "micro_f1", "per_label", "confusion"} <= set(report)
+    assert report["accuracy"] > 0.8
+
+
+def test_evaluate_table_output(trained, runner):
+    result = runner.invoke(main, ["evaluate", TINY, "--model", str(trained / "current")])
+    assert result.exit_code == 0
+    assert "macro avg" in result.output and "accuracy" in result.output
+
+
+def test_missing_model_is_a_clear_error(runner, tmp_path):
+    result = runner.invoke(main, ["predict", "Stocks rally", "--model", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "no such model directory" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_model_defaults_to_the_environment_variable(trained, runner):
+    result = runner.invoke(
+        main, ["predict", "Stocks rally", "--json"], env={"HEADLINE_TAGGER_MODEL": str(trained / "current")}
+    )
+    assert result.exit_code == 0 and json.loads(result.output)["label"]
+
+
+def test_tampered_model_is_refused_by_the_cli(trained, runner, tmp_path):
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for file in (trained / "current").iterdir():
+        (copy / file.name).write_bytes(file.read_bytes())
+    (copy / "model.joblib").write_bytes((copy / "model.joblib").read_bytes()[:-10])
+    result = runner.invoke(main, ["predict", "Stocks rally", "--model", str(copy)])
+    assert result.exit_code == 1 and "checksum mismatch" in result.output
+
+
+def test_train_on_a_missing_file_fails_with_its_name(runner, tmp_path):
+    result = runner.invoke(main, ["train", str(tmp_path / "nope.jsonl"), "--models-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "nope.jsonl" in result.output and "Traceback" not in result.output
+
+
+def test_train_without_data_is_a_usage_error(runner, tmp_path):
+    result = runner.invoke(main, ["train", "--models-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "name at least one DATA" in result.output
+
+
+def test_train_fails_when_too_many_rows_are_bad(runner, tmp_path):
+    data = tmp_path / "bad.jsonl"
+    good = (FIXTURES / "tiny_train.jsonl").read_text()
+    data.write_text(good + "{broken\n" * 3)
+    result = runner.invoke(main, ["train", str(data), "--models-dir", str(tmp_path / "m")])
+    assert result.exit_code == 1
+    assert "3 of 39 rows rejected (limit 1%)" in result.output
+    assert not (tmp_path / "m" / "current").exists()
+    result = runner.invoke(
+        main, ["train", str(data), "--models-dir", str(tmp_path / "m"), "--max-bad-rows", "10%"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "3 of 39 rows rejected" in result.output
+
+
+def test_train_if_missing_leaves_an_existing_model_alone(trained, runner):
+    before = os.readlink(trained / "current")
+    result = runner.invoke(main, ["train", TINY, "--models-dir", str(trained), "--if-missing"])
+    assert result.exit_code == 0
+    assert os.readlink(trained / "current") == before
+
+
+def test_train_no_promote_and_out(runner, tmp_path):
+    out = tmp_path / "exact"
+    result = runner.invoke(
+        main,
+        [
+            "train",
+            TINY,
+            "--models-dir",
+            str(tmp_path),
+            "--out",
+            str(out),
+            "--no-promote",
+            "--validation-fraction",
+            "0",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert load_model(out)[1].validation_metrics is None
+    assert not (tmp_path / "current").exists()
+
+
+def test_bad_option_values_are_rejected(runner, tmp_path):
+    result = runner.invoke(main, ["train", TINY, "--word-ngrams", "2,1", "--models-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "MIN <= MAX" in result.output
+    result = runner.invoke(main, ["train", TINY, "--max-bad-rows", "lots", "--models-dir", str(tmp_path)])
+    assert result.exit_code == 1 and "neither a count" in result.output
+
+
+def test_labels_lists_the_default_taxonomy(runner):
+    result = runner.invoke(main, ["labels", "--json"])
+    assert result.exit_code == 0
+    assert [t["label"] for t in json.loads(result.output)["topics"]][:3] == ["politics", "finance", "climate"]
+
+
+def test_installed_entry_point_runs():
+    executable = Path(sys.executable).with_name("headline-tagger")
+    result = subprocess.run([str(executable), "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    for command in ("train", "evaluate", "predict", "labels", "info"):
+        assert command in result.stdout

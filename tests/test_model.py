@@ -1,0 +1,104 @@
+"""Prediction rules and exact explanations of TopicModel."""
+
+import numpy as np
+import pytest
+
+
+def test_predicts_the_obvious_topic_of_each_kind(tiny_model):
+    predictions = tiny_model.predict(
+        [
+            "Parliament passes election reform bill",
+            "Central bank raises interest rates",
+            "Striker scores in cup final",
+        ]
+    )
+    assert [p.label for p in predictions] == ["politics", "finance", "sport"]
+
+
+def test_scores_are_probabilities_that_sum_to_one(tiny_model):
+    scores = tiny_model.scores(["Stocks rally", "Coach sacked"], ["", "after defeats"])
+    assert scores.shape == (2, 3)
+    assert np.allclose(scores.sum(axis=1), 1.0)
+    assert ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_result_shape_lists_the_top_label_first(tiny_model):
+    result = tiny_model.predict(["Central bank raises rates"])[0].to_dict()
+    assert set(result) == {"label", "score", "labels", "abstained"}
+    assert result["labels"][0] == {"label": result["label"], "score": result["score"]}
+    assert result["abstained"] is False
+
+
+def test_threshold_zero_lists_every_topic_and_top_k_cuts_the_list(tiny_model):
+    everything = tiny_model.predict(["Minister fined"], threshold=0.0)[0]
+    assert len(everything.labels) == 3
+    scores = [s.score for s in everything.labels]
+    assert scores == sorted(scores, reverse=True)
+    assert len(tiny_model.predict(["Minister fined"], threshold=0.0, top_k=2)[0].labels) == 2
+
+
+def test_threshold_one_still_lists_the_top_label(tiny_model):
+    prediction = tiny_model.predict(["Striker scores"], threshold=1.0)[0]
+    assert [s.label for s in prediction.labels] == [prediction.label]
+
+
+def test_abstains_when_the_top_score_is_under_the_abstain_threshold(tiny_model):
+    prediction = tiny_model.predict(["Striker scores"], abstain_threshold=1.0)[0]
+    assert prediction.abstained and prediction.label is None and prediction.labels == ()
+    assert prediction.to_dict()["label"] is None
+
+
+@pytest.mark.parametrize("option", [{"top_k": 0}, {"threshold": 1.5}, {"abstain_threshold": -0.1}])
+def test_rejects_out_of_range_options(tiny_model, option):
+    with pytest.raises(ValueError):
+        tiny_model.predict(["Stocks rally"], **option)
+
+
+@pytest.mark.parametrize("label", ["politics", "finance", "sport"])
+def test_contributions_plus_intercept_reproduce_the_decision_score(tiny_model, label):
+    headline, teaser = "Central bank chief warns parliament on rates", "Stocks fell after the hearing."
+    _, intercept = tiny_model.linear_terms(label)
+    total = sum(c.weight for c in tiny_model.contributions(headline, teaser, label)) + intercept
+    decision = tiny_model.pipeline.named_steps["classifier"].decision_function(
+        tiny_model.transform([headline], [teaser])
+    )[0][tiny_model.labels.index(label)]
+    assert total == pytest.approx(decision, abs=1e-5)
+
+
+def test_explanations_name_words_from_the_headline(tiny_model):
+    prediction = tiny_model.predict(["Central bank raises interest rates"], explain=True)[0]
+    contributions = prediction.explanations["finance"]
+    assert contributions and all(c.weight > 0 for c in contributions)
+    assert {"bank", "rates", "interest"} & {c.ngram for c in contributions}
+    assert {c.field for c in contributions} == {"headline"}
+    assert len({c.ngram for c in contributions}) == len(contributions)
+    weights = [c.weight for c in contributions]
+    assert weights == sorted(weights, reverse=True)
+
+
+def test_multilabel_contributions_reproduce_each_binary_score(tiny_multilabel_model):
+    model = tiny_multilabel_model
+    headline = "Finance minister faces parliament over stadium deal"
+    for label in model.labels:
+        _, intercept = model.linear_terms(label)
+        estimator = model.pipeline.named_steps["classifier"].estimators_[model.labels.index(label)]
+        decision = estimator.decision_function(model.transform([headline]))[0]
+        total = sum(c.weight for c in model.contributions(headline, "", label)) + intercept
+        assert total == pytest.approx(decision, abs=1e-5)
+
+
+def test_multilabel_model_can_return_two_topics(tiny_multilabel_model):
+    prediction = tiny_multilabel_model.predict(
+        ["Finance minister unveils budget with tax cuts"], threshold=0.2
+    )[0]
+    assert {"politics", "finance"} <= {s.label for s in prediction.labels}
+
+
+def test_explanations_say_whether_a_word_came_from_the_headline_or_the_teaser(tiny_model):
+    prediction = tiny_model.predict(
+        ["Parliament votes"], ["Inflation and bank profits rise"], explain=True, threshold=0.0
+    )[0]
+    finance = {c.ngram: c.field for c in prediction.explanations["finance"]}
+    assert finance["inflation"] == "teaser"
+    politics = {c.ngram: c.field for c in prediction.explanations["politics"]}
+    assert politics["parliament"] == "headline"

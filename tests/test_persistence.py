@@ -1,0 +1,179 @@
+"""Atomic model directories and checked loading."""
+
+import json
+import os
+import pickle
+from pathlib import Path
+
+import joblib
+import pytest
+
+from classifier.errors import ModelError
+from classifier.persistence import (
+    MANIFEST_FILE,
+    MODEL_FILE,
+    load_model,
+    promote,
+    read_manifest,
+    save_model,
+)
+
+HEADLINES = ["Central bank raises rates", "Striker scores twice", "Senate rejects bill", "Minister fined"]
+
+
+def _save(model, out: Path, model_id: str = "test-model"):
+    return save_model(
+        model,
+        out,
+        model_id=model_id,
+        taxonomy=None,
+        hyperparameters={"C": 10.0},
+        sources=[{"source": "tiny", "rows": 36}],
+        training={"rows": 36},
+        validation_metrics=None,
+    )
+
+
+@pytest.fixture
+def saved(tiny_model, tmp_path):
+    out = tmp_path / "models" / "m1"
+    _save(tiny_model, out)
+    return out
+
+
+def test_save_then_load_gives_identical_predictions(tiny_model, saved):
+    loaded, manifest = load_model(saved)
+    assert manifest.model_id == "test-model"
+    assert manifest.labels == list(tiny_model.labels)
+    before = [p.to_dict() for p in tiny_model.predict(HEADLINES, explain=True)]
+    after = [p.to_dict() for p in loaded.predict(HEADLINES, explain=True)]
+    assert before == after
+
+
+def test_saved_directory_holds_only_the_model_and_manifest(saved):
+    assert sorted(p.name for p in saved.iterdir()) == [MANIFEST_FILE, MODEL_FILE]
+    assert not [p for p in saved.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_manifest_records_versions_and_checksum(saved):
+    manifest = json.loads((saved / MANIFEST_FILE).read_text())
+    assert {"python", "scikit_learn", "numpy"} <= set(manifest["versions"])
+    assert len(manifest["model_sha256"]) == 64
+    assert set(manifest["thresholds"]) == set(manifest["labels"])
+
+
+def test_refuses_to_overwrite_an_existing_model(tiny_model, saved):
+    with pytest.raises(ModelError, match="already exists"):
+        _save(tiny_model, saved)
+
+
+def test_a_failed_save_leaves_no_directory_behind(tiny_model, tmp_path, monkeypatch):
+    def explode(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(joblib, "dump", explode)
+    with pytest.raises(ModelError, match="No space left"):
+        _save(tiny_model, tmp_path / "m2")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tampered_model_file_is_refused_before_unpickling(saved):
+    path = saved / MODEL_FILE
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="checksum mismatch"):
+        load_model(saved)
+
+
+def test_truncated_model_file_is_refused(saved):
+    path = saved / MODEL_FILE
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(ModelError, match="checksum mismatch"):
+        load_model(saved)
+
+
+def test_foreign_pickle_with_matching_checksum_is_refused(saved):
+    joblib.dump({"not": "a model"}, saved / MODEL_FILE)
+    manifest = json.loads((saved / MANIFEST_FILE).read_text())
+    import hashlib
+
+    manifest["model_sha256"] = hashlib.sha256((saved / MODEL_FILE).read_bytes()).hexdigest()
+    (saved / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="holds a dict, not a headline-tagger model"):
+        load_model(saved)
+
+
+def test_swapped_malicious_pickle_never_runs(saved, tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    (saved / MODEL_FILE).write_bytes(pickle.dumps(Exploit()))
+    with pytest.raises(ModelError, match="checksum mismatch"):
+        load_model(saved)
+    assert not marker.exists()
+
+
+def test_other_scikit_learn_minor_version_needs_explicit_permission(saved):
+    manifest = json.loads((saved / MANIFEST_FILE).read_text())
+    manifest["versions"]["scikit_learn"] = "0.24.2"
+    (saved / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match=r"made with scikit-learn 0\.24\.2"):
+        load_model(saved)
+    model, _ = load_model(saved, allow_version_mismatch=True)
+    assert model.predict(["Stocks rally"])[0].label
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m: m.pop("labels"), "labels"),
+        (lambda m: m.update(model_sha256="abc"), "model_sha256"),
+        (lambda m: m.update(model_id="../../etc"), "model_id"),
+        (lambda m: m.update(thresholds={"politics": 0.3}), "thresholds must name exactly"),
+        (lambda m: m.update(surprise=1), "surprise"),
+    ],
+)
+def test_invalid_manifest_is_refused_with_the_field_named(saved, change, message):
+    manifest = json.loads((saved / MANIFEST_FILE).read_text())
+    change(manifest)
+    (saved / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match=message):
+        read_manifest(saved)
+
+
+def test_missing_directory_and_missing_manifest_are_clear_errors(saved, tmp_path):
+    with pytest.raises(ModelError, match="no such model directory"):
+        load_model(tmp_path / "nowhere")
+    (saved / MANIFEST_FILE).unlink()
+    with pytest.raises(ModelError, match="not a headline-tagger model"):
+        load_model(saved)
+
+
+def test_manifest_thresholds_are_the_ones_applied(saved):
+    manifest = json.loads((saved / MANIFEST_FILE).read_text())
+    manifest["abstain_threshold"] = 0.99
+    (saved / MANIFEST_FILE).write_text(json.dumps(manifest))
+    model, _ = load_model(saved)
+    assert model.predict(["Stocks rally"])[0].abstained
+
+
+def test_promote_points_current_at_the_model_and_swaps_atomically(tiny_model, saved):
+    current = saved.parent / "current"
+    promote(saved, current)
+    assert current.is_symlink() and os.readlink(current) == "m1"
+    second = saved.parent / "m2"
+    _save(tiny_model, second, model_id="second")
+    promote(second, current)
+    assert os.readlink(current) == "m2"
+    assert load_model(current)[1].model_id == "second"
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["current", "m1", "m2"]
+
+
+def test_promote_refuses_to_replace_a_real_directory(saved):
+    (saved.parent / "current").mkdir()
+    with pytest.raises(ModelError, match="not a symlink"):
+        promote(saved, saved.parent / "current")

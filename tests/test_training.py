@@ -1,0 +1,71 @@
+"""Validation split, fitting and threshold tuning."""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from classifier.datasets import LabeledData
+from classifier.errors import DataError
+from classifier.training import TrainingSettings, train, validation_split
+
+
+def test_split_is_stratified_seeded_and_disjoint():
+    labels = [("a",)] * 50 + [("b",)] * 30 + [("c",)] * 20
+    train_idx, validation_idx = validation_split(labels, 0.2, seed=3)
+    assert sorted(train_idx + validation_idx) == list(range(100))
+    assert Counter(labels[i][0] for i in validation_idx) == {"a": 10, "b": 6, "c": 4}
+    assert validation_split(labels, 0.2, seed=3) == (train_idx, validation_idx)
+    assert validation_split(labels, 0.2, seed=4) != (train_idx, validation_idx)
+
+
+def test_a_label_with_one_row_stays_in_training():
+    labels = [("a",)] * 10 + [("rare",)]
+    train_idx, _ = validation_split(labels, 0.5, seed=0)
+    assert 10 in train_idx
+
+
+def test_zero_fraction_means_no_validation():
+    assert validation_split([("a",), ("b",)], 0.0, seed=0) == ([0, 1], [])
+
+
+def test_training_reports_validation_metrics_on_held_out_rows(tiny):
+    result = train(tiny, TrainingSettings(validation_fraction=0.25))
+    assert (result.train_rows, result.validation_rows) == (27, 9)
+    assert result.validation.n == 9
+    assert set(result.validation.per_label) == {"politics", "finance", "sport"}
+    assert result.validation.accuracy >= 0.6
+
+
+def test_one_label_is_not_enough():
+    data = LabeledData(["a", "b"], ["", ""], [("x",), ("x",)])
+    with pytest.raises(DataError, match="at least two different labels"):
+        train(data, TrainingSettings(validation_fraction=0.0))
+
+
+def test_multilabel_training_tunes_a_threshold_per_label(tiny):
+    data = tiny
+    data.labels = [labels + (("money",) if labels[0] == "finance" else ()) for labels in data.labels]
+    result = train(data, TrainingSettings(multilabel=True, validation_fraction=0.34))
+    model = result.model
+    assert model.multilabel and "money" in model.labels
+    assert len(model.thresholds) == len(model.labels)
+    assert not np.all(model.thresholds == 0.5)
+    assert result.validation.hamming_loss is not None
+
+
+def test_step_reporter_sees_each_slow_step(tiny):
+    seen = []
+
+    class Recorder:
+        def __init__(self, description):
+            seen.append(description)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    train(tiny, TrainingSettings(validation_fraction=0.25), step=Recorder)
+    assert [s.split(" ")[0] for s in seen] == ["Fitting", "Validating"]
