@@ -42,7 +42,7 @@ def starter_models(tmp_path_factory):
 
 def test_start_trains_the_starter_model_and_shows_predictions(starter_models):
     models, output = starter_models
-    model, manifest = load_model(models / "current")
+    _, manifest = load_model(models / "current")
     assert manifest.labels == sorted(load_taxonomy().labels)
     assert manifest.taxonomy == "default"
     assert manifest.validation_metrics["accuracy"] >= 0.75
