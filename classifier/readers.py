@@ -340,6 +340,8 @@ def _jsonl_item(source: str, number: int, line: str) -> Row | BadRow:
         value = json.loads(line.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
         return BadRow(source, number, f"malformed JSON: {exc.msg} at column {exc.colno}")
+    except RecursionError:
+        return BadRow(source, number, "malformed JSON: nested too deeply to parse")
     if not isinstance(value, dict):
         kind = _JSON_TYPES.get(type(value), "null")
         return BadRow(source, number, f"not a JSON object: the line holds a JSON {kind}")
