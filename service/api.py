@@ -1,0 +1,124 @@
+"""The versioned JSON API: ``POST /v1/tag``, ``GET /v1/labels``, ``GET /v1/model``.
+
+Each view reads the current model once, parses the request, makes one call to
+:meth:`classifier.model.TopicModel.predict` (or reads the manifest) and shapes
+the answer; the core never sees Flask.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+import sklearn
+from flask import Blueprint, current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from service.auth import require_bearer
+from service.errors import Problem
+from service.holder import LoadedModel
+from service.schemas import BatchRequest, Limits, parse_tag_request
+
+__all__ = ["bp", "current_model"]
+
+bp = Blueprint("api", __name__, url_prefix="/v1")
+
+
+@bp.before_request
+def _check_api_key() -> None:
+    keys = current_app.config["API_KEYS"]
+    if keys:
+        require_bearer(keys, realm="api")
+
+
+def current_model() -> LoadedModel:
+    """The model answering this request, or a 503 problem while none is loaded."""
+    loaded = current_app.extensions["headline_tagger"].current
+    if loaded is None:
+        raise Problem(503, "No model is loaded yet; see the service log.", slug="no-model", title="No model")
+    g.model_id = loaded.manifest.model_id
+    return loaded
+
+
+@bp.post("/tag")
+def tag():
+    """Tag one headline (``{"headline", "teaser"}``) or a batch (``{"items": [...]}``)."""
+    if not request.is_json:
+        raise Problem(415, "Send the body as JSON, with 'Content-Type: application/json'.")
+    config = current_app.config
+    limits = Limits(max_items=config["MAX_ITEMS"], max_field_chars=config["MAX_FIELD_CHARS"])
+    body = parse_tag_request(_body(), limits)
+    loaded = current_model()
+    items = body.items if isinstance(body, BatchRequest) else [body]
+    # Fitted pipelines need no re-validation on every call; this skips scikit-learn's checks for speed.
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        predictions = loaded.model.predict(
+            [item.headline for item in items],
+            [item.teaser or "" for item in items],
+            top_k=body.top_k,
+            threshold=body.threshold,
+            explain=body.explain,
+        )
+    g.predictions = predictions
+    model_id = loaded.manifest.model_id
+    if not isinstance(body, BatchRequest):
+        return {"model": model_id, **predictions[0].to_dict()}
+    results = [{"id": item.id, **p.to_dict()} for item, p in zip(items, predictions, strict=True)]
+    return {"model": model_id, "results": results}
+
+
+def _body() -> bytes:
+    """The raw body, never read past ``MAX_CONTENT_LENGTH``; 413 when it is over.
+
+    werkzeug refuses a Content-Length over the limit before reading anything. A
+    chunked body has no length to check up front: werkzeug stops reading at the
+    limit and returns what it read, so a chunked body that fills the limit is
+    taken to be over it.
+    """
+    raw = request.get_data(cache=False)
+    if request.content_length is None and len(raw) >= current_app.config["MAX_CONTENT_LENGTH"]:
+        raise RequestEntityTooLarge()
+    return raw
+
+
+@bp.get("/labels")
+def labels():
+    """The model's topics, with description, IPTC code and threshold of each."""
+    loaded = current_model()
+    topics = {topic.label: topic for topic in loaded.taxonomy.topics} if loaded.taxonomy else {}
+    manifest = loaded.manifest
+    return {
+        "model": manifest.model_id,
+        "taxonomy": loaded.taxonomy.name if loaded.taxonomy else None,
+        "labels": [
+            {
+                "label": label,
+                "description": topics[label].description if label in topics else None,
+                "iptc": topics[label].iptc if label in topics else None,
+                "threshold": manifest.thresholds[label],
+            }
+            for label in manifest.labels
+        ],
+    }
+
+
+@bp.get("/model")
+def model():
+    """The manifest, without file paths: id, creation time, labels, metrics, sources, versions."""
+    manifest = current_model().manifest
+    # Server paths stay private: a source is named by its file name only.
+    sources = [
+        {"file": PurePath(str(source.get("path", ""))).name}
+        | {key: value for key, value in source.items() if key not in {"path", "source"}}
+        for source in manifest.sources
+    ]
+    return {
+        "id": manifest.model_id,
+        "created": manifest.created,
+        "labels": manifest.labels,
+        "multilabel": manifest.multilabel,
+        "thresholds": manifest.thresholds,
+        "abstain_threshold": manifest.abstain_threshold,
+        "metrics": manifest.validation_metrics,
+        "sources": sources,
+        "versions": manifest.versions,
+    }

@@ -1,0 +1,69 @@
+"""The application factory: ``create_app(config=None, *, model=None)``.
+
+Settings are layered (defaults, then ``HEADLINE_TAGGER_*`` environment
+variables, then ``config``; see :mod:`service.config`). The model is loaded
+once, here, and kept in ``app.extensions["headline_tagger"]`` (a
+:class:`~service.holder.ModelHolder`); a model that fails to load leaves the
+app up but not ready (``/readyz`` 503) until a reload succeeds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from flask import Flask
+
+from classifier.errors import ModelError
+from classifier.model import TopicModel
+from classifier.persistence import Manifest
+from service import admin, api, health, web
+from service.config import settings
+from service.errors import register_error_handlers
+from service.holder import LoadedModel, ModelHolder
+from service.telemetry import Telemetry
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    config: Mapping[str, object] | None = None, *, model: tuple[TopicModel, Manifest] | None = None
+) -> Flask:
+    """Build the service.
+
+    Parameters
+    ----------
+    config
+        Settings that override the defaults and the environment (``MODELS_DIR``,
+        ``MODEL``, ``ADMIN_TOKEN``, ``API_KEYS``, ``MAX_BODY_BYTES``,
+        ``MAX_ITEMS``, ``MAX_FIELD_CHARS``) and any Flask setting.
+    model
+        A ``(model, manifest)`` pair, as :func:`classifier.persistence.load_model`
+        returns, to serve instead of loading ``MODEL``; reloads still read ``MODEL``.
+    """
+    app = Flask(__name__)
+    app.config.from_mapping(settings(config), DEBUG=False)  # never the debugger, whatever FLASK_DEBUG says
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
+    app.json.sort_keys = False  # keep "model" first, as predict --json prints it
+    holder = ModelHolder.from_settings(app.config)
+    if model is not None:
+        holder.current = LoadedModel.of(*model)
+    else:
+        try:
+            holder.reload()
+        except ModelError as error:
+            log.error("no model loaded, not ready: %s", error)
+    app.extensions["headline_tagger"] = holder
+    register_error_handlers(app)
+    Telemetry(holder).init_app(app)
+    for blueprint in (api.bp, admin.bp, health.bp, web.bp):
+        app.register_blueprint(blueprint)
+
+    @app.after_request
+    def _no_sniffing(response):
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    return app

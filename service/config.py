@@ -1,0 +1,77 @@
+"""Service settings, layered: defaults, then ``HEADLINE_TAGGER_*`` environment variables, then a mapping.
+
+The mapping is what ``headline-tagger serve`` builds from its flags and what
+tests pass to :func:`service.create_app`; the environment is how a container
+or a unit file configures the service. Secrets (the admin token, API keys) come
+only from the environment or the mapping, never from a command line that
+``ps`` would show.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+
+__all__ = ["DEFAULTS", "ENV_PREFIX", "settings"]
+
+ENV_PREFIX = "HEADLINE_TAGGER_"
+
+DEFAULTS: dict[str, object] = {
+    "MODELS_DIR": "models",
+    "MODEL": None,  # None: MODELS_DIR/current
+    "ADMIN_TOKEN": None,  # None: POST /v1/admin/reload is disabled
+    "API_KEYS": (),  # empty: /v1/* needs no key
+    "MAX_BODY_BYTES": 1 << 20,
+    "MAX_ITEMS": 1000,
+    "MAX_FIELD_CHARS": 2000,
+}
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+def _keys(raw: str) -> tuple[str, ...]:
+    return tuple(key.strip() for key in raw.split(",") if key.strip())
+
+
+def _positive(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError
+    return value
+
+
+_PARSERS: dict[str, Callable[[str], object]] = {
+    "MODELS_DIR": _text,
+    "MODEL": _text,
+    "ADMIN_TOKEN": _text,
+    "API_KEYS": _keys,
+    "MAX_BODY_BYTES": _positive,
+    "MAX_ITEMS": _positive,
+    "MAX_FIELD_CHARS": _positive,
+}
+
+
+def settings(mapping: Mapping[str, object] | None = None, environ: Mapping[str, str] = os.environ) -> dict:
+    """The service settings: :data:`DEFAULTS`, overridden by the environment, then by ``mapping``.
+
+    An empty environment variable counts as unset.
+
+    Raises
+    ------
+    ValueError
+        An environment variable that does not parse, named in the message (its
+        value is not repeated, since it may be a secret).
+    """
+    result = dict(DEFAULTS)
+    for key, parse in _PARSERS.items():
+        raw = environ.get(ENV_PREFIX + key, "")
+        if not raw:
+            continue
+        try:
+            result[key] = parse(raw)
+        except ValueError:
+            raise ValueError(f"{ENV_PREFIX}{key} must be a whole number of at least 1") from None
+    result.update(mapping or {})
+    return result

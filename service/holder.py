@@ -1,0 +1,97 @@
+"""The model a running service answers with, and its atomic reload.
+
+Requests read :attr:`ModelHolder.current` once and use that pair for the whole
+request; :meth:`ModelHolder.reload` builds a new pair completely and then
+replaces the old one with a single attribute assignment, so a request sees the
+old model or the new one, never a mix, and a model that fails to load is never
+seen at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from classifier.errors import DataError, ModelError
+from classifier.model import TopicModel
+from classifier.persistence import Manifest, load_model
+from classifier.taxonomy import Taxonomy, load_taxonomy
+
+__all__ = ["LoadedModel", "ModelHolder"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model, its manifest and its taxonomy (``None`` when the manifest names none, or it is gone)."""
+
+    model: TopicModel
+    manifest: Manifest
+    taxonomy: Taxonomy | None
+
+    @classmethod
+    def of(cls, model: TopicModel, manifest: Manifest) -> LoadedModel:
+        """Pair a model with its manifest, looking up the taxonomy the manifest names."""
+        taxonomy = None
+        if manifest.taxonomy:
+            try:
+                taxonomy = load_taxonomy(manifest.taxonomy)
+            except DataError as error:
+                log.warning("model %s: no label descriptions: %s", manifest.model_id, error)
+        return cls(model, manifest, taxonomy)
+
+
+class ModelHolder:
+    """Holds the current :class:`LoadedModel` and reloads it from ``path``, inside ``models_dir`` only.
+
+    ``after_reload`` is called after every successful reload; the gunicorn
+    server sets it in each worker to pass the reload on to the other workers.
+    """
+
+    def __init__(self, path: Path, models_dir: Path) -> None:
+        self.path = Path(path)
+        self.models_dir = Path(models_dir)
+        self.current: LoadedModel | None = None
+        self.after_reload: Callable[[], None] | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, object]) -> ModelHolder:
+        """An empty holder for the ``MODEL`` setting (default ``MODELS_DIR/current``) in ``MODELS_DIR``."""
+        models_dir = Path(str(settings["MODELS_DIR"]))
+        return cls(settings["MODEL"] or models_dir / "current", models_dir)
+
+    def reload(self) -> LoadedModel:
+        """Load ``path`` again and swap it in; on failure keep the current model and raise.
+
+        Raises
+        ------
+        ModelError
+            The path leads outside the models directory, or the model does not
+            load (see :func:`classifier.persistence.load_model`).
+        """
+        with self._lock:  # one load at a time: two would only double the memory
+            loaded = LoadedModel.of(*load_model(self._resolved()))
+            self.current = loaded
+        if self.after_reload is not None:
+            self.after_reload()
+        return loaded
+
+    def _resolved(self) -> Path:
+        """``path`` with every symlink followed, refused unless it lies inside ``models_dir``.
+
+        The resolved directory is what gets loaded, so repointing ``current``
+        between this check and the load cannot slip another directory in.
+        """
+        root = self.models_dir.resolve()
+        target = self.path.resolve()
+        if not target.is_relative_to(root):
+            raise ModelError(
+                f"{self.path}: leads to {target}, outside the models directory {root}; "
+                "models are only loaded from there (set --models-dir or HEADLINE_TAGGER_MODELS_DIR)"
+            )
+        return target

@@ -1,0 +1,128 @@
+"""Prometheus metrics and the structured request log: one JSON line per request.
+
+Counters: requests by endpoint, method and status; a latency histogram by
+endpoint; headlines tagged; predictions by top label (abstentions apart). The
+model id is reported as ``headline_tagger_model_info{model_id=...} 1``.
+
+Under gunicorn, ``headline-tagger serve`` sets ``PROMETHEUS_MULTIPROC_DIR``
+before anything imports ``prometheus_client``, so every worker writes its
+counts to files there and ``/metrics`` adds them up, whichever worker answers.
+
+The log line has method, path (never the query string), status, duration,
+items tagged and model id; never headers, so never a token or an API key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections import Counter as Tally
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from service.holder import ModelHolder
+
+__all__ = ["Telemetry"]
+
+request_log = logging.getLogger("service.requests")
+
+_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+class _ModelInfo:
+    """A collector reporting the id of the model this process serves."""
+
+    def __init__(self, holder: ModelHolder) -> None:
+        self._holder = holder
+
+    def collect(self):
+        info = GaugeMetricFamily("headline_tagger_model_info", "The model being served.", labels=["model_id"])
+        if self._holder.current is not None:
+            info.add_metric([self._holder.current.manifest.model_id], 1)
+        yield info
+
+
+class Telemetry:
+    """The metrics of one app, and the hooks that record every request into them and into the log."""
+
+    def __init__(self, holder: ModelHolder) -> None:
+        self._holder = holder
+        disable_created_metrics()  # no *_created series: they double the output and say little
+        self.registry = CollectorRegistry()
+        self._model_info = _ModelInfo(holder)
+        self.registry.register(self._model_info)
+        prefix, registry = "headline_tagger_", self.registry
+        labels = ["endpoint", "method", "status"]
+        self.requests = Counter(prefix + "requests", "HTTP requests answered.", labels, registry=registry)
+        self.latency = Histogram(
+            prefix + "request_duration_seconds",
+            "Time to answer.",
+            ["endpoint"],
+            buckets=_BUCKETS,
+            registry=registry,
+        )
+        self.items = Counter(prefix + "items_tagged", "Headlines tagged.", registry=registry)
+        self.predictions = Counter(
+            prefix + "predictions", "Top topics predicted.", ["label"], registry=registry
+        )
+        self.abstentions = Counter(
+            prefix + "abstentions", "Headlines the model abstained on.", registry=registry
+        )
+
+    def init_app(self, app: Flask) -> None:
+        """Time every request of ``app``, count it, and log it."""
+        app.extensions["headline_tagger_telemetry"] = self
+        app.before_request(_start_clock)
+        app.after_request(self._record)
+
+    def _record(self, response: Response) -> Response:
+        seconds = time.perf_counter() - g.get("started", time.perf_counter())
+        endpoint = request.url_rule.rule if request.url_rule else "(unmatched)"
+        self.requests.labels(endpoint, request.method, str(response.status_code)).inc()
+        self.latency.labels(endpoint).observe(seconds)
+        predictions = g.get("predictions", ())
+        if predictions:
+            self.items.inc(len(predictions))
+            for label, count in Tally(p.label for p in predictions).items():
+                if label is None:
+                    self.abstentions.inc(count)
+                else:
+                    self.predictions.labels(label).inc(count)
+        current = self._holder.current
+        line = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round(seconds * 1000, 2),
+            "items": len(predictions),
+            "model": g.get("model_id") or (current.manifest.model_id if current else None),
+        }
+        request_log.info(json.dumps(line))
+        return response
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The text of ``/metrics`` and its content type: every worker's counts under gunicorn."""
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            registry.register(self._model_info)
+        else:
+            registry = self.registry
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def _start_clock() -> None:
+    g.started = time.perf_counter()

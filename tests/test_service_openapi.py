@@ -1,0 +1,100 @@
+"""/openapi.json tells the truth: every documented answer is produced here and matches its schema."""
+
+import pytest
+from openapi_schema_validator import OAS31Validator
+from openapi_spec_validator import validate as validate_spec
+
+from service import create_app
+from service.openapi import document
+
+TOKEN = "admin-token-for-tests"
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+ONE = {"json": {"headline": "Striker scores twice in derby win"}}
+
+# (path, method, status, kind of app, request) for every response the document lists.
+CASES = [
+    ("/v1/tag", "post", "200", "plain", ONE),
+    ("/v1/tag", "post", "200", "plain", {"json": {"items": [{"id": 1, "headline": "x"}], "explain": True}}),
+    ("/v1/tag", "post", "400", "plain", {"data": "{", "content_type": "application/json"}),
+    ("/v1/tag", "post", "401", "keyed", ONE),
+    ("/v1/tag", "post", "413", "plain", {"json": {"headline": "x" * 2001}}),
+    ("/v1/tag", "post", "415", "plain", {"data": "headline"}),
+    ("/v1/tag", "post", "422", "plain", {"json": {"items": [{"headline": ""}]}}),
+    ("/v1/tag", "post", "503", "empty", ONE),
+    ("/v1/labels", "get", "200", "plain", {}),
+    ("/v1/labels", "get", "401", "keyed", {}),
+    ("/v1/labels", "get", "503", "empty", {}),
+    ("/v1/model", "get", "200", "plain", {}),
+    ("/v1/model", "get", "401", "keyed", {}),
+    ("/v1/model", "get", "503", "empty", {}),
+    ("/v1/admin/reload", "post", "200", "admin", {"headers": BEARER}),
+    ("/v1/admin/reload", "post", "401", "admin", {}),
+    ("/v1/admin/reload", "post", "404", "plain", {"headers": BEARER}),
+    ("/v1/admin/reload", "post", "409", "broken", {"headers": BEARER}),
+    ("/livez", "get", "200", "plain", {}),
+    ("/readyz", "get", "200", "plain", {}),
+    ("/readyz", "get", "503", "empty", {}),
+    ("/metrics", "get", "200", "plain", {}),
+    ("/openapi.json", "get", "200", "plain", {}),
+    ("/", "get", "200", "plain", {}),
+]
+
+
+@pytest.fixture
+def make_client(service_env, publish, tmp_path):
+    def make(kind: str):
+        if kind != "empty":
+            publish("tiny-a")
+        config = {"MODELS_DIR": tmp_path / "models", "ADMIN_TOKEN": TOKEN if kind != "plain" else None}
+        app = create_app({**config, "API_KEYS": ("k1",) if kind == "keyed" else ()})
+        if kind == "broken":
+            (publish("tiny-broken") / "model.joblib").write_bytes(b"not a model")
+        return app.test_client()
+
+    return make
+
+
+def validate(instance, schema: dict) -> None:
+    """Validate against a schema of the document, resolving its ``#/components/...`` references."""
+    OAS31Validator({**schema, "components": document()["components"]}).validate(instance)
+
+
+def test_the_document_is_valid_openapi_3_1():
+    validate_spec(document())
+    assert document()["openapi"] == "3.1.0"
+
+
+def test_every_route_is_documented():
+    app_routes = {rule.rule for rule in create_app({"MODELS_DIR": "/nonexistent"}).url_map.iter_rules()}
+    assert app_routes - {"/static/<path:filename>"} == set(document()["paths"])
+
+
+def test_every_documented_answer_has_a_case_here():
+    documented = {
+        (path, method, status)
+        for path, operations in document()["paths"].items()
+        for method, operation in operations.items()
+        for status in operation["responses"]
+    }
+    assert documented == {case[:3] for case in CASES}
+
+
+@pytest.mark.parametrize(("path", "method", "status", "kind", "request_"), CASES)
+def test_real_answers_match_the_document(make_client, path, method, status, kind, request_):
+    operation = document()["paths"][path][method]
+    if status == "200" and "json" in request_:
+        validate(request_["json"], operation["requestBody"]["content"]["application/json"]["schema"])
+    with getattr(make_client(kind), method)(path, **request_) as response:
+        assert str(response.status_code) == status, response.get_data(as_text=True)
+        [(media_type, content)] = operation["responses"][status]["content"].items()
+        assert response.mimetype == media_type
+        if "schema" in content:
+            validate(response.get_json(force=True), content["schema"])
+
+
+def test_errors_outside_the_operations_are_problems_too(make_client):
+    client = make_client("plain")
+    problem = document()["components"]["schemas"]["Problem"]
+    for response in (client.get("/nowhere"), client.put("/v1/tag"), client.delete("/readyz")):
+        assert response.mimetype == "application/problem+json"
+        validate(response.get_json(force=True), problem)

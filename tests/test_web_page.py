@@ -1,0 +1,99 @@
+"""The web page in headless Chromium (Debian's package, driven by Playwright) against the live service.
+
+Skipped only when chromium is missing outside CI; in CI (``CI=true``) it must run.
+The run leaves a screenshot in ``tests/artifacts/web_page.png``.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+LINES = [
+    "Record heat scorches southern Europe as wildfires spread | Temperatures topped 46C in Sicily.",
+    "Central bank holds rates as inflation cools",
+    "<script>window.injected = 1</script> Parliament passes budget after all-night session",
+    '<img src=x onerror="window.injected = 2"> Striker\'s late goal sends club into cup final',
+]
+
+if not CHROMIUM.exists() and os.environ.get("CI") != "true":
+    pytest.skip("chromium is not installed (.ci/run installs it)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+def test_a_person_pastes_headlines_and_sees_topics_with_the_words_behind_them(browser, live_service):
+    page = browser.new_page(viewport={"width": 1000, "height": 1100})
+    problems, dialogs = [], []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    response = page.goto(live_service.url + "/")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+
+    page.fill("#headlines", "\n".join(LINES))
+    page.click("#tag-button")
+    page.wait_for_selector("#results .result >> nth=3")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web_page.png"), full_page=True)
+
+    cards = page.locator("#results .result")
+    assert cards.count() == 4
+    headlines = page.locator(".headline").all_text_contents()
+    assert headlines[2].startswith("<script>window.injected = 1</script>")  # shown as text, not run
+    assert headlines[3].startswith('<img src=x onerror="window.injected = 2">')
+    assert page.evaluate("window.injected") is None and not dialogs
+    assert page.locator("#results script, #results img").count() == 0
+    assert page.locator(".teaser").first.text_content() == "Temperatures topped 46C in Sicily."
+    first = cards.nth(0)
+    assert first.locator(".topic .name").first.text_content() == "climate"
+    assert first.locator(".fill").first.evaluate("node => parseFloat(node.style.width)") > 30
+    marked = {text.lower() for text in first.locator(".headline mark").all_text_contents()}
+    assert {"heat", "wildfires"} & marked
+    assert "tagged by model" in page.text_content("#status")
+    assert not problems, problems  # no script errors, and no Content-Security-Policy violations
+
+
+def test_the_page_asks_for_an_api_key_when_the_service_wants_one(browser, live_service):
+    page = browser.new_page()
+    sent = []
+
+    def answer(route):
+        sent.append(route.request.headers.get("authorization"))
+        problem = {"type": "urn:headline-tagger:problem:unauthorized", "title": "Unauthorized", "status": 401}
+        route.fulfill(
+            status=401, content_type="application/problem+json", json={**problem, "detail": "No key."}
+        )
+
+    page.route("**/v1/tag", answer)
+    page.goto(live_service.url + "/")
+    assert page.locator("#key-row").is_hidden()
+    page.fill("#headlines", "Central bank holds rates")
+    page.click("#tag-button")
+    page.wait_for_selector("#key-row", state="visible")
+    assert page.text_content("#status") == "No key."
+    page.fill("#api-key", "key-123")
+    page.click("#tag-button")
+    page.wait_for_selector(
+        "#tag-button:enabled"
+    )  # (wait_for_function would need eval, which the CSP forbids)
+    assert sent == [None, "Bearer key-123"]
