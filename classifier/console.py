@@ -17,13 +17,25 @@ from rich.progress import (
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
 
 from classifier.evaluation import EvaluationReport
 from classifier.model import Prediction
+from classifier.tagging import TagProgress, TagSummary
 
-__all__ = ["metrics_table", "prediction_text", "row_counter", "stderr", "stdout", "step", "summary_lines"]
+__all__ = [
+    "metrics_table",
+    "prediction_text",
+    "row_counter",
+    "stderr",
+    "stdout",
+    "step",
+    "summary_lines",
+    "tag_progress",
+    "tag_summary_lines",
+]
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False)
@@ -121,3 +133,55 @@ def prediction_text(headline: str, prediction: Prediction) -> str:
         words = ", ".join(f"{c.ngram!r} {c.weight:+.2f}" for c in contributions)
         lines.append(f"  why {label}: {words or '(no known words: the label prior decided)'}")
     return "\n".join(lines)
+
+
+@contextmanager
+def tag_progress(*, quiet: bool = False) -> Iterator[callable]:
+    """A progress bar on stderr for ``tag``: rows done, rows/s, and the ETA when the size is known.
+
+    Yields the callback to pass to :func:`classifier.tagging.tag_archive`. It is
+    off when stderr is not a terminal or ``quiet``.
+    """
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("Tagging"),
+        BarColumn(bar_width=None),
+        MofNCompleteColumn(),
+        TextColumn("rows  {task.fields[rate]} rows/s"),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+        disable=quiet or not stderr.is_terminal,
+    )
+    with progress:
+        task = progress.add_task("tag", total=None, rate="…")
+        resumed_rows: int | None = None
+
+        def update(state: TagProgress) -> None:
+            nonlocal resumed_rows
+            if resumed_rows is None:  # the first call: rows an interrupted run committed
+                resumed_rows = state.rows
+            elapsed = progress.tasks[task].elapsed or 0.0
+            rate = f"{(state.rows - resumed_rows) / elapsed:,.0f}" if elapsed > 0 else "…"
+            total = max(state.total, state.rows) if state.total is not None else None
+            progress.update(task, completed=state.rows, total=total, rate=rate)
+
+        yield update
+
+
+def tag_summary_lines(summary: TagSummary) -> list[str]:
+    """What ``tag`` prints at the end: rows, time, speed, rejects and the count of each label."""
+    lines = [
+        f"read {summary.rows_read:,} rows: {summary.rows_tagged:,} tagged, "
+        f"{summary.rows_rejected:,} rejected",
+        f"{summary.seconds:.1f} s, {summary.rows_per_second:,.0f} rows/s; model {summary.model_id}",
+    ]
+    if summary.resumed_rows:
+        lines.append(f"resumed: {summary.resumed_rows:,} rows were committed by the interrupted run")
+    for reason, count in summary.skipped.items():
+        lines.append(f"skipped {count:,} rows: {reason}")
+    labels = "  ".join(f"{label} {count:,}" for label, count in summary.labels.items())
+    abstained = f"  abstained {summary.abstained:,}" if summary.abstained else ""
+    lines.append(f"labels: {labels or '(none)'}{abstained}")
+    lines.append(f"wrote {summary.output}" + (f" and {summary.rejects}" if summary.rows_rejected else ""))
+    return lines

@@ -5,7 +5,7 @@ these, so that the command line and the HTTP service can turn it into a clear
 message instead of a traceback.
 """
 
-__all__ = ["DataError", "HeadlineTaggerError", "ModelError", "TooManyBadRows"]
+__all__ = ["DataError", "HeadlineTaggerError", "ModelError", "OutputError", "TooManyBadRows"]
 
 
 class HeadlineTaggerError(Exception):
@@ -22,3 +22,7 @@ class TooManyBadRows(DataError):
 
 class ModelError(HeadlineTaggerError):
     """A model directory cannot be written or loaded safely."""
+
+
+class OutputError(HeadlineTaggerError):
+    """Results cannot be written: the output exists, its folder is unwritable, or the disk is full."""

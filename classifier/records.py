@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,10 +91,15 @@ class ReadReport:
     undecodable bytes. Skipped rows are expected by the format: a Reuters
     document outside the requested split, a NYT row whose headline is the
     placeholder ``Unknown``. Only rejected rows count against the limit.
+
+    ``on_reject``, when set, receives every rejected row as it is found (only
+    ``keep_examples`` of them are kept here), so that archive tagging can write
+    each one to its rejects file.
     """
 
     limit: BadRowLimit = field(default_factory=lambda: BadRowLimit(0.01, True))
     keep_examples: int = 20
+    on_reject: Callable[[BadRow], None] | None = field(default=None, repr=False, compare=False)
     accepted: int = 0
     bad: int = 0
     examples: list[BadRow] = field(default_factory=list)
@@ -109,6 +114,8 @@ class ReadReport:
         """Record one rejected row; fail at once when an absolute limit is passed."""
         self.bad += 1
         self.bad_reasons[_reason_kind(bad_row.reason)] += 1
+        if self.on_reject is not None:
+            self.on_reject(bad_row)
         if len(self.examples) < self.keep_examples:
             self.examples.append(bad_row)
         if not self.limit.is_fraction and self.limit.exceeded(self.bad, self.total):

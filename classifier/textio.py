@@ -132,8 +132,9 @@ def has_undecodable(text: str) -> bool:
 
     Text decoded with ``errors="surrogateescape"`` keeps each bad byte as a lone
     surrogate ``U+DC80``-``U+DCFF``; finding one lets a reader reject just that row.
+    ``str.isascii`` answers at once for the common pure-ASCII line, with no search.
     """
-    return _SURROGATE.search(text) is not None
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def _open_raw(path: Path) -> BinaryIO:

@@ -1,0 +1,356 @@
+"""Benchmark of archive tagging: `headline-tagger tag` against a fastText read-predict-write loop.
+
+Run it from the repository root (after ``pip install -e '.[dask,bench]'``)::
+
+    .venv/bin/python bench/tagging.py [--rows 1000000] [--work-dir /tmp/headline-tagger-bench]
+
+It builds a gzip JSON-lines archive by resampling the headlines and teasers of
+``../shared/data`` (read with the project's presets), trains the default model
+(HuffPost, AG News, BBC and NYT mapped onto the default taxonomy, plus the
+starter corpus) and a fastText model on the same rows, then times each whole
+command on the same archive, writing JSON lines (Parquet parts for Dask):
+
+* ``headline-tagger tag`` with 1 and 2 workers, and the Dask engine on a local
+  cluster of 2 single-threaded workers;
+* fastText: one Python process that reads the gzip file, ``json.loads`` each
+  line, predicts in batches (fastText's predict runs on one core) and writes
+  each item with its label and score;
+* resuming: a 2-worker run killed with SIGKILL half-way, then ``--resume``;
+  the overhead is both runs' time against the uninterrupted run's.
+
+Peak memory is the largest sum, over the command and all its child processes,
+of their proportional set sizes (PSS: a page shared by n processes counts 1/n
+in each), polled every 50 ms; the summed resident sets (RSS), which count
+shared pages once per process, are recorded too. The load average of the machine is
+recorded with every run, because other work on it slows everything alike. The
+table goes to stdout and ``bench/results/tagging.txt``, the numbers to
+``bench/results/tagging.json``. Nothing is written inside the repository
+except those results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import json
+import os
+import platform
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from classifier.presets import read_preset
+from classifier.readers import ReadOptions, read_records
+from classifier.records import BadRowLimit, ReadReport
+from classifier.training import TrainingSettings
+from classifier.workflows import DataRequest, load_data, train_model
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+RESULTS = REPO / "bench" / "results"
+TAGGER = REPO / ".venv" / "bin" / "headline-tagger"
+TRAINING = DataRequest(
+    arguments=(
+        f"huffpost:{SHARED}/huffpost/news_category_2018_2019.jsonl.gz",
+        f"agnews:{SHARED}/ag_news/test.csv",
+        f"bbc:{SHARED}/bbc",
+        f"nyt:{SHARED}/nyt_articles_2017_2018",
+    ),
+    taxonomy="default",
+    starter=True,
+)
+_PRESET_SOURCES = [
+    ("huffpost", "huffpost/news_category_2018_2019.jsonl.gz"),
+    ("agnews", "ag_news/test.csv"),
+    ("bbc", "bbc"),
+    ("nyt", "nyt_articles_2017_2018"),
+    ("reuters", "reuters21578"),
+]
+_GENERIC_SOURCES = [
+    (
+        "arise_tv_news/train.csv",
+        ReadOptions(headline_field="Title", teaser_field="Excerpt", label_field=None),
+    ),
+    (
+        "inshorts_news",
+        ReadOptions(headline_field="news_headline", teaser_field="news_article", label_field=None),
+    ),
+]
+
+
+# -- inputs --------------------------------------------------------------------------------------------
+
+
+def shared_items() -> list[dict]:
+    """Every headline and teaser of the shared datasets, with their source and date."""
+    items = []
+    tolerant = ReadReport(limit=BadRowLimit.parse("100%"))
+    for preset, path in _PRESET_SOURCES:
+        for record in read_preset(preset, SHARED / path, tolerant):
+            items.append(
+                {"source": preset, "date": record.date, "headline": record.headline, "teaser": record.teaser}
+            )
+    for path, options in _GENERIC_SOURCES:
+        for record in read_records(SHARED / path, options, tolerant):
+            items.append(
+                {
+                    "source": path.split("/")[0],
+                    "date": None,
+                    "headline": record.headline,
+                    "teaser": record.teaser,
+                }
+            )
+    return items
+
+
+def build_archive(path: Path, rows: int) -> None:
+    """``rows`` items drawn (seeded) from the shared datasets, as gzip JSON lines with an id each."""
+    items = shared_items()
+    pick = random.Random(0).choices
+    temporary = path.with_suffix(".tmp")
+    with gzip.open(temporary, "wt", encoding="utf-8", compresslevel=6) as out:
+        for start in range(0, rows, 10_000):
+            batch = pick(items, k=min(10_000, rows - start))
+            out.writelines(
+                json.dumps({"id": f"a{start + n:08d}", **item}) + "\n" for n, item in enumerate(batch)
+            )
+    temporary.rename(path)
+
+
+def train_models(folder: Path) -> tuple[Path, Path]:
+    """The default model (headline-tagger) and a fastText model, trained on the same rows."""
+    import fasttext
+
+    outcome = train_model(TRAINING, TrainingSettings(), models_dir=folder / "models")
+    data, _ = load_data(TRAINING)
+    lines = folder / "fasttext-train.txt"
+    lines.write_text(
+        "".join(
+            f"__label__{labels[0]} {_fasttext_text(headline, teaser)}\n"
+            for headline, teaser, labels in zip(data.headlines, data.teasers, data.labels, strict=True)
+        ),
+        encoding="utf-8",
+    )
+    model = fasttext.train_supervised(str(lines), epoch=10, lr=0.5, wordNgrams=2, dim=50, verbose=0)
+    model.save_model(str(folder / "fasttext.bin"))
+    return outcome.model_dir, folder / "fasttext.bin"
+
+
+def _fasttext_text(headline: str, teaser: str) -> str:
+    return f"{headline} {teaser}".lower().replace("\n", " ")
+
+
+# -- the fastText baseline (run as its own process) ------------------------------------------------------
+
+
+def fasttext_baseline(model_path: str, archive: str, output: str, batch: int = 10_000) -> None:
+    """Read the gzip archive, predict each item's label with fastText, write JSON lines."""
+    import fasttext
+
+    model = fasttext.load_model(model_path)
+    with gzip.open(archive, "rt", encoding="utf-8") as lines, open(output, "w", encoding="utf-8") as out:
+        items = []
+        for line in lines:
+            items.append(json.loads(line))
+            if len(items) == batch:
+                _fasttext_write(model, items, out)
+                items = []
+        _fasttext_write(model, items, out)
+
+
+def _fasttext_write(model, items: list[dict], out) -> None:
+    if not items:
+        return
+    labels, scores = model.predict([_fasttext_text(i["headline"], i["teaser"]) for i in items], k=1)
+    for item, label, score in zip(items, labels, scores, strict=True):
+        out.write(json.dumps({**item, "label": label[0][9:], "score": round(float(score[0]), 6)}) + "\n")
+
+
+# -- measuring -------------------------------------------------------------------------------------------
+
+
+def measure(name: str, command: list[str], rows: int, *, kill_when=None) -> dict:
+    """Run ``command``; wall time, rows/s and the peak resident memory of its process tree.
+
+    ``kill_when`` (optional) is polled with the elapsed time; when it returns
+    True the whole process group is killed with SIGKILL.
+    """
+    load = os.getloadavg()[0]
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    root = psutil.Process(process.pid)
+    peak_rss = peak_pss = 0
+    killed = False
+    while process.poll() is None:
+        rss, pss = _tree_memory(root)
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        if kill_when is not None and kill_when():
+            os.killpg(process.pid, signal.SIGKILL)
+            killed = True
+            break
+        time.sleep(0.05)
+    output = process.communicate()[0].decode(errors="replace")
+    seconds = time.perf_counter() - started
+    if process.returncode != 0 and not killed:
+        raise SystemExit(f"{name} failed:\n{output}")
+    print(f"  {name}: {seconds:.1f} s, peak PSS {peak_pss / 2**20:.0f} MiB, load {load:.1f}", file=sys.stderr)
+    return {
+        "run": name,
+        "command": " ".join(command),
+        "seconds": round(seconds, 2),
+        "rows": rows,
+        "rows_per_second": round(rows / seconds),
+        "peak_rss_mib": round(peak_rss / 2**20),
+        "peak_pss_mib": round(peak_pss / 2**20),
+        "load_average_before": round(load, 2),
+        "killed": killed,
+        "output": output.strip().splitlines()[-8:],
+    }
+
+
+def _tree_memory(root: psutil.Process) -> tuple[int, int]:
+    """Summed RSS and summed PSS (shared pages divided among their sharers) of a process tree."""
+    rss = pss = 0
+    for process in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            memory = process.memory_full_info()
+            rss, pss = rss + memory.rss, pss + memory.pss
+    return rss, pss
+
+
+def _checkpoint_rows(output: Path) -> int:
+    try:
+        return json.loads((Path(f"{output}.partial") / "checkpoint.json").read_text())["committed"]["rows"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+# -- the benchmark -----------------------------------------------------------------------------------------
+
+
+def run(rows: int, work: Path) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    archive = work / f"archive-{rows}.jsonl.gz"
+    if not archive.exists():
+        print(f"building {archive} ({rows:,} rows)", file=sys.stderr)
+        build_archive(archive, rows)
+    print("training the default model and fastText on the same rows", file=sys.stderr)
+    model_dir, fasttext_model = train_models(work)
+    out = work / "out"
+    out.mkdir(exist_ok=True)
+    tag = [
+        str(TAGGER),
+        "tag",
+        str(archive),
+        "--model",
+        str(model_dir),
+        "--id-field",
+        "id",
+        "--quiet",
+        "--overwrite",
+    ]
+    runs = [
+        measure(
+            "fastText (1 core)",
+            [
+                sys.executable,
+                __file__,
+                "--baseline",
+                str(fasttext_model),
+                str(archive),
+                str(out / "fasttext.jsonl"),
+            ],
+            rows,
+        ),
+        measure("tag, 1 worker", [*tag, "-o", str(out / "w1.jsonl"), "--workers", "1"], rows),
+        measure("tag, 2 workers", [*tag, "-o", str(out / "w2.jsonl"), "--workers", "2"], rows),
+        measure(
+            "tag, Dask local cluster (2 workers)",
+            [*tag, "-o", str(out / "dask"), "--engine", "dask", "--workers", "2"],
+            rows,
+        ),
+    ]
+    resumable = [*tag[:-1], "-o", str(out / "resumed.jsonl"), "--workers", "2"]
+    killed = measure(
+        "tag, 2 workers, killed half-way",
+        [*resumable, "--overwrite"],
+        rows,
+        kill_when=lambda: _checkpoint_rows(out / "resumed.jsonl") >= rows // 2,
+    )
+    resumed = measure("tag, 2 workers, --resume", [*resumable, "--resume"], rows)
+    same = (out / "resumed.jsonl").read_bytes() == (out / "w2.jsonl").read_bytes()
+    uninterrupted = runs[2]["seconds"]
+    resume = {
+        "killed_after_seconds": killed["seconds"],
+        "resumed_seconds": resumed["seconds"],
+        "uninterrupted_seconds": uninterrupted,
+        "overhead": round((killed["seconds"] + resumed["seconds"]) / uninterrupted - 1, 4),
+        "output_identical": same,
+    }
+    baseline = runs[0]["rows_per_second"]
+    for entry in runs:
+        entry["ratio_to_fasttext"] = round(entry["rows_per_second"] / baseline, 2)
+    return {
+        "rows": rows,
+        "archive_bytes": archive.stat().st_size,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "runs": runs,
+        "resume": resume,
+    }
+
+
+def table(results: dict) -> str:
+    lines = [
+        f"{results['rows']:,} rows, gzip JSON lines ({results['archive_bytes'] / 2**20:.0f} MiB), "
+        f"{results['machine']['cpus']} cores",
+        "",
+        "| run | wall s | rows/s | ratio to fastText | peak PSS MiB | peak RSS MiB | load before |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for entry in results["runs"]:
+        lines.append(
+            f"| {entry['run']} | {entry['seconds']:.1f} | {entry['rows_per_second']:,} | "
+            f"{entry['ratio_to_fasttext']:.2f} | {entry['peak_pss_mib']:,} | {entry['peak_rss_mib']:,} | "
+            f"{entry['load_average_before']:.1f} |"
+        )
+    resume = results["resume"]
+    lines += [
+        "",
+        f"resume: killed after {resume['killed_after_seconds']:.1f} s + resumed in "
+        f"{resume['resumed_seconds']:.1f} s vs {resume['uninterrupted_seconds']:.1f} s uninterrupted: "
+        f"overhead {resume['overhead']:+.1%}; output byte-identical: {resume['output_identical']}",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/headline-tagger-bench"))
+    parser.add_argument("--baseline", nargs=3, metavar=("MODEL", "ARCHIVE", "OUTPUT"), help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.baseline:
+        fasttext_baseline(*arguments.baseline)
+        return
+    results = run(arguments.rows, arguments.work_dir)
+    text = table(results)
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "tagging.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / "tagging.txt").write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

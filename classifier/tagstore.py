@@ -1,0 +1,243 @@
+"""The staging folder of a tagging run: committed parts, a checkpoint, and the atomic finish.
+
+Nothing is lost and nothing is written twice, whenever the process dies (even
+by SIGKILL), because every step is a rename of a complete, fsynced file::
+
+    OUT.partial/
+      checkpoint.json           what the run is (its fingerprint) and how far it got
+      parts/part-00000000.jsonl.gz, ...     one committed part per chunk of input rows
+      rejects/rejects-00000000.jsonl, ...   the rows rejected while reading that chunk
+
+A chunk is committed by renaming its part (and rejects) into place and then
+replacing ``checkpoint.json``; a part whose chunk the checkpoint does not count
+is left over from a killed run and is written again on resume. The finish
+concatenates the parts into ``OUT`` (a temporary file beside it, fsynced,
+renamed over it), writes ``OUT.rejects.jsonl`` the same way, and only then
+removes the staging folder; a Parquet ``OUT`` is the ``parts`` folder renamed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from classifier.errors import OutputError
+
+__all__ = ["CHECKPOINT_FILE", "Committed", "Staging", "write_atomically"]
+
+CHECKPOINT_FILE = "checkpoint.json"
+_CHECKPOINT_VERSION = 1
+
+
+@dataclass
+class Committed:
+    """How far a run got: the chunks and rows committed and what they held.
+
+    ``report`` keeps the read counts (``accepted``, ``bad``, ``skipped``) as of
+    the last commit, for the summary of a run that only had its finish left.
+    """
+
+    chunks: int = 0
+    rows: int = 0
+    rejected: int = 0
+    abstained: int = 0
+    labels: Counter = field(default_factory=Counter)
+    report: dict[str, Any] = field(default_factory=dict)
+    complete: bool = False
+
+    def add(self, rows: int, labels: dict[str, int], abstained: int, rejected: int) -> None:
+        """Count one more committed chunk."""
+        self.chunks += 1
+        self.rows += rows
+        self.labels.update(labels)
+        self.abstained += abstained
+        self.rejected += rejected
+
+
+class Staging:
+    """The ``OUT.partial`` folder of the run that writes ``output``.
+
+    Parameters
+    ----------
+    output
+        The final output: a file, or a folder of parts when ``directory``.
+    part_suffix
+        Suffix of the part files, e.g. ``.jsonl.gz``.
+    directory
+        Whether ``output`` is a folder of parts (Parquet) rather than one file.
+    """
+
+    def __init__(self, output: Path, part_suffix: str, *, directory: bool) -> None:
+        self.output = Path(output)
+        self.folder = self.output.with_name(self.output.name + ".partial")
+        self.rejects_path = self.output.with_name(self.output.name + ".rejects.jsonl")
+        self.parts = self.folder / "parts"
+        self.part_suffix = part_suffix
+        self.directory = directory
+        self._fingerprint: dict[str, Any] = {}
+
+    # -- starting ------------------------------------------------------------------------------------
+
+    def start(self, fingerprint: dict[str, Any], *, resume: bool, overwrite: bool) -> Committed:
+        """Create the staging folder, or reopen it to resume; return what is already committed.
+
+        Raises
+        ------
+        OutputError
+            The output or an interrupted run exists and neither ``resume`` nor
+            ``overwrite`` says what to do with it; the run to resume was started
+            with other inputs, model or options; the folder cannot be created.
+        """
+        if resume and self.folder.exists():
+            return self._reopen(fingerprint)
+        if self.folder.exists() and not overwrite:
+            raise OutputError(
+                f"{self.folder} holds an interrupted run; pass --resume to continue it "
+                "or --overwrite to start again"
+            )
+        if self.output.exists() and not overwrite:
+            if resume:
+                raise OutputError(
+                    f"nothing to resume: {self.output} is complete; pass --overwrite to tag again"
+                )
+            raise OutputError(f"{self.output} exists; pass --overwrite to replace it (or --resume)")
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        try:
+            self.parts.mkdir(parents=True)
+            (self.folder / "rejects").mkdir()
+        except OSError as error:
+            raise OutputError(f"{self.folder}: cannot create the output folder: {error.strerror}") from None
+        committed = Committed()
+        self._fingerprint = fingerprint
+        self._write_checkpoint(committed)
+        return committed
+
+    def _reopen(self, fingerprint: dict[str, Any]) -> Committed:
+        try:
+            state = json.loads((self.folder / CHECKPOINT_FILE).read_text(encoding="utf-8"))
+            committed = Committed(**{**state["committed"], "labels": Counter(state["committed"]["labels"])})
+            previous = state["fingerprint"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise OutputError(
+                f"{self.folder}: no readable checkpoint ({error}); pass --overwrite to start again"
+            ) from None
+        if previous != fingerprint:
+            changed = ", ".join(key for key in fingerprint if previous.get(key) != fingerprint[key])
+            raise OutputError(
+                f"{self.folder}: cannot resume: the run was started with other {changed or 'settings'}; "
+                "pass --overwrite to start again"
+            )
+        for stale in (*self.parts.glob("*"), *(self.folder / "rejects").glob("*")):
+            if not stale.name.startswith(("part-", "rejects-")) or self._index(stale) >= committed.chunks:
+                stale.unlink()
+        self._fingerprint = fingerprint
+        return committed
+
+    @staticmethod
+    def _index(path: Path) -> int:
+        return int(path.name.split("-", 1)[1].split(".", 1)[0])
+
+    # -- committing ----------------------------------------------------------------------------------
+
+    def part_path(self, index: int) -> Path:
+        """Where chunk ``index``'s part is committed."""
+        return self.parts / f"part-{index:08d}{self.part_suffix}"
+
+    def write_part(self, index: int, data: bytes) -> None:
+        """Write chunk ``index``'s part (not yet committed: :meth:`commit` does that)."""
+        write_atomically(self.part_path(index), data)
+
+    def discard(self) -> None:
+        """Remove the staging folder of a run that failed before committing anything."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def commit(self, committed: Committed, rejects: bytes) -> None:
+        """Commit the chunk whose part was written last: its rejects, then the checkpoint.
+
+        ``committed`` already counts the chunk; its index is ``committed.chunks - 1``.
+        """
+        if rejects:
+            write_atomically(self.folder / "rejects" / f"rejects-{committed.chunks - 1:08d}.jsonl", rejects)
+        _fsync_folder(self.parts)
+        _fsync_folder(self.folder / "rejects")
+        self._write_checkpoint(committed)
+
+    def _write_checkpoint(self, committed: Committed) -> None:
+        # Not asdict: it would turn the Counter into a Counter of (label, count) pairs.
+        counts = {**vars(committed), "labels": dict(committed.labels)}
+        state = {"version": _CHECKPOINT_VERSION, "fingerprint": self._fingerprint, "committed": counts}
+        write_atomically(self.folder / CHECKPOINT_FILE, json.dumps(state, indent=1).encode("utf-8"))
+        _fsync_folder(self.folder)
+
+    # -- finishing -----------------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Publish the rejects file and the output atomically, then remove the staging folder.
+
+        Safe to repeat after a crash part-way: every step is a rename of a
+        complete file, and the parts stay until the output is in place.
+        """
+        _concatenate(sorted((self.folder / "rejects").glob("rejects-*")), self.rejects_path)
+        if not self.directory:
+            _concatenate(sorted(self.parts.glob("part-*")), self.output)
+        elif self.parts.exists():
+            self._replace_folder()
+        shutil.rmtree(self.folder)
+
+    def _replace_folder(self) -> None:
+        """Rename the parts folder to the output folder, replacing an old output (--overwrite)."""
+        old = self.output.with_name(f".{self.output.name}.old-{secrets.token_hex(4)}")
+        try:
+            if self.output.exists():
+                os.rename(self.output, old)
+            os.rename(self.parts, self.output)
+            _fsync_folder(self.output.parent)
+        except OSError as error:
+            raise OutputError(f"{self.output}: cannot move the output into place: {error.strerror}") from None
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``path`` as a temporary sibling, fsync it and rename it over ``path``."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
+
+
+def _concatenate(parts: list[Path], target: Path) -> None:
+    """Write the parts, in order, into ``target`` atomically."""
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temporary, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as handle:
+                    shutil.copyfileobj(handle, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+        _fsync_folder(target.parent)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise OutputError(f"{target}: cannot write: {error.strerror or error}") from None
+
+
+def _fsync_folder(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

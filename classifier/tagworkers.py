@@ -1,0 +1,142 @@
+"""Where chunks of records are tagged: in this process, or in a pool of worker processes.
+
+The work of a chunk is done where the model is: predicting, building the
+output rows and encoding (and compressing) the part's bytes all happen in the
+worker, so the main process only reads input and writes bytes. Each worker
+process loads the model once, from its directory, with the checksum verified
+(:func:`~classifier.persistence.load_model`).
+
+Both taggers have ``submit(chunk)`` returning a
+:class:`concurrent.futures.Future` of a :class:`ChunkResult`, ``close()``, and
+``in_flight``, the number of chunks worth submitting before waiting for the
+oldest: enough to keep every worker busy, few enough to bound memory.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections import Counter
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from classifier.errors import HeadlineTaggerError, ModelError
+from classifier.model import TopicModel
+from classifier.persistence import load_model
+from classifier.tagformats import OutputSpec, encode_part
+
+__all__ = ["Chunk", "ChunkResult", "InProcessTagger", "PoolTagger", "tag_chunk"]
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """The ``index``-th run of input records, reduced to what tagging needs.
+
+    ``rows`` are the records' output fields (see
+    :func:`~classifier.tagformats.base_row`); ``columns`` are the CSV columns
+    of the whole run.
+    """
+
+    index: int
+    headlines: list[str]
+    teasers: list[str]
+    rows: list[dict[str, Any]]
+    spec: OutputSpec
+    columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkResult:
+    """A tagged chunk: its part's bytes (None when the worker wrote the part itself) and counts."""
+
+    index: int
+    rows: int
+    labels: dict[str, int]
+    abstained: int
+    data: bytes | None
+
+
+def tag_chunk(model: TopicModel, chunk: Chunk) -> ChunkResult:
+    """Predict every row of ``chunk`` and encode the part (see :func:`~classifier.tagformats.encode_part`)."""
+    predictions = [prediction.to_dict() for prediction in model.predict(chunk.headlines, chunk.teasers)]
+    labels = Counter(p["label"] for p in predictions if not p["abstained"])
+    data = encode_part(chunk.rows, predictions, chunk.spec, columns=chunk.columns, first=chunk.index == 0)
+    abstained = sum(p["abstained"] for p in predictions)
+    return ChunkResult(chunk.index, len(predictions), dict(labels), abstained, data)
+
+
+class InProcessTagger:
+    """Tags each chunk at once in this process: no pool, no copying (``--workers 1``)."""
+
+    in_flight = 1
+
+    def __init__(self, model: TopicModel) -> None:
+        self.model = model
+
+    def submit(self, chunk: Chunk) -> Future:
+        """Tag ``chunk`` now; the returned future is already done."""
+        future: Future = Future()
+        future.set_result(tag_chunk(self.model, chunk))
+        return future
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+# The model of a worker process, loaded once by _load_worker_model.
+_worker_model: TopicModel | None = None
+
+
+def _load_worker_model(model_dir: str, allow_version_mismatch: bool) -> None:
+    global _worker_model
+    # Ctrl-C reaches the whole process group; the main process alone handles it (and stops the pool).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_model, _ = load_model(Path(model_dir), allow_version_mismatch=allow_version_mismatch)
+
+
+def _tag_in_worker(chunk: Chunk) -> ChunkResult:
+    return tag_chunk(_worker_model, chunk)
+
+
+class PoolTagger:
+    """Tags chunks in ``workers`` processes, each holding the model loaded once.
+
+    Processes come from a forkserver that has already imported this module (and
+    scikit-learn), so starting them is quick and they inherit no state of the
+    main process (threads, open files) the way forked processes would.
+    """
+
+    def __init__(self, model_dir: Path, workers: int, *, allow_version_mismatch: bool = False) -> None:
+        self.in_flight = 2 * workers  # one being tagged and one queued, per worker
+        self._model = (model_dir, allow_version_mismatch)
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        self._pool = ProcessPoolExecutor(
+            workers,
+            mp_context=context,
+            initializer=_load_worker_model,
+            initargs=(str(model_dir), allow_version_mismatch),
+        )
+
+    def submit(self, chunk: Chunk) -> Future:
+        """Queue ``chunk`` for a worker."""
+        try:
+            return self._pool.submit(_tag_in_worker, chunk)
+        except BrokenProcessPool:
+            raise self.failure() from None
+
+    def failure(self) -> HeadlineTaggerError:
+        """Why the pool broke: the model's own error when it cannot be loaded, else a worker's death."""
+        model_dir, allow_version_mismatch = self._model
+        try:
+            load_model(model_dir, allow_version_mismatch=allow_version_mismatch)
+        except ModelError as error:
+            return error
+        return HeadlineTaggerError("a tagging worker process died (out of memory, or killed?)")
+
+    def close(self) -> None:
+        """Stop the workers, dropping chunks not yet started."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
