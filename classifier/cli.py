@@ -7,7 +7,9 @@ exit, never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,10 +19,12 @@ import click
 
 from classifier import console
 from classifier.errors import HeadlineTaggerError
-from classifier.features import FeatureSettings
+from classifier.features import PROFILES
 from classifier.persistence import load_model, read_manifest
 from classifier.presets import PRESETS
 from classifier.readers import ReadOptions
+from classifier.tagformats import OUTPUT_FORMATS
+from classifier.tagging import ENGINES, TagJob, tag_archive
 from classifier.taxonomy import load_taxonomy
 from classifier.training import TrainingSettings
 from classifier.workflows import DataRequest, evaluate_model, train_model
@@ -43,10 +47,6 @@ def _user_errors() -> Iterator[None]:
         raise click.ClickException(str(error)) from None
 
 
-def _pair_text(pair: tuple[int, int] | None) -> str:
-    return "none" if pair is None else f"{pair[0]},{pair[1]}"
-
-
 def _int_pair(text: str | None) -> tuple[int, int] | None:
     if text is None or text.lower() == "none":
         return None
@@ -59,10 +59,21 @@ def _int_pair(text: str | None) -> tuple[int, int] | None:
     return low, high
 
 
-def data_options(command: Callable) -> Callable:
-    """The options every command that reads labelled data shares (train, evaluate)."""
-    options = [
-        click.argument("data", nargs=-1, type=str),
+def _reader_option_list(*, labelled: bool) -> list[Callable]:
+    """The options that say how to read data, in help order; the label ones only when ``labelled``."""
+    label_fields = [
+        click.option("--label-field", default="label", show_default=True),
+        click.option("--label-delimiter", help="Split the label field on this string (multi-label)."),
+    ]
+    label_mapping = [
+        click.option(
+            "--taxonomy",
+            help="Map every source onto this taxonomy ('default' or a JSON file); "
+            "preset sources use the label map shipped for their preset.",
+        ),
+        click.option("--label-map", help="Label map (shipped name or JSON file) applied to every source."),
+    ]
+    return [
         click.option(
             "--preset",
             type=click.Choice(sorted(PRESETS)),
@@ -81,8 +92,7 @@ def data_options(command: Callable) -> Callable:
             show_default=True,
             help="Field of the teaser; a missing field means no teaser.",
         ),
-        click.option("--label-field", default="label", show_default=True),
-        click.option("--label-delimiter", help="Split the label field on this string (multi-label)."),
+        *(label_fields if labelled else []),
         click.option("--id-field", help="Field that identifies a row."),
         click.option(
             "--no-header",
@@ -101,12 +111,7 @@ def data_options(command: Callable) -> Callable:
             show_default=True,
             help="Reuters-21578: teaser is the body's first sentence or all of it.",
         ),
-        click.option(
-            "--taxonomy",
-            help="Map every source onto this taxonomy ('default' or a JSON file); "
-            "preset sources use the label map shipped for their preset.",
-        ),
-        click.option("--label-map", help="Label map (shipped name or JSON file) applied to every source."),
+        *(label_mapping if labelled else []),
         click.option(
             "--max-bad-rows",
             default="1%",
@@ -114,21 +119,40 @@ def data_options(command: Callable) -> Callable:
             help="Rejected rows tolerated before the command fails: a count or a percentage.",
         ),
     ]
+
+
+def _applied(options: list[Callable], command: Callable) -> Callable:
     for option in reversed(options):
         command = option(command)
     return command
 
 
-def _data_request(kwargs: dict, *, starter: bool = False) -> DataRequest:
-    options = ReadOptions(
+def data_options(command: Callable) -> Callable:
+    """The options every command that reads labelled data shares (train, evaluate)."""
+    data = click.argument("data", nargs=-1, type=str)
+    return _applied([data, *_reader_option_list(labelled=True)], command)
+
+
+def reader_options(command: Callable) -> Callable:
+    """The options of data_options that also fit unlabelled data (tag): no label fields or maps."""
+    return _applied(_reader_option_list(labelled=False), command)
+
+
+def _read_options(kwargs: dict, *, labelled: bool) -> ReadOptions:
+    """The ReadOptions of the reader options in ``kwargs`` (which are popped)."""
+    return ReadOptions(
         format=kwargs.pop("data_format"),
         headline_field=kwargs.pop("headline_field"),
         teaser_field=kwargs.pop("teaser_field"),
-        label_field=kwargs.pop("label_field"),
-        label_delimiter=kwargs.pop("label_delimiter"),
+        label_field=kwargs.pop("label_field") if labelled else None,
+        label_delimiter=kwargs.pop("label_delimiter") if labelled else None,
         id_field=kwargs.pop("id_field"),
         header=not kwargs.pop("no_header"),
     )
+
+
+def _data_request(kwargs: dict, *, starter: bool = False) -> DataRequest:
+    options = _read_options(kwargs, labelled=True)
     data = tuple(kwargs.pop("data"))
     if not data and not starter:
         raise click.UsageError("name at least one DATA file or folder (PATH or PRESET:PATH)")
@@ -205,34 +229,37 @@ def main() -> None:
     type=click.FloatRange(min=0, min_open=True),
     default=_TRAINING.C,
     show_default=True,
-    help="Inverse regularisation strength of the logistic regression.",
+    help="Inverse regularisation strength of the linear SVM.",
 )
-@click.option("--class-weight", type=click.Choice(["none", "balanced"]), default="none", show_default=True)
 @click.option(
-    "--word-ngrams",
-    default=_pair_text(_FEATURES.word_ngrams),
+    "--class-weight",
+    type=click.Choice(["none", "balanced"]),
+    default=_TRAINING.class_weight or "none",
     show_default=True,
-    help="Word n-gram range MIN,MAX.",
+    help="'balanced' weighs each topic by its inverse frequency, which lifts rare topics.",
 )
+@click.option(
+    "--profile",
+    type=click.Choice(list(PROFILES)),
+    default=_FEATURES.profile,
+    show_default=True,
+    help="Feature set: 'fast' (word n-grams, the default) or 'accurate' (adds character n-grams: "
+    "about a point more accurate, about ten times slower). The options below override it.",
+)
+@click.option("--word-ngrams", help="Word n-gram range MIN,MAX (at most 3 words).  [default: from --profile]")
 @click.option(
     "--char-ngrams",
-    default=_pair_text(_FEATURES.char_ngrams),
-    show_default=True,
-    help="Character n-gram range MIN,MAX (slower, sometimes more accurate), or none.",
+    help="Character n-gram range MIN,MAX, or none.  [default: from --profile]",
 )
 @click.option(
     "--headline-weight",
     type=click.FloatRange(min=0),
-    default=_FEATURES.headline_weight,
-    show_default=True,
-    help="Weight of the extra headline-only features.",
+    help="Weight of the extra headline-only features.  [default: from --profile]",
 )
 @click.option(
     "--min-df",
     type=click.IntRange(min=1),
-    default=_FEATURES.min_df,
-    show_default=True,
-    help="Ignore n-grams seen in fewer rows.",
+    help="Ignore n-grams seen in fewer rows.  [default: from --profile]",
 )
 @click.option(
     "--label-threshold",
@@ -260,12 +287,12 @@ def train(**kwargs) -> None:
     if kwargs["if_missing"] and (models_dir / "current").exists():
         console.stderr.print(f"{models_dir / 'current'} exists; not training (--if-missing)")
         return
-    features = FeatureSettings(
-        word_ngrams=_int_pair(kwargs["word_ngrams"]),
-        char_ngrams=_int_pair(kwargs["char_ngrams"]),
-        headline_weight=kwargs["headline_weight"],
-        min_df=kwargs["min_df"],
-    )
+    given = {
+        name: _int_pair(kwargs[name]) if name.endswith("_ngrams") else kwargs[name]
+        for name in ("word_ngrams", "char_ngrams", "headline_weight", "min_df")
+        if kwargs[name] is not None
+    }
+    features = dataclasses.replace(PROFILES[kwargs["profile"]], **given)
     settings = TrainingSettings(
         features=features,
         C=kwargs["c_value"],
@@ -432,6 +459,91 @@ def predict(
 
 
 @main.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="File to write (.jsonl, .csv; .gz or .zst compress it) or a folder of Parquet parts.",
+)
+@model_option
+@reader_options
+@click.option(
+    "--output-format",
+    type=click.Choice(OUTPUT_FORMATS),
+    help="Output format (default: from the --output name; a name without suffix is Parquet).",
+)
+@click.option("--slim", is_flag=True, help="Write each record's id and headline, not all its fields.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="all cores",
+    help="Processes tagging in parallel (1: in this process). Dask without --scheduler: cluster workers.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Records per chunk: the unit of parallel work, output parts and commits.",
+)
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its last commit.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output or interrupted run.")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: start a local cluster for the run).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def tag(
+    inputs: tuple[str, ...], output: Path, model_dir: Path, allow_version_mismatch: bool, **kwargs
+) -> None:
+    """Tag every record of archive INPUTs and write them to OUT.
+
+    INPUTs are files, folders or globs, in any format the readers support,
+    maybe as PRESET:PATH. Each output row keeps the record's fields and adds label, score, labels and
+    abstained. Rows come out in input order; rejected rows go to
+    OUT.rejects.jsonl. Work is committed chunk by chunk: after an interruption,
+    --resume finishes the same output an uninterrupted run would have written.
+    """
+    if kwargs["resume"] and kwargs["overwrite"]:
+        raise click.UsageError("--resume and --overwrite exclude each other")
+    if kwargs["scheduler"] and kwargs["engine"] != "dask":
+        raise click.UsageError("--scheduler needs --engine dask")
+    job = TagJob(
+        inputs=inputs,
+        output=output,
+        model_dir=model_dir,
+        preset=kwargs.pop("preset"),
+        options=_read_options(kwargs, labelled=False),
+        split=kwargs.pop("split"),
+        body=kwargs.pop("body"),
+        output_format=kwargs.pop("output_format"),
+        slim=kwargs.pop("slim"),
+        workers=kwargs.pop("workers"),
+        chunk_size=kwargs.pop("chunk_size"),
+        resume=kwargs.pop("resume"),
+        overwrite=kwargs.pop("overwrite"),
+        max_bad_rows=kwargs.pop("max_bad_rows"),
+        engine=kwargs.pop("engine"),
+        scheduler=kwargs.pop("scheduler"),
+        allow_version_mismatch=allow_version_mismatch,
+    )
+    try:
+        with _user_errors(), console.tag_progress(quiet=kwargs.pop("quiet")) as progress:
+            summary = tag_archive(job, progress)
+    except KeyboardInterrupt:
+        raise click.ClickException(
+            "interrupted; the work committed so far is kept: add --resume to the same command to go on"
+        ) from None
+    for line in console.tag_summary_lines(summary):
+        console.stdout.print(line)
+
+
+@main.command()
 @click.option("--taxonomy", default="default", show_default=True, help="'default' or a taxonomy JSON file.")
 @click.option("--json", "as_json", is_flag=True)
 def labels(taxonomy: str, as_json: bool) -> None:
@@ -462,19 +574,90 @@ _DEMO_HEADLINES = [
 ]
 
 
+def server_options(command: Callable) -> Callable:
+    """``--host``, ``--port`` and ``--workers`` of the HTTP service (serve, start)."""
+    options = [
+        click.option(
+            "--host",
+            envvar=f"{ENV}HOST",
+            default="127.0.0.1",
+            show_default=True,
+            help=f"Address to listen on; 0.0.0.0 exposes the service to the network (env {ENV}HOST).",
+        ),
+        click.option(
+            "--port",
+            envvar=f"{ENV}PORT",
+            type=click.IntRange(1, 65535),
+            default=8000,
+            show_default=True,
+            help=f"Port to listen on (env {ENV}PORT).",
+        ),
+        click.option(
+            "--workers",
+            envvar=f"{ENV}WORKERS",
+            type=click.IntRange(min=1),
+            default=2,
+            show_default=True,
+            help=f"gunicorn worker processes; one per core suits a CPU-bound model (env {ENV}WORKERS).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _models_dir_option(command: Callable) -> Callable:
+    return click.option(
+        "--models-dir",
+        envvar=f"{ENV}MODELS_DIR",
+        type=click.Path(path_type=Path),
+        default=Path(DEFAULT_MODELS_DIR),
+        show_default=True,
+        help=f"Models are only loaded from inside this folder (env {ENV}MODELS_DIR).",
+    )(command)
+
+
+def _serve(model_dir: Path | None, models_dir: Path, host: str, port: int, workers: int) -> None:
+    from service.server import serve  # Flask and gunicorn only load for the commands that serve
+
+    with _user_errors():
+        serve({"MODEL": model_dir, "MODELS_DIR": models_dir}, host=host, port=port, workers=workers)
+
+
 @main.command()
 @click.option(
-    "--models-dir",
-    envvar=f"{ENV}MODELS_DIR",
+    "--model",
+    "model_dir",
+    envvar=f"{ENV}MODEL",
     type=click.Path(path_type=Path),
-    default=Path(DEFAULT_MODELS_DIR),
-    show_default=True,
+    help=f"Model directory, inside --models-dir (default: MODELS_DIR/current; env {ENV}MODEL).",
 )
-def start(models_dir: Path) -> None:
-    """Train the starter model if models/current is missing, then show it at work."""
+@_models_dir_option
+@server_options
+def serve(model_dir: Path | None, models_dir: Path, host: str, port: int, workers: int) -> None:
+    """Serve the model over HTTP (JSON API, web page, metrics) with gunicorn.
+
+    SIGTERM stops gracefully; SIGHUP loads models/current again and keeps the
+    old model when the new one fails to load. Settings: the flags, or
+    HEADLINE_TAGGER_* variables (README, "HTTP service").
+    """
+    _serve(model_dir, models_dir, host, port, workers)
+
+
+@main.command()
+@_models_dir_option
+@server_options
+@click.option(
+    "--no-serve", is_flag=True, help="Print the model's topics for a few sample headlines, then exit."
+)
+def start(models_dir: Path, host: str, port: int, workers: int, no_serve: bool) -> None:
+    """Train the starter model if models/current is missing, then serve it (like serve)."""
     current = models_dir / "current"
     if not current.exists():
         _train_and_report(DataRequest(starter=True, taxonomy="default"), TrainingSettings(), models_dir)
+    if not no_serve:
+        _serve(None, models_dir, host, port, workers)
+        return
     with _user_errors():
         model, manifest = load_model(current)
     headlines = [headline for headline, _ in _DEMO_HEADLINES]

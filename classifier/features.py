@@ -8,25 +8,41 @@ Features are a weighted union of
 * ``headline``: word n-grams over the headline alone, so that words in the
   headline (what an editor chose to lead with) count extra;
 * optionally ``chars``: character n-grams within word boundaries over both,
-  robust to misspellings and inflections but several times slower.
+  robust to misspellings and inflections but about ten times slower (the
+  ``accurate`` profile).
 
-Everything is a stock scikit-learn transformer, composed with
-``ColumnTransformer``, so fitting, pickling and ``get_feature_names_out`` work
-as in any scikit-learn pipeline.
+The word channels are :class:`FastWordTfidfVectorizer`, a ``TfidfVectorizer``
+whose ``transform`` works on a whole batch with numpy instead of counting
+n-grams one by one in Python. It gives the same matrix about three times
+faster, which is what lets the default model tag tens of thousands of
+headlines a second. Everything is composed with ``ColumnTransformer``, so
+fitting, pickling and ``get_feature_names_out`` work as in any scikit-learn
+pipeline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from itertools import repeat
 
 import numpy as np
+from scipy import sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.preprocessing import FunctionTransformer, normalize
 
-__all__ = ["HEADLINE", "TEASER", "FeatureSettings", "as_input", "build_features"]
+__all__ = [
+    "HEADLINE",
+    "PROFILES",
+    "TEASER",
+    "FastWordTfidfVectorizer",
+    "FeatureSettings",
+    "as_input",
+    "build_features",
+]
 
 HEADLINE, TEASER = 0, 1
 
@@ -42,6 +58,16 @@ class FeatureSettings:
     min_df: int = 2
     max_features: int | None = None
     sublinear_tf: bool = True
+
+    @property
+    def profile(self) -> str:
+        """The name of the profile in :data:`PROFILES` these settings equal, else ``custom``."""
+        return next((name for name, settings in PROFILES.items() if settings == self), "custom")
+
+
+# Named feature sets: "fast" meets the archive-tagging speed target, "accurate"
+# adds character n-grams for about a point of accuracy at a tenth of the speed.
+PROFILES = {"fast": FeatureSettings(), "accurate": replace(FeatureSettings(), char_ngrams=(2, 5))}
 
 
 def as_input(headlines: Sequence[str], teasers: Sequence[str] | None = None) -> np.ndarray:
@@ -68,7 +94,7 @@ def _joiner() -> FunctionTransformer:
 
 
 def _words(settings: FeatureSettings) -> TfidfVectorizer:
-    return TfidfVectorizer(
+    return FastWordTfidfVectorizer(
         ngram_range=settings.word_ngrams,
         sublinear_tf=settings.sublinear_tf,
         min_df=settings.min_df,
@@ -96,3 +122,127 @@ def build_features(settings: FeatureSettings) -> ColumnTransformer:
         transformers.append(("chars", make_pipeline(_joiner(), chars), [HEADLINE, TEASER]))
         weights["chars"] = settings.char_weight
     return ColumnTransformer(transformers, transformer_weights=weights, sparse_threshold=1.0)
+
+
+# The tokens of TfidfVectorizer's default token_pattern r"(?u)\b\w\w+\b" (a greedy run of
+# two or more word characters is exactly a bounded one), plus the separator between documents.
+_SEPARATOR = "\x00"
+_TOKENS_AND_SEPARATORS = re.compile(r"\w\w+|\x00")
+_SEPARATOR_ID = -2  # unknown tokens are -1; neither is part of any n-gram
+_MAX_ORDER = 3
+# What transform() hard-codes: the default word analyzer, raw counts, idf weights.
+_FIXED_PARAMETERS = (
+    *("input", "analyzer", "tokenizer", "preprocessor", "token_pattern", "lowercase", "strip_accents"),
+    *("stop_words", "vocabulary", "binary", "use_idf"),
+)
+
+
+class FastWordTfidfVectorizer(TfidfVectorizer):
+    """A word n-gram ``TfidfVectorizer`` whose ``transform`` is vectorised over the batch.
+
+    ``fit`` is the parent's, so vocabulary and idf are scikit-learn's own; it
+    also indexes the vocabulary as integer keys. ``transform`` then tokenizes
+    the whole batch with one regular-expression pass, maps tokens to integers,
+    finds each n-gram's column with a binary search over the keys, and builds the
+    sparse matrix at once: the same matrix as ``TfidfVectorizer.transform``
+    (to float rounding), without a Python step per n-gram.
+
+    Only the default word analyzer (lower-casing, default token pattern, no
+    stop words, no preprocessor) and n-grams up to three words are supported.
+
+    Attributes
+    ----------
+    token_ids_
+        Token → integer, for every token of some vocabulary n-gram (and the
+        document separator → -2).
+    unigram_columns_
+        Column of each token's unigram (-1 when the unigram is not a feature).
+    ngram_keys_, ngram_columns_
+        Per n-gram order above one, the sorted integer keys of the vocabulary's
+        n-grams (token ids as digits in base ``len(token_ids_)``) and their columns.
+    """
+
+    def fit(self, raw_documents: Iterable[str], y=None):
+        """Learn vocabulary and idf (as ``TfidfVectorizer``) and index the vocabulary."""
+        self._check_supported()
+        super().fit(raw_documents)
+        self._index_vocabulary()
+        return self
+
+    def fit_transform(self, raw_documents: Iterable[str], y=None):
+        """Learn vocabulary and idf, and return the training rows' tf-idf matrix."""
+        self._check_supported()
+        matrix = super().fit_transform(raw_documents)
+        self._index_vocabulary()
+        return matrix
+
+    def _check_supported(self) -> None:
+        defaults = TfidfVectorizer()
+        unsupported = [name for name in _FIXED_PARAMETERS if getattr(self, name) != getattr(defaults, name)]
+        if unsupported:
+            raise ValueError(f"FastWordTfidfVectorizer needs the default {', '.join(unsupported)}")
+        if self.ngram_range[1] > _MAX_ORDER:
+            raise ValueError(f"word n-grams can be at most {_MAX_ORDER} words long")
+
+    def _index_vocabulary(self) -> None:
+        ngrams = [(feature.split(" "), column) for feature, column in self.vocabulary_.items()]
+        tokens = sorted({token for words, _ in ngrams for token in words})
+        ids = {token: number for number, token in enumerate(tokens)}
+        base = max(len(tokens), 1)
+        keys: dict[int, list[int]] = {}
+        columns: dict[int, list[int]] = {}
+        for words, column in ngrams:
+            key = 0
+            for word in words:
+                key = key * base + ids[word]
+            keys.setdefault(len(words), []).append(key)
+            columns.setdefault(len(words), []).append(column)
+        self.token_ids_ = ids | {_SEPARATOR: _SEPARATOR_ID}
+        self.unigram_columns_ = np.full(base, -1, dtype=np.int64)
+        self.unigram_columns_[keys.get(1, [])] = columns.get(1, [])
+        self.ngram_keys_, self.ngram_columns_ = {}, {}
+        for order in sorted(set(keys) - {1}):
+            order_keys = np.array(keys[order], dtype=np.int64)
+            sort = np.argsort(order_keys)
+            self.ngram_keys_[order] = order_keys[sort]
+            self.ngram_columns_[order] = np.array(columns[order], dtype=np.int64)[sort]
+
+    def transform(self, raw_documents: Iterable[str]) -> sparse.csr_matrix:
+        """The tf-idf matrix of ``raw_documents`` (equal to ``TfidfVectorizer.transform``'s)."""
+        documents = [document.replace(_SEPARATOR, " ") for document in raw_documents]
+        tokens = _TOKENS_AND_SEPARATORS.findall(_SEPARATOR.join(documents).lower())
+        ids = np.fromiter(map(self.token_ids_.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+        row_of = np.cumsum(ids == _SEPARATOR_ID)
+        rows, columns = [], []
+        if self.ngram_range[0] == 1:
+            known = np.flatnonzero(ids >= 0)
+            found = self.unigram_columns_[ids[known]]
+            rows.append(row_of[known[found >= 0]])
+            columns.append(found[found >= 0])
+        for order, order_keys in self.ngram_keys_.items():
+            starts = len(ids) - order + 1
+            if starts <= 0:
+                continue
+            key, valid = ids[:starts].copy(), ids[:starts] >= 0
+            for offset in range(1, order):
+                following = ids[offset : starts + offset]
+                valid &= following >= 0
+                key = key * len(self.unigram_columns_) + following
+            where = np.flatnonzero(valid)
+            position = np.searchsorted(order_keys, key[where]) % len(order_keys)
+            hit = order_keys[position] == key[where]
+            rows.append(row_of[where[hit]])
+            columns.append(self.ngram_columns_[order][position[hit]])
+        shape = (len(documents), len(self.vocabulary_))
+        if not documents:
+            return sparse.csr_matrix(shape, dtype=self.dtype)
+        row_array = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        column_array = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+        counts = sparse.csr_matrix((np.ones(len(row_array)), (row_array, column_array)), shape=shape)
+        counts.sum_duplicates()
+        if self.sublinear_tf:
+            np.log(counts.data, out=counts.data)
+            counts.data += 1.0
+        counts.data *= self.idf_[counts.indices]
+        matrix = normalize(counts, norm=self.norm, copy=False) if self.norm else counts
+        return matrix.astype(self.dtype, copy=False)

@@ -17,6 +17,7 @@ from scipy import sparse
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 
+from classifier.calibration import CalibratedLinearClassifier
 from classifier.features import as_input
 
 __all__ = ["Contribution", "LabelScore", "Prediction", "TopicModel"]
@@ -84,8 +85,10 @@ class TopicModel:
     ----------
     pipeline
         Fitted ``Pipeline`` of ``features`` (a ``ColumnTransformer``) and
-        ``classifier`` (``LogisticRegression``, or ``OneVsRestClassifier`` of it
-        for multi-label models).
+        ``classifier``: a :class:`~classifier.calibration.CalibratedLinearClassifier`
+        around a ``LinearSVC`` (a ``OneVsRestClassifier`` of them for
+        multi-label models), or a plain ``LogisticRegression`` in models made
+        before calibration existed.
     labels
         Topic labels, in the classifier's column order.
     multilabel
@@ -157,35 +160,54 @@ class TopicModel:
         scores = self._scores_from_features(features)
         label_thresholds = self.thresholds if threshold is None else np.full(len(self.labels), threshold)
         abstain_below = self.abstain_threshold if abstain_threshold is None else abstain_threshold
-        predictions = []
-        for row, row_scores in enumerate(scores):
-            prediction = self._decide(row_scores, label_thresholds, abstain_below, top_k)
-            if explain and prediction.labels:
-                teaser = teasers[row] if teasers is not None else ""
-                explanations = {
-                    s.label: self._explain_row(features[row], s.label, headlines[row], teaser, explain_top)
-                    for s in prediction.labels
-                }
-                prediction = Prediction(
-                    prediction.label, prediction.score, prediction.labels, prediction.abstained, explanations
-                )
-            predictions.append(prediction)
+        predictions = self._decide(scores, label_thresholds, abstain_below, top_k)
+        if explain:
+            teasers = teasers if teasers is not None else [""] * len(headlines)
+            for row, prediction in enumerate(predictions):
+                if prediction.labels:
+                    explanations = {
+                        s.label: self._explain_row(
+                            features[row], s.label, headlines[row], teasers[row], explain_top
+                        )
+                        for s in prediction.labels
+                    }
+                    predictions[row] = Prediction(
+                        prediction.label,
+                        prediction.score,
+                        prediction.labels,
+                        prediction.abstained,
+                        explanations,
+                    )
         return predictions
 
     def _decide(
-        self, row_scores: np.ndarray, thresholds: np.ndarray, abstain_below: float, top_k: int | None
-    ) -> Prediction:
-        order = np.argsort(-row_scores, kind="stable")
-        best = int(order[0])
-        top_score = float(row_scores[best])
-        if top_score < abstain_below:
-            return Prediction(None, top_score, (), True)
-        listed = [
-            LabelScore(self.labels[i], float(row_scores[i]))
-            for i in order
-            if row_scores[i] >= thresholds[i] or i == best
-        ]
-        return Prediction(self.labels[best], top_score, tuple(listed[:top_k]), False)
+        self, scores: np.ndarray, thresholds: np.ndarray, abstain_below: float, top_k: int | None
+    ) -> list[Prediction]:
+        """Apply the decision rules to a batch of score rows (vectorised: this is the hot path)."""
+        order = np.argsort(-scores, axis=1, kind="stable")
+        ranked = np.take_along_axis(scores, order, axis=1)
+        listed = np.take_along_axis(scores >= thresholds, order, axis=1)
+        listed[:, 0] = True  # the top label is always listed
+        if top_k is not None:
+            listed[:, top_k:] = False
+        abstained = ranked[:, 0] < abstain_below
+        listed[abstained] = False
+        rows, ranks = np.nonzero(listed)  # row by row, best first
+        label_ids, label_scores = order[rows, ranks].tolist(), ranked[rows, ranks].tolist()
+        per_row = np.bincount(rows, minlength=len(scores)).tolist()
+        predictions, start = [], 0
+        for top, is_abstained, count in zip(ranked[:, 0].tolist(), abstained.tolist(), per_row, strict=True):
+            if is_abstained:
+                predictions.append(Prediction(None, top, (), True))
+                continue
+            stop = start + count
+            labels = tuple(
+                LabelScore(self.labels[i], score)
+                for i, score in zip(label_ids[start:stop], label_scores[start:stop], strict=True)
+            )
+            predictions.append(Prediction(labels[0].label, top, labels, False))
+            start = stop
+        return predictions
 
     # -- explanations ---------------------------------------------------------------------------------
 
@@ -193,10 +215,13 @@ class TopicModel:
         """Coefficient vector and intercept whose dot product gives ``label``'s decision score."""
         index = self.labels.index(label)
         classifier = self.pipeline.named_steps["classifier"]
+        if isinstance(classifier, CalibratedLinearClassifier):
+            return classifier.coef_[index], float(classifier.intercept_[index])
+        # Models saved before calibration: a LogisticRegression, or one per label.
         if isinstance(classifier, OneVsRestClassifier):
             estimator = classifier.estimators_[index]
             return estimator.coef_[0], float(estimator.intercept_[0])
-        if classifier.coef_.shape[0] == 1:  # binary logistic regression: one row for class 1
+        if classifier.coef_.shape[0] == 1:  # a binary model has one row, for class 1
             sign = 1.0 if index == 1 else -1.0
             return sign * classifier.coef_[0], sign * float(classifier.intercept_[0])
         return classifier.coef_[index], float(classifier.intercept_[index])

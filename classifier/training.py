@@ -1,9 +1,15 @@
-"""Fitting a topic model: validation split, features, linear classifier, thresholds.
+"""Fitting a topic model: validation split, features, linear classifier, calibration, thresholds.
 
-Single-label models are a multinomial logistic regression (its probabilities
-are calibrated out of the box and its weights explain each decision exactly).
-Multi-label models are one logistic regression per topic, each with its own
-threshold tuned for F1 on the validation split.
+The classifier is a linear SVM (``LinearSVC``): in the accuracy benchmark
+(``bench/accuracy.py``) it beat logistic regression on accuracy and macro-F1
+and trains ten times faster. Classes are weighted by inverse frequency
+(``class_weight="balanced"``), which lifts rare topics. Its decision scores
+become probabilities through :class:`~classifier.calibration.CalibratedLinearClassifier`
+(temperature scaling fitted on out-of-fold scores), so the model stays one
+linear function whose weights explain each decision exactly.
+
+Multi-label models are one SVM per topic; each topic's threshold is tuned for
+F1 on the validation split.
 """
 
 from __future__ import annotations
@@ -17,12 +23,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MultiLabelBinarizer
+from sklearn.svm import LinearSVC
 
+from classifier.calibration import CalibratedLinearClassifier
 from classifier.datasets import LabeledData
 from classifier.errors import DataError
 from classifier.evaluation import EvaluationReport, evaluate_predictions
@@ -36,21 +43,25 @@ StepReporter = Callable[[str], AbstractContextManager]
 
 @dataclass(frozen=True)
 class TrainingSettings:
-    """Everything that shapes a model; stored in the manifest as hyper-parameters."""
+    """Everything that shapes a model; stored in the manifest as hyper-parameters.
+
+    The defaults are the settings that won the accuracy benchmark.
+    """
 
     features: FeatureSettings = field(default_factory=FeatureSettings)
-    C: float = 10.0
-    class_weight: str | None = None
+    C: float = 1.0
+    class_weight: str | None = "balanced"
     multilabel: bool = False
     validation_fraction: float = 0.1
     seed: int = 0
     label_threshold: float = 0.25
     abstain_threshold: float = 0.0
-    max_iter: int = 2000
+    calibration_folds: int = 3
+    max_iter: int = 1000
 
     def to_dict(self) -> dict:
-        """JSON-ready hyper-parameters."""
-        return asdict(self)
+        """JSON-ready hyper-parameters, with the name of the feature profile (or ``custom``)."""
+        return {"profile": self.features.profile, **asdict(self)}
 
 
 @dataclass
@@ -94,14 +105,15 @@ def validation_split(
     return sorted(train), sorted(validation)
 
 
-def _classifier(settings: TrainingSettings):
-    regression = LogisticRegression(
+def _classifier(settings: TrainingSettings) -> CalibratedLinearClassifier:
+    svm = LinearSVC(
         C=settings.C,
         class_weight=settings.class_weight,
         max_iter=settings.max_iter,
         random_state=settings.seed,
     )
-    return OneVsRestClassifier(regression) if settings.multilabel else regression
+    linear = OneVsRestClassifier(svm) if settings.multilabel else svm
+    return CalibratedLinearClassifier(linear, cv=settings.calibration_folds, random_state=settings.seed)
 
 
 def _targets(data: LabeledData, settings: TrainingSettings) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -113,20 +125,45 @@ def _targets(data: LabeledData, settings: TrainingSettings) -> tuple[np.ndarray,
     return first, tuple(sorted(set(first.tolist())))
 
 
+_THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
+# A label needs this many validation rows before it gets a threshold of its own:
+# with fewer, the F1-best threshold is mostly noise.
+MIN_POSITIVES_TO_TUNE = 5
+
+
 def _tune_thresholds(model: TopicModel, validation: LabeledData) -> np.ndarray:
-    """Per-label threshold maximising F1 on the validation rows (0.5 where a label has none)."""
+    """Per-label thresholds tuned for F1 on the validation rows.
+
+    First one threshold for all labels, the one with the best micro-F1; then,
+    for each label with at least :data:`MIN_POSITIVES_TO_TUNE` validation rows,
+    the threshold with the best F1 of that label (of equally good ones, the one
+    closest to the shared threshold). Each row keeps its top label, as in
+    :meth:`TopicModel.predict`.
+    """
     scores = model.scores(validation.headlines, validation.teasers)
     truth = MultiLabelBinarizer(classes=list(model.labels)).fit_transform(
         [[label for label in row if label in model.labels] for row in validation.labels]
     )
-    grid = np.round(np.arange(0.05, 0.96, 0.05), 2)
-    thresholds = np.full(len(model.labels), 0.5)
-    for column in range(len(model.labels)):
-        if truth[:, column].sum() == 0:
-            continue
-        f1s = [f1_score(truth[:, column], scores[:, column] >= t, zero_division=0) for t in grid]
-        thresholds[column] = grid[int(np.argmax(f1s))]
+    top = scores == scores.max(axis=1, keepdims=True)
+
+    def decided(threshold):
+        return (scores >= threshold) | top
+
+    shared = _best(
+        _THRESHOLD_GRID, [f1_score(truth, decided(t), average="micro") for t in _THRESHOLD_GRID], 0.5
+    )
+    thresholds = np.full(len(model.labels), shared)
+    for column in np.flatnonzero(truth.sum(axis=0) >= MIN_POSITIVES_TO_TUNE):
+        f1s = [f1_score(truth[:, column], decided(t)[:, column], zero_division=0) for t in _THRESHOLD_GRID]
+        thresholds[column] = _best(_THRESHOLD_GRID, f1s, shared)
     return thresholds
+
+
+def _best(grid: np.ndarray, scores: list[float], anchor: float) -> float:
+    """The grid value with the highest score; of ties, the one closest to ``anchor``."""
+    scores = np.asarray(scores)
+    ties = grid[scores >= scores.max() - 1e-12]
+    return float(ties[np.argmin(np.abs(ties - anchor))])
 
 
 def train(

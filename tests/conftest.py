@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from classifier.datasets import LabeledData
 from classifier.features import FeatureSettings
+from classifier.persistence import promote, save_model
 from classifier.training import TrainingSettings, train
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -65,3 +73,137 @@ def tiny_multilabel_model():
     return train(
         data, TrainingSettings(features=FeatureSettings(min_df=1), validation_fraction=0.0, multilabel=True)
     ).model
+
+
+# -- the HTTP service -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def service_env(monkeypatch):
+    """No HEADLINE_TAGGER_* variable from the developer's shell leaks into a service test."""
+    for name in [name for name in os.environ if name.startswith("HEADLINE_TAGGER_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+
+
+@pytest.fixture
+def publish(tmp_path, tiny_model):
+    """``publish(model_id, promote=True)``: save the tiny model into ``tmp_path/models`` under that id.
+
+    The model is saved with the default taxonomy (its three labels are in it) and
+    ``models/current`` points at it unless ``promote`` is false.
+    """
+    models = tmp_path / "models"
+
+    def save(model_id: str, *, promote_it: bool = True, model=None) -> Path:
+        target = models / model_id
+        source = {"source": f"tiny:{FIXTURES}/tiny_train.jsonl", "path": str(FIXTURES / "tiny_train.jsonl")}
+        save_model(
+            model or tiny_model,
+            target,
+            model_id=model_id,
+            taxonomy="default",
+            hyperparameters={},
+            sources=[{**source, "preset": None, "label_map": None, "rows": 36, "sha256": "0" * 64}],
+            training={},
+            validation_metrics={"accuracy": 1.0},
+        )
+        if promote_it:
+            promote(target, models / "current")
+        return target
+
+    return save
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveService:
+    """A real ``headline-tagger`` server process on 127.0.0.1, its logs, and its models folder.
+
+    Its environment is this one without any ``HEADLINE_TAGGER_*`` variable, plus ``env``.
+    """
+
+    def __init__(self, args: list[str], models: Path, logs: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.models, self.stdout_path, self.stderr_path = models, logs / "stdout.log", logs / "stderr.log"
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.process = subprocess.Popen(
+                [str(REPO / ".venv" / "bin" / "headline-tagger"), *args, "--port", str(self.port)],
+                stdout=out,
+                stderr=err,
+                env={k: v for k, v in os.environ.items() if not k.startswith("HEADLINE_TAGGER_")} | env,
+                cwd=logs,
+            )
+
+    def get(self, path: str, **headers: str) -> tuple[int, dict | str]:
+        """GET ``path``: (status, parsed JSON body or text)."""
+        return self.request("GET", path, None, headers)
+
+    def request(self, method: str, path: str, body: bytes | None, headers: dict) -> tuple[int, dict | str]:
+        request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status, raw, kind = response.status, response.read(), response.headers.get_content_type()
+        except urllib.error.HTTPError as error:
+            status, raw, kind = error.code, error.read(), error.headers.get_content_type()
+        return status, json.loads(raw) if kind.endswith("json") else raw.decode()
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited with {self.process.returncode}:\n{self.stderr()}")
+            try:
+                if self.get("/readyz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"server not ready after {timeout} s:\n{self.stderr()}")
+
+    def stop(self) -> int:
+        """SIGTERM, then the exit status (killed, and a failure, after 30 s)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise AssertionError("server did not stop within 30 s of SIGTERM") from None
+        return self.process.returncode
+
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(encoding="utf-8")
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(encoding="utf-8")
+
+
+ADMIN_TOKEN = "e2e-admin-token-0f3a9c"
+API_KEY = "e2e-api-key-77d1b2"
+
+
+@pytest.fixture(scope="session")
+def live_service(tmp_path_factory):
+    """The first README command's end state: ``start`` trained the starter model and serves it.
+
+    Two gunicorn workers on 127.0.0.1, with an admin token; stopped with SIGTERM
+    at the end of the session, which must end with exit status 0.
+    """
+    root = tmp_path_factory.mktemp("live")
+    env = {"HEADLINE_TAGGER_ADMIN_TOKEN": ADMIN_TOKEN}
+    service = LiveService(
+        ["start", "--models-dir", str(root / "models"), "--workers", "2"], root / "models", root, env
+    )
+    try:
+        service.wait_ready()
+        yield service
+    finally:
+        assert service.stop() == 0, service.stderr()

@@ -196,6 +196,27 @@ def test_train_no_promote_and_out(runner, tmp_path):
     assert not (tmp_path / "current").exists()
 
 
+@pytest.mark.parametrize(
+    ("options", "profile", "char_ngrams"),
+    [
+        ([], "fast", None),
+        (["--profile", "accurate"], "accurate", [2, 5]),
+        (["--profile", "accurate", "--char-ngrams", "none"], "fast", None),
+        (["--char-ngrams", "3,4"], "custom", [3, 4]),
+    ],
+)
+def test_train_profile_chooses_the_features_and_the_manifest_names_it(
+    runner, tmp_path, options, profile, char_ngrams
+):
+    out = tmp_path / "model"
+    arguments = ["train", TINY, "--out", str(out), "--no-promote", "--validation-fraction", "0", *options]
+    result = runner.invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    hyperparameters = load_model(out)[1].hyperparameters
+    assert hyperparameters["profile"] == profile
+    assert hyperparameters["features"]["char_ngrams"] == char_ngrams
+
+
 def test_bad_option_values_are_rejected(runner, tmp_path):
     result = runner.invoke(main, ["train", TINY, "--word-ngrams", "2,1", "--models-dir", str(tmp_path)])
     assert result.exit_code == 2 and "MIN <= MAX" in result.output

@@ -81,8 +81,8 @@ def test_multilabel_contributions_reproduce_each_binary_score(tiny_multilabel_mo
     headline = "Finance minister faces parliament over stadium deal"
     for label in model.labels:
         _, intercept = model.linear_terms(label)
-        estimator = model.pipeline.named_steps["classifier"].estimators_[model.labels.index(label)]
-        decision = estimator.decision_function(model.transform([headline]))[0]
+        classifier = model.pipeline.named_steps["classifier"]
+        decision = classifier.decision_function(model.transform([headline]))[0][model.labels.index(label)]
         total = sum(c.weight for c in model.contributions(headline, "", label)) + intercept
         assert total == pytest.approx(decision, abs=1e-5)
 

@@ -155,7 +155,7 @@ def test_missing_directory_and_missing_manifest_are_clear_errors(saved, tmp_path
 
 def test_manifest_thresholds_are_the_ones_applied(saved):
     manifest = json.loads((saved / MANIFEST_FILE).read_text())
-    manifest["abstain_threshold"] = 0.99
+    manifest["abstain_threshold"] = 1.0
     (saved / MANIFEST_FILE).write_text(json.dumps(manifest))
     model, _ = load_model(saved)
     assert model.predict(["Stocks rally"])[0].abstained

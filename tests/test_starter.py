@@ -35,12 +35,13 @@ def test_rows_are_complete_and_unique():
 @pytest.fixture(scope="module")
 def starter_models(tmp_path_factory):
     models = tmp_path_factory.mktemp("models")
-    result = CliRunner().invoke(main, ["start", "--models-dir", str(models)])
+    result = CliRunner().invoke(main, ["start", "--models-dir", str(models), "--no-serve"])
     assert result.exit_code == 0, result.output
     return models, result.output
 
 
 def test_start_trains_the_starter_model_and_shows_predictions(starter_models):
+    # Without --no-serve, start then serves the model: tests/test_service_e2e.py runs that.
     models, output = starter_models
     _, manifest = load_model(models / "current")
     assert manifest.labels == sorted(load_taxonomy().labels)
@@ -52,7 +53,7 @@ def test_start_trains_the_starter_model_and_shows_predictions(starter_models):
 def test_start_reuses_an_existing_model(starter_models):
     models, _ = starter_models
     before = (models / "current").resolve()
-    result = CliRunner().invoke(main, ["start", "--models-dir", str(models)])
+    result = CliRunner().invoke(main, ["start", "--models-dir", str(models), "--no-serve"])
     assert result.exit_code == 0
     assert "Validation" not in result.output
     assert (models / "current").resolve() == before

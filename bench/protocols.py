@@ -1,0 +1,160 @@
+"""The benchmark's data: each protocol's train and test rows, read through the project's presets.
+
+Every protocol is a fixed, seeded split of the datasets in ``../shared/data``,
+read only with :mod:`classifier.presets` and mapped only with the shipped label
+maps, so the benchmark sees the text exactly as ``headline-tagger train`` does.
+Nothing here looks at a model: the test part of each split is never used to
+choose anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sklearn.model_selection import train_test_split
+
+from classifier.datasets import LabeledData
+from classifier.presets import read_preset
+from classifier.records import ReadReport, Record
+from classifier.taxonomy import load_label_map
+from classifier.workflows import DataRequest, load_data
+
+__all__ = ["PROTOCOLS", "SHARED_DATA", "Protocol"]
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """One benchmark task: train rows, test rows and how to score them."""
+
+    name: str
+    description: str
+    train: LabeledData
+    test: LabeledData
+    multilabel: bool = False
+
+    @property
+    def metrics(self) -> tuple[str, str]:
+        """The two reported metrics: accuracy (micro-F1 when multi-label) and macro-F1."""
+        return ("micro_f1", "macro_f1") if self.multilabel else ("accuracy", "macro_f1")
+
+
+def _records(preset: str, path: Path, **options) -> list[Record]:
+    return list(read_preset(preset, path, ReadReport(), **options))
+
+
+def _labeled(records: Iterable[Record], relabel: Callable[[tuple[str, ...]], tuple[str, ...]] = tuple):
+    """LabeledData of the records whose labels survive ``relabel`` (rows left with none are dropped)."""
+    data = LabeledData()
+    for record in records:
+        labels = relabel(record.labels)
+        if labels:
+            data.headlines.append(record.headline)
+            data.teasers.append(record.teaser)
+            data.labels.append(labels)
+    return data
+
+
+def _stratified(data: LabeledData, name: str, description: str) -> Protocol:
+    """A stratified 80/20 split of ``data`` with seed 0."""
+    indices = list(range(len(data)))
+    train, test = train_test_split(
+        indices, test_size=0.2, random_state=SEED, stratify=[labels[0] for labels in data.labels]
+    )
+    return Protocol(name, description, data.subset(sorted(train)), data.subset(sorted(test)))
+
+
+def huffpost(mapped: bool) -> Protocol:
+    """Train on HuffPost rows dated 2018, test on rows dated 2019 (raw or default-taxonomy labels)."""
+    records = _records("huffpost", SHARED_DATA / "huffpost" / "news_category_2018_2019.jsonl.gz")
+    relabel = load_label_map("huffpost").translate if mapped else tuple
+    by_year = {
+        year: _labeled((r for r in records if (r.date or "").startswith(year)), relabel)
+        for year in ("2018", "2019")
+    }
+    kind = "default taxonomy" if mapped else "29 raw categories"
+    return Protocol(
+        "huffpost-mapped" if mapped else "huffpost-raw",
+        f"HuffPost, {kind}: train 2018, test 2019",
+        by_year["2018"],
+        by_year["2019"],
+    )
+
+
+def agnews() -> Protocol:
+    """AG News (the 7,600-row file): stratified 80/20, seed 0."""
+    data = _labeled(_records("agnews", SHARED_DATA / "ag_news" / "test.csv"))
+    return _stratified(data, "agnews", "AG News 7,600 rows, 4 classes: stratified 80/20")
+
+
+def bbc() -> Protocol:
+    """BBC News without exact duplicate files, headline + first paragraph: stratified 80/20, seed 0."""
+    seen: set[str] = set()
+    unique = []
+    for record in _records("bbc", SHARED_DATA / "bbc"):
+        digest = hashlib.sha256(Path(record.source).read_bytes()).hexdigest()
+        if digest not in seen:
+            seen.add(digest)
+            unique.append(record)
+    data = _labeled(unique)
+    return _stratified(data, "bbc", f"BBC, {len(data):,} unique articles, 5 classes: stratified 80/20")
+
+
+def reuters(body: str) -> Protocol:
+    """Reuters-21578 ModApte, multi-label over the topics with at least one train and one test document.
+
+    Documents with none of those topics are left out, as in the usual 90-topic
+    ModApte setup (Yang & Liu 1999).
+    """
+    path = SHARED_DATA / "reuters21578"
+    train, test = (_records("reuters", path, split=split, body=body) for split in ("train", "test"))
+    topics = {t for r in train for t in r.labels} & {t for r in test for t in r.labels}
+
+    def relabel(labels: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(label for label in labels if label in topics)
+
+    text = "title + first sentence" if body == "first-sentence" else "title + whole body"
+    return Protocol(
+        f"reuters-{'first-sentence' if body == 'first-sentence' else 'body'}",
+        f"Reuters-21578 ModApte, {len(topics)} topics, {text}",
+        _labeled(train, relabel),
+        _labeled(test, relabel),
+        multilabel=True,
+    )
+
+
+def cross_corpus() -> Protocol:
+    """Train on HuffPost + AG News + BBC, test on NYT, all mapped to the default taxonomy."""
+    sources = {
+        "huffpost": "huffpost/news_category_2018_2019.jsonl.gz",
+        "agnews": "ag_news/test.csv",
+        "bbc": "bbc",
+        "nyt": "nyt_articles_2017_2018",
+    }
+
+    def read(*presets: str) -> LabeledData:
+        arguments = tuple(f"{preset}:{SHARED_DATA / sources[preset]}" for preset in presets)
+        return load_data(DataRequest(arguments=arguments, taxonomy="default"))[0]
+
+    return Protocol(
+        "cross-corpus",
+        "HuffPost + AG News + BBC -> NYT, default taxonomy",
+        read("huffpost", "agnews", "bbc"),
+        read("nyt"),
+    )
+
+
+PROTOCOLS: dict[str, Callable[[], Protocol]] = {
+    "huffpost-raw": lambda: huffpost(mapped=False),
+    "huffpost-mapped": lambda: huffpost(mapped=True),
+    "agnews": agnews,
+    "bbc": bbc,
+    "reuters-first-sentence": lambda: reuters("first-sentence"),
+    "reuters-body": lambda: reuters("full"),
+    "cross-corpus": cross_corpus,
+}

@@ -1,0 +1,201 @@
+"""Calibrated probabilities from one linear model, so that scores can be thresholded and explained.
+
+A linear SVM ranks topics well but its decision scores are not probabilities.
+:class:`CalibratedLinearClassifier` fits the linear model once on all rows and
+learns a monotone link from its decision scores to probabilities on
+*out-of-fold* scores (each row scored by a model that did not see it):
+
+* single-label: temperature scaling, ``softmax(scale * scores)``. One
+  parameter, and the top topic is the one with the highest decision score;
+* multi-label (a ``OneVsRestClassifier``): one Platt sigmoid,
+  ``sigmoid(slope * score + offset)``, shared by all topics, so that topics
+  with a handful of rows still get a sound link.
+
+Unlike ``CalibratedClassifierCV(ensemble=False)``, which does the same with
+per-class sigmoids, this copes with topics too rare to appear in every fold,
+and keeps the model a single linear function, so explanations stay exact: the
+probability of a topic is a fixed increasing function of its decision score.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize, minimize_scalar
+from scipy.special import expit, logsumexp, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import check_array
+
+__all__ = ["CalibratedLinearClassifier", "stratified_folds"]
+
+
+def stratified_folds(strata: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
+    """A fold number per row, spreading each stratum's rows evenly over the folds.
+
+    Unlike ``StratifiedKFold`` it accepts strata smaller than ``n_folds``
+    (such rows simply miss some folds) without warning.
+    """
+    rng = np.random.default_rng(seed)
+    folds = np.empty(len(strata), dtype=int)
+    for stratum in np.unique(strata):
+        rows = rng.permutation(np.flatnonzero(strata == stratum))
+        folds[rows] = (np.arange(len(rows)) + rng.integers(n_folds)) % n_folds
+    return folds
+
+
+class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
+    """A linear classifier whose decision scores are mapped to calibrated probabilities.
+
+    Parameters
+    ----------
+    estimator
+        An unfitted linear classifier with ``coef_`` and ``intercept_``
+        (``LinearSVC``), or a ``OneVsRestClassifier`` of one for multi-label
+        targets (an indicator matrix).
+    cv
+        Number of folds for the out-of-fold scores the link is fitted on.
+    random_state
+        Seed of the fold assignment.
+
+    Attributes
+    ----------
+    coef_, intercept_
+        The linear model fitted on all rows, one row per class (a binary model's
+        single row ``w`` is stored as ``-w, w``), in float32: the decision scores
+        are ``X @ coef_.T + intercept_``, and they are what explanations add up to.
+    classes_
+        Class labels (single-label), or column numbers (multi-label).
+    multilabel_
+        Whether the targets were an indicator matrix.
+    scale_, offset_
+        The link: ``softmax(scale_ * scores)`` for single-label models,
+        ``sigmoid(scale_ * score + offset_)`` per topic for multi-label ones.
+    """
+
+    def __init__(self, estimator, *, cv: int = 3, random_state: int = 0):
+        self.estimator = estimator
+        self.cv = cv
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        """Fit the linear model on all rows, then the link on out-of-fold decision scores."""
+        X = check_array(X, accept_sparse="csr", dtype=np.float64)  # once, not once per fit
+        y = np.asarray(y)
+        self.multilabel_ = y.ndim == 2
+        if self.multilabel_ != isinstance(self.estimator, OneVsRestClassifier):
+            raise ValueError("use a OneVsRestClassifier for multi-label targets, and only for them")
+        if self.multilabel_ and y.all(axis=0).any():
+            raise ValueError("a label that every training row has cannot be learned")
+        linear = clone(self.estimator).fit(X, y)
+        self.classes_ = linear.classes_
+        self.coef_, self.intercept_ = _linear_terms(linear)
+        scores, truth = self._out_of_fold(X, y)
+        if self.multilabel_:
+            self.scale_, self.offset_ = _fit_sigmoid(scores, truth)
+        else:
+            self.scale_, self.offset_ = _fit_temperature(scores, truth), 0.0
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Decision scores of the linear model, one column per class."""
+        return np.asarray(safe_sparse_dot(X, self.coef_.T)) + self.intercept_
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Calibrated probabilities, one column per class."""
+        scores = self.decision_function(X)
+        if self.multilabel_:
+            return expit(self.scale_ * scores + self.offset_)
+        return softmax(self.scale_ * scores, axis=1)
+
+    def predict(self, X) -> np.ndarray:
+        """The top class (single-label), or the indicator matrix of scores over 0.5 (multi-label)."""
+        probabilities = self.predict_proba(X)
+        if self.multilabel_:
+            return (probabilities >= 0.5).astype(int)
+        return self.classes_[probabilities.argmax(axis=1)]
+
+    def _out_of_fold(self, X, y) -> tuple[np.ndarray, np.ndarray]:
+        """Decision scores of each row by a model fitted without its fold.
+
+        Returns the scores and the truth as matrices; an entry is NaN where the
+        fold's model could not score that class (the class was missing from its
+        training rows). Single-label truth is one-hot.
+        """
+        truth = y if self.multilabel_ else (y[:, None] == self.classes_[None, :]).astype(int)
+        strata = np.where(truth.any(axis=1), truth.argmax(axis=1), -1)
+        folds = stratified_folds(strata, self.cv, self.random_state)
+        scores = np.full(truth.shape, np.nan)
+        for fold in range(self.cv):
+            held_out, kept = np.flatnonzero(folds == fold), np.flatnonzero(folds != fold)
+            # Only classes seen (and, multi-label, not seen everywhere) in the kept rows can be learned.
+            learnable = np.flatnonzero(truth[kept].any(axis=0) & ~truth[kept].all(axis=0))
+            if len(held_out) == 0 or len(learnable) < (1 if self.multilabel_ else 2):
+                continue
+            if self.multilabel_:
+                model = clone(self.estimator).fit(X[kept], truth[kept][:, learnable])
+            else:
+                model = clone(self.estimator).fit(X[kept], y[kept])
+                learnable = np.searchsorted(self.classes_, model.classes_)
+            coef, intercept = _linear_terms(model)
+            scores[np.ix_(held_out, learnable)] = (
+                safe_sparse_dot(X[held_out], coef.T.astype(np.float64)) + intercept
+            )
+        return scores, truth
+
+
+def _linear_terms(linear) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients (one row per class) and intercepts of a fitted linear model or one-vs-rest set."""
+    if isinstance(linear, OneVsRestClassifier):
+        coef = np.vstack([estimator.coef_ for estimator in linear.estimators_])
+        intercept = np.concatenate([estimator.intercept_ for estimator in linear.estimators_])
+    else:
+        coef, intercept = linear.coef_, np.asarray(linear.intercept_)
+        if coef.shape[0] == 1:  # binary: one row, for the second class
+            coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
+    return coef.astype(np.float32), intercept.astype(np.float32)
+
+
+def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
+    """The scale ``s`` minimising the log loss of ``softmax(s * scores)`` against Platt's targets.
+
+    Only rows whose own class was scored count. As in Platt (1999), the targets
+    are smoothed (the true class gets ``1 - 1/(n + 2)``) so that out-of-fold
+    scores that happen to be all correct do not push the scale to infinity.
+    """
+    truth = truth.astype(bool)
+    usable = ~np.isnan(scores[truth])
+    scores, truth = scores[usable], truth[usable]
+    if len(scores) == 0:
+        return 1.0
+    scored = ~np.isnan(scores)
+    scores = np.where(scored, scores, -np.inf)
+    smoothing = 1.0 / (len(scores) + 2)
+    others = np.maximum(scored.sum(axis=1, keepdims=True) - 1, 1)
+    targets = np.where(truth, 1.0 - smoothing, np.where(scored, smoothing / others, 0.0))
+
+    def log_loss(log_scale: float) -> float:
+        scaled = np.exp(log_scale) * scores
+        log_probabilities = np.where(scored, scaled - logsumexp(scaled, axis=1, keepdims=True), 0.0)
+        return float(-np.mean(np.sum(targets * log_probabilities, axis=1)))
+
+    return float(np.exp(minimize_scalar(log_loss, bounds=(-6.0, 6.0), method="bounded").x))
+
+
+def _fit_sigmoid(scores: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """Platt's sigmoid, with his smoothed targets, fitted on every scored (row, topic) pair at once."""
+    usable = ~np.isnan(scores)
+    pairs, outcomes = scores[usable], truth[usable].astype(bool)
+    positives = outcomes.sum()
+    targets = np.where(outcomes, (positives + 1) / (positives + 2), 1 / (len(outcomes) - positives + 2))
+
+    def log_loss(parameters: np.ndarray) -> tuple[float, np.ndarray]:
+        slope, offset = parameters
+        logits = slope * pairs + offset
+        # -[t log p + (1-t) log(1-p)] with p = sigmoid(logits), written stably
+        loss = np.logaddexp(0.0, logits) - targets * logits
+        residual = expit(logits) - targets
+        return float(loss.mean()), np.array([np.mean(residual * pairs), np.mean(residual)])
+
+    result = minimize(log_loss, x0=np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
+    return float(result.x[0]), float(result.x[1])

@@ -1,0 +1,82 @@
+"""Calibrated probabilities from one linear model."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.svm import LinearSVC
+
+from classifier.calibration import CalibratedLinearClassifier, stratified_folds
+
+
+def _blobs(seed=0, n=300, classes=3, noise=1.5):
+    """Overlapping classes: each has one informative feature among twenty noisy ones."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(classes, size=n)
+    X = rng.normal(scale=noise, size=(n, 20))
+    X[np.arange(n), y] += 2.0
+    return sparse.csr_matrix(X), y
+
+
+def test_probabilities_are_a_softmax_of_the_decision_scores_with_the_same_ranking():
+    X, y = _blobs()
+    model = CalibratedLinearClassifier(LinearSVC()).fit(X, y)
+    probabilities, scores = model.predict_proba(X), model.decision_function(X)
+    assert probabilities.shape == (300, 3) and np.allclose(probabilities.sum(axis=1), 1.0)
+    assert (probabilities.argmax(axis=1) == scores.argmax(axis=1)).all()
+    assert np.allclose(scores, X @ model.coef_.T + model.intercept_, atol=1e-5)
+
+
+def test_confidence_matches_accuracy_on_new_rows():
+    X, y = _blobs(seed=0, n=3000)
+    model = CalibratedLinearClassifier(LinearSVC()).fit(X, y)
+    X_new, y_new = _blobs(seed=1, n=3000)
+    probabilities = model.predict_proba(X_new)
+    accuracy = (model.predict(X_new) == y_new).mean()
+    assert 0.6 < accuracy < 0.95  # neither trivial nor hopeless, so calibration matters
+    assert abs(probabilities.max(axis=1).mean() - accuracy) < 0.03
+
+
+def test_a_binary_model_scores_both_classes():
+    X, y = _blobs(classes=2)
+    model = CalibratedLinearClassifier(LinearSVC()).fit(X, y)
+    scores = model.decision_function(X)
+    assert scores.shape == (300, 2) and np.allclose(scores[:, 0], -scores[:, 1])
+    assert np.allclose(model.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_a_class_with_one_row_is_learned_without_warnings():
+    X, y = _blobs()
+    y = np.array([f"topic {value}" for value in y])
+    y[0] = "rare"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = CalibratedLinearClassifier(LinearSVC(class_weight="balanced"), cv=5).fit(X, y)
+    assert "rare" in model.classes_ and np.isfinite(model.scale_)
+
+
+def test_multilabel_scores_are_independent_probabilities():
+    X, y = _blobs()
+    indicator = np.column_stack([y == 0, y == 1, (y == 2) | (np.arange(300) % 7 == 0)]).astype(int)
+    indicator[:2, 0] = 1  # a label set no fold could miss
+    model = CalibratedLinearClassifier(OneVsRestClassifier(LinearSVC())).fit(X, indicator)
+    probabilities = model.predict_proba(X)
+    assert probabilities.shape == (300, 3) and ((probabilities > 0) & (probabilities < 1)).all()
+    assert not np.allclose(probabilities.sum(axis=1), 1.0)
+    assert model.predict(X).shape == (300, 3)
+
+
+def test_multilabel_targets_need_one_vs_rest():
+    X, y = _blobs()
+    with pytest.raises(ValueError, match="OneVsRestClassifier"):
+        CalibratedLinearClassifier(LinearSVC()).fit(X, np.column_stack([y == 0, y == 1]))
+
+
+def test_folds_spread_every_stratum_and_accept_tiny_ones():
+    strata = np.array([0] * 10 + [1] * 5 + [2])
+    folds = stratified_folds(strata, 5, seed=0)
+    assert sorted(np.bincount(folds[:10])) == [2] * 5
+    assert sorted(folds[10:15]) == [0, 1, 2, 3, 4]
+    assert (stratified_folds(strata, 5, seed=0) == folds).all()

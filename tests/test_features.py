@@ -1,0 +1,79 @@
+"""The feature union, and the fast word vectorizer that must equal scikit-learn's."""
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from classifier.features import PROFILES, FastWordTfidfVectorizer, FeatureSettings, as_input, build_features
+
+TRAIN = [
+    "Central bank raises interest rates",
+    "Central bank holds rates as inflation cools",
+    "Striker scores twice as club wins the cup",
+    "Club sacks coach after cup defeat",
+    "Parliament passes budget; minister resigns",
+    "Minister's budget passes parliament",
+    "Café owners protest ÉLECTION rules in Zürich",
+    "café owners, zürich: the élection rules",
+    "İstanbul shares_fall 3.5% as ΟΔΟΣ σοφος 北京 stocks rally",
+    "istanbul shares_fall again; 北京 stocks rally",
+]
+TEST = [
+    "Central bank raises rates; club wins cup",
+    "",
+    "a b c x y",
+    "Unknown words only here",
+    "\x00 zürich\x00café owners",  # the vectorizer's own document separator, inside a document
+    "北京 stocks rally 株価 上昇 🚀",
+    "shares_fall shares_fall shares_fall",
+]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True},
+        {"ngram_range": (1, 1), "min_df": 1},
+        {"ngram_range": (1, 3), "min_df": 1, "sublinear_tf": True, "dtype": np.float32},
+        {"ngram_range": (2, 3), "min_df": 1, "max_features": 12},
+    ],
+)
+def test_fast_word_vectorizer_gives_scikit_learns_matrix(options):
+    expected = TfidfVectorizer(**options).fit(TRAIN)
+    fast = FastWordTfidfVectorizer(**options).fit(TRAIN)
+    assert fast.vocabulary_ == expected.vocabulary_
+    got, want = fast.transform(TEST), expected.transform(TEST)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    assert np.allclose(got.toarray(), want.toarray(), atol=1e-6)
+    assert np.allclose(
+        FastWordTfidfVectorizer(**options).fit_transform(TRAIN).toarray(),
+        expected.transform(TRAIN).toarray(),
+        atol=1e-6,
+    )
+
+
+def test_fast_word_vectorizer_handles_an_empty_batch():
+    fast = FastWordTfidfVectorizer().fit(TRAIN)
+    assert fast.transform([]).shape == (0, len(fast.vocabulary_))
+
+
+@pytest.mark.parametrize(
+    "options", [{"analyzer": "char_wb"}, {"stop_words": "english"}, {"ngram_range": (1, 4)}]
+)
+def test_fast_word_vectorizer_refuses_what_it_cannot_reproduce(options):
+    with pytest.raises(ValueError):
+        FastWordTfidfVectorizer(**options).fit(TRAIN)
+
+
+def test_features_name_their_channel():
+    features = build_features(FeatureSettings(min_df=1, char_ngrams=(3, 3)))
+    matrix = features.fit_transform(as_input(TRAIN[:4], ["teaser text"] * 4))
+    names = features.get_feature_names_out()
+    assert matrix.shape == (4, len(names))
+    assert {name.split("__")[0] for name in names} == {"text", "headline", "chars"}
+
+
+def test_profiles_name_their_settings():
+    assert FeatureSettings().profile == "fast"
+    assert PROFILES["accurate"].char_ngrams is not None and PROFILES["accurate"].profile == "accurate"
+    assert FeatureSettings(min_df=1).profile == "custom"
