@@ -11,6 +11,9 @@ learns a monotone link from its decision scores to probabilities on
   ``sigmoid(slope * score + offset)``, shared by all topics, so that topics
   with a handful of rows still get a sound link.
 
+The fold models see two thirds of the rows and have smaller weights than the
+full model, so the fitted scale is divided by the ratio of the weight norms.
+
 Unlike ``CalibratedClassifierCV(ensemble=False)``, which does the same with
 per-class sigmoids, this copes with topics too rare to appear in every fold,
 and keeps the model a single linear function, so explanations stay exact: the
@@ -101,8 +104,9 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        """Decision scores of the linear model, one column per class."""
-        return np.asarray(safe_sparse_dot(X, self.coef_.T)) + self.intercept_
+        """Decision scores of the linear model, one column per class (float64, so that
+        probabilities near 0 and 1 keep their digits)."""
+        return np.asarray(safe_sparse_dot(X, self.coef_.T), dtype=np.float64) + self.intercept_
 
     def predict_proba(self, X) -> np.ndarray:
         """Calibrated probabilities, one column per class."""
@@ -196,6 +200,8 @@ def _fit_sigmoid(scores: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     usable = ~np.isnan(scores)
     pairs, outcomes = scores[usable], truth[usable].astype(bool)
     positives = outcomes.sum()
+    if positives in (0, len(outcomes)):  # nothing to learn a link from
+        return 1.0, 0.0
     targets = np.where(outcomes, (positives + 1) / (positives + 2), 1 / (len(outcomes) - positives + 2))
 
     def log_loss(parameters: np.ndarray) -> tuple[float, np.ndarray]:

@@ -128,6 +128,8 @@ def build_features(settings: FeatureSettings) -> ColumnTransformer:
 # two or more word characters is exactly a bounded one), plus the separator between documents.
 _SEPARATOR = "\x00"
 _TOKENS_AND_SEPARATORS = re.compile(r"\w\w+|\x00")
+# The same for ASCII text, where \w means the same and the ASCII engine is a third faster.
+_ASCII_TOKENS_AND_SEPARATORS = re.compile(r"\w\w+|\x00", re.ASCII)
 _SEPARATOR_ID = -2  # unknown tokens are -1; neither is part of any n-gram
 _MAX_ORDER = 3
 # What transform() hard-codes: the default word analyzer, raw counts, idf weights.
@@ -210,7 +212,8 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
     def transform(self, raw_documents: Iterable[str]) -> sparse.csr_matrix:
         """The tf-idf matrix of ``raw_documents`` (equal to ``TfidfVectorizer.transform``'s)."""
         documents = [document.replace(_SEPARATOR, " ") for document in raw_documents]
-        tokens = _TOKENS_AND_SEPARATORS.findall(_SEPARATOR.join(documents).lower())
+        text = _SEPARATOR.join(documents).lower()
+        tokens = (_ASCII_TOKENS_AND_SEPARATORS if text.isascii() else _TOKENS_AND_SEPARATORS).findall(text)
         ids = np.fromiter(map(self.token_ids_.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
         row_of = np.cumsum(ids == _SEPARATOR_ID)
         rows, columns = [], []

@@ -193,20 +193,19 @@ class TopicModel:
         abstained = ranked[:, 0] < abstain_below
         listed[abstained] = False
         rows, ranks = np.nonzero(listed)  # row by row, best first
-        label_ids, label_scores = order[rows, ranks].tolist(), ranked[rows, ranks].tolist()
-        per_row = np.bincount(rows, minlength=len(scores)).tolist()
+        names = self.labels
+        entries = [
+            LabelScore(names[i], score)
+            for i, score in zip(order[rows, ranks].tolist(), ranked[rows, ranks].tolist(), strict=True)
+        ]
+        ends = np.cumsum(np.bincount(rows, minlength=len(scores))).tolist()
         predictions, start = [], 0
-        for top, is_abstained, count in zip(ranked[:, 0].tolist(), abstained.tolist(), per_row, strict=True):
+        for top, is_abstained, end in zip(ranked[:, 0].tolist(), abstained.tolist(), ends, strict=True):
             if is_abstained:
                 predictions.append(Prediction(None, top, (), True))
-                continue
-            stop = start + count
-            labels = tuple(
-                LabelScore(self.labels[i], score)
-                for i, score in zip(label_ids[start:stop], label_scores[start:stop], strict=True)
-            )
-            predictions.append(Prediction(labels[0].label, top, labels, False))
-            start = stop
+            else:
+                predictions.append(Prediction(entries[start].label, top, tuple(entries[start:end]), False))
+            start = end
         return predictions
 
     # -- explanations ---------------------------------------------------------------------------------

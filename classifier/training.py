@@ -1,15 +1,16 @@
 """Fitting a topic model: validation split, features, linear classifier, calibration, thresholds.
 
-The classifier is a linear SVM (``LinearSVC``): in the accuracy benchmark
-(``bench/accuracy.py``) it beat logistic regression on accuracy and macro-F1
-and trains ten times faster. Classes are weighted by inverse frequency
+The classifier is a linear SVM (``LinearSVC``): in the comparisons behind the
+accuracy benchmark (README, "Model quality benchmark") it beat logistic
+regression on accuracy and macro-F1 and trained 6-100 times faster. Classes are
+weighted by inverse frequency
 (``class_weight="balanced"``), which lifts rare topics. Its decision scores
 become probabilities through :class:`~classifier.calibration.CalibratedLinearClassifier`
 (temperature scaling fitted on out-of-fold scores), so the model stays one
 linear function whose weights explain each decision exactly.
 
-Multi-label models are one SVM per topic; each topic's threshold is tuned for
-F1 on the validation split.
+Multi-label models are one SVM per topic, with one Platt sigmoid for all
+topics; each topic's threshold is tuned for F1 on the validation split.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.features import FeatureSettings, as_input, build_features
 from classifier.model import TopicModel
 
-__all__ = ["TrainingResult", "TrainingSettings", "train", "validation_split"]
+__all__ = ["MIN_POSITIVES_TO_TUNE", "TrainingResult", "TrainingSettings", "train", "validation_split"]
 
 StepReporter = Callable[[str], AbstractContextManager]
 

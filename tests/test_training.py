@@ -7,7 +7,7 @@ import pytest
 
 from classifier.datasets import LabeledData
 from classifier.errors import DataError
-from classifier.training import TrainingSettings, train, validation_split
+from classifier.training import MIN_POSITIVES_TO_TUNE, TrainingSettings, train, validation_split
 
 
 def test_split_is_stratified_seeded_and_disjoint():
@@ -69,3 +69,16 @@ def test_step_reporter_sees_each_slow_step(tiny):
 
     train(tiny, TrainingSettings(validation_fraction=0.25), step=Recorder)
     assert [s.split(" ")[0] for s in seen] == ["Fitting", "Validating"]
+
+
+def test_labels_with_few_validation_rows_share_one_threshold(tiny):
+    data = tiny
+    data.labels = [labels + (("money",) if labels[0] == "finance" else ()) for labels in data.labels]
+    data.labels[0] = (*data.labels[0], "rare")
+    data.labels[1] = (*data.labels[1], "rare")
+    settings = TrainingSettings(multilabel=True, validation_fraction=0.34)
+    _, validation_rows = validation_split(data.labels, settings.validation_fraction, settings.seed)
+    model = train(data, settings).model
+    positives = {label: sum(label in data.labels[i] for i in validation_rows) for label in model.labels}
+    few = [model.labels.index(label) for label, count in positives.items() if count < MIN_POSITIVES_TO_TUNE]
+    assert few and len({float(model.thresholds[i]) for i in few}) == 1
