@@ -4,6 +4,13 @@ Run it from the repository root (after ``pip install -e '.[dask,bench]'``)::
 
     .venv/bin/python bench/tagging.py [--rows 1000000] [--work-dir /tmp/headline-tagger-bench]
 
+``--model DIR --fasttext-model FILE`` reuse models trained before (say by
+an earlier run, in ``WORK_DIR/models``) instead of training them again,
+``--no-dask`` leaves the Dask run out and ``--results DIR`` writes the
+results elsewhere: handy for comparing two versions of the code on a smaller
+archive, back to back (``PYTHONPATH=OTHER_TREE`` makes every command run
+that tree's code).
+
 It builds a gzip JSON-lines archive by resampling the headlines and teasers of
 ``../shared/data`` (read with the project's presets), trains the default model
 (HuffPost, AG News, BBC and NYT mapped onto the default taxonomy, plus the
@@ -21,7 +28,9 @@ command on the same archive, writing JSON lines (Parquet parts for Dask):
 Peak memory is the largest sum, over the command and all its child processes,
 of their proportional set sizes (PSS: a page shared by n processes counts 1/n
 in each), polled every 50 ms; the summed resident sets (RSS), which count
-shared pages once per process, are recorded too. The load average of the machine is
+shared pages once per process, are recorded too, and so is the CPU time of the
+whole process tree (user plus system, as last polled for each process), which
+other work on the machine disturbs less than the wall time. The load average of the machine is
 recorded with every run, because other work on it slows everything alike. The
 table goes to stdout and ``bench/results/tagging.txt``, the numbers to
 ``bench/results/tagging.json``. Nothing is written inside the repository
@@ -188,9 +197,10 @@ def measure(name: str, command: list[str], rows: int, *, kill_when=None) -> dict
     )
     root = psutil.Process(process.pid)
     peak_rss = peak_pss = 0
+    cpu: dict[int, float] = {}
     killed = False
     while process.poll() is None:
-        rss, pss = _tree_memory(root)
+        rss, pss = _tree_memory(root, cpu)
         peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         if kill_when is not None and kill_when():
             os.killpg(process.pid, signal.SIGKILL)
@@ -201,13 +211,19 @@ def measure(name: str, command: list[str], rows: int, *, kill_when=None) -> dict
     seconds = time.perf_counter() - started
     if process.returncode != 0 and not killed:
         raise SystemExit(f"{name} failed:\n{output}")
-    print(f"  {name}: {seconds:.1f} s, peak PSS {peak_pss / 2**20:.0f} MiB, load {load:.1f}", file=sys.stderr)
+    cpu_seconds = sum(cpu.values())
+    print(
+        f"  {name}: {seconds:.1f} s, CPU {cpu_seconds:.1f} s, "
+        f"peak PSS {peak_pss / 2**20:.0f} MiB, load {load:.1f}",
+        file=sys.stderr,
+    )
     return {
         "run": name,
         "command": " ".join(command),
         "seconds": round(seconds, 2),
         "rows": rows,
         "rows_per_second": round(rows / seconds),
+        "cpu_seconds": round(cpu_seconds, 2),
         "peak_rss_mib": round(peak_rss / 2**20),
         "peak_pss_mib": round(peak_pss / 2**20),
         "load_average_before": round(load, 2),
@@ -216,13 +232,18 @@ def measure(name: str, command: list[str], rows: int, *, kill_when=None) -> dict
     }
 
 
-def _tree_memory(root: psutil.Process) -> tuple[int, int]:
-    """Summed RSS and summed PSS (shared pages divided among their sharers) of a process tree."""
+def _tree_memory(root: psutil.Process, cpu: dict[int, float]) -> tuple[int, int]:
+    """Summed RSS and summed PSS (shared pages divided among their sharers) of a process tree.
+
+    ``cpu`` gets each process's CPU time so far (user plus system), by process id.
+    """
     rss = pss = 0
     for process in [root, *root.children(recursive=True)]:
         with contextlib.suppress(psutil.Error):
             memory = process.memory_full_info()
             rss, pss = rss + memory.rss, pss + memory.pss
+            times = process.cpu_times()
+            cpu[process.pid] = times.user + times.system
     return rss, pss
 
 
@@ -236,14 +257,16 @@ def _checkpoint_rows(output: Path) -> int:
 # -- the benchmark -----------------------------------------------------------------------------------------
 
 
-def run(rows: int, work: Path) -> dict:
+def run(rows: int, work: Path, *, models: tuple[Path, Path] | None = None, dask: bool = True) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     archive = work / f"archive-{rows}.jsonl.gz"
     if not archive.exists():
         print(f"building {archive} ({rows:,} rows)", file=sys.stderr)
         build_archive(archive, rows)
-    print("training the default model and fastText on the same rows", file=sys.stderr)
-    model_dir, fasttext_model = train_models(work)
+    if models is None:
+        print("training the default model and fastText on the same rows", file=sys.stderr)
+        models = train_models(work)
+    model_dir, fasttext_model = models
     out = work / "out"
     out.mkdir(exist_ok=True)
     tag = [
@@ -272,12 +295,15 @@ def run(rows: int, work: Path) -> dict:
         ),
         measure("tag, 1 worker", [*tag, "-o", str(out / "w1.jsonl"), "--workers", "1"], rows),
         measure("tag, 2 workers", [*tag, "-o", str(out / "w2.jsonl"), "--workers", "2"], rows),
-        measure(
-            "tag, Dask local cluster (2 workers)",
-            [*tag, "-o", str(out / "dask"), "--engine", "dask", "--workers", "2"],
-            rows,
-        ),
     ]
+    if dask:
+        runs.append(
+            measure(
+                "tag, Dask local cluster (2 workers)",
+                [*tag, "-o", str(out / "dask"), "--engine", "dask", "--workers", "2"],
+                rows,
+            )
+        )
     resumable = [*tag[:-1], "-o", str(out / "resumed.jsonl"), "--workers", "2"]
     killed = measure(
         "tag, 2 workers, killed half-way",
@@ -316,13 +342,14 @@ def table(results: dict) -> str:
         f"{results['rows']:,} rows, gzip JSON lines ({results['archive_bytes'] / 2**20:.0f} MiB), "
         f"{results['machine']['cpus']} cores",
         "",
-        "| run | wall s | rows/s | ratio to fastText | peak PSS MiB | peak RSS MiB | load before |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| run | wall s | rows/s | ratio to fastText | CPU s | peak PSS MiB | peak RSS MiB | load before |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for entry in results["runs"]:
         lines.append(
             f"| {entry['run']} | {entry['seconds']:.1f} | {entry['rows_per_second']:,} | "
-            f"{entry['ratio_to_fasttext']:.2f} | {entry['peak_pss_mib']:,} | {entry['peak_rss_mib']:,} | "
+            f"{entry['ratio_to_fasttext']:.2f} | {entry.get('cpu_seconds', 0):.1f} | "
+            f"{entry['peak_pss_mib']:,} | {entry['peak_rss_mib']:,} | "
             f"{entry['load_average_before']:.1f} |"
         )
     resume = results["resume"]
@@ -339,17 +366,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/headline-tagger-bench"))
+    parser.add_argument("--model", type=Path, help="a trained model directory to use instead of training one")
+    parser.add_argument("--fasttext-model", type=Path, help="with --model: the fastText model to use")
+    parser.add_argument("--no-dask", action="store_true", help="leave out the Dask run")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where tagging.txt and tagging.json go")
     parser.add_argument("--baseline", nargs=3, metavar=("MODEL", "ARCHIVE", "OUTPUT"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.baseline:
         fasttext_baseline(*arguments.baseline)
         return
-    results = run(arguments.rows, arguments.work_dir)
+    if (arguments.model is None) != (arguments.fasttext_model is None):
+        parser.error("--model and --fasttext-model go together")
+    models = (arguments.model, arguments.fasttext_model) if arguments.model else None
+    results = run(arguments.rows, arguments.work_dir, models=models, dask=not arguments.no_dask)
     text = table(results)
     print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "tagging.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    (RESULTS / "tagging.txt").write_text(text + "\n", encoding="utf-8")
+    arguments.results.mkdir(parents=True, exist_ok=True)
+    (arguments.results / "tagging.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    (arguments.results / "tagging.txt").write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

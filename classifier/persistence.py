@@ -17,7 +17,9 @@ import platform
 import secrets
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +36,14 @@ __all__ = [
     "MANIFEST_FILE",
     "MODEL_FILE",
     "Manifest",
+    "fsync_folder",
     "load_model",
     "new_model_id",
     "promote",
     "read_manifest",
+    "replace_atomically",
     "save_model",
+    "write_atomically",
 ]
 
 MODEL_FILE = "model.joblib"
@@ -102,12 +107,41 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_folder(path: Path) -> None:
+    """Flush a folder's entries to disk, so that files created or renamed in it survive a crash."""
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Create ``path`` all at once: ``write`` a temporary sibling, rename it over ``path``, fsync the folder.
+
+    A crash leaves either the old ``path`` or the new one, never a mix; on an
+    error the temporary file is removed and the ``OSError`` raised.
+    """
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+        fsync_folder(path.parent)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` (fsynced) through :func:`replace_atomically`."""
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    replace_atomically(path, write)
 
 
 def save_model(
@@ -161,7 +195,7 @@ def save_model(
         if out_dir.exists():
             out_dir.rmdir()  # empty, checked above
         os.rename(staging, out_dir)
-        _fsync_dir(out_dir.parent)
+        fsync_folder(out_dir.parent)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise ModelError(f"{out_dir}: cannot write the model: {error.strerror or error}") from None
@@ -181,13 +215,9 @@ def promote(model_dir: Path, link: Path) -> None:
     if link.exists() and not link.is_symlink():
         raise ModelError(f"{link}: exists and is not a symlink; refusing to replace it")
     target = os.path.relpath(model_dir.resolve(), link.parent.resolve())
-    temporary = link.parent / f".{link.name}.{secrets.token_hex(4)}.tmp"
     try:
-        os.symlink(target, temporary)
-        os.replace(temporary, link)
-        _fsync_dir(link.parent)
+        replace_atomically(link, partial(os.symlink, target))
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         raise ModelError(f"{link}: cannot point it at {model_dir}: {error.strerror}") from None
 
 

@@ -52,6 +52,8 @@ __all__ = [
     "collapse_whitespace",
     "convert_rows",
     "iter_rows",
+    "jsonl_files",
+    "jsonl_row",
     "parse_data_argument",
     "read_records",
     "record_from_row",
@@ -248,6 +250,28 @@ def record_from_row(row: Row, options: ReadOptions) -> Record:
     )
 
 
+def jsonl_files(path: str | os.PathLike, options: ReadOptions) -> tuple[ReadOptions, list[str]] | None:
+    """The JSON-lines files :func:`read_records` reads for ``path``, in order, with the resolved options.
+
+    None when ``path`` holds another format. The file names are spelled as
+    in the rows :func:`iter_rows` yields, so that bad rows name them the same.
+
+    Raises
+    ------
+    DataError
+        A missing path, an unknown format, or a folder without JSON-lines files.
+    """
+    options = _resolved(path, options)
+    if options.format != "jsonl":
+        return None
+    if not Path(path).is_dir():
+        return options, [os.fspath(path)]
+    files = data_files(path, options.format)
+    if not files:
+        raise DataError(f"{os.fspath(path)} has no {options.format} files matching '*'")
+    return options, [str(file) for file in files]
+
+
 def parse_data_argument(text: str) -> DataSource:
     """Split a data argument ``PRESET:PATH`` (e.g. ``huffpost:news.jsonl.gz``) from a plain path.
 
@@ -329,11 +353,15 @@ def _jsonl_items(source: str) -> Iterator[Row | BadRow]:
     with open_text(source) as stream:
         for number, line in enumerate(stream, 1):
             if line.strip():
-                yield _jsonl_item(source, number, line)
+                yield jsonl_row(source, number, line)
 
 
-def _jsonl_item(source: str, number: int, line: str) -> Row | BadRow:
-    """Parse one JSON line."""
+def jsonl_row(source: str, number: int, line: str) -> Row | BadRow:
+    """Parse line ``number`` of the JSON-lines file ``source`` (a non-blank line, maybe with its newline).
+
+    Lines decoded with ``errors="surrogateescape"`` are accepted: undecodable
+    bytes make a bad row, as do malformed JSON and any JSON value but an object.
+    """
     if has_undecodable(line):
         return BadRow(source, number, "undecodable bytes: the line is not valid UTF-8")
     try:

@@ -1,46 +1,53 @@
 """Batch-tag whole archives: streaming, parallel, resumable.
 
-:func:`tag_archive` runs a :class:`TagJob`. One reader streams the input
-records through the project's readers (every format, compression and preset
-they support); chunk *i* is the *i*-th run of ``chunk_size`` records. Chunks go
-to taggers (worker processes, or a Dask cluster) that predict and encode the
-output part, at most a few per worker at a time, so memory stays bounded
-whatever the archive's size. Parts come back and are committed strictly in
-input order, each with the rows rejected while reading it, through the staging
-folder of :mod:`classifier.tagstore`, so that a killed run resumes where it
-stopped and ends byte-identical to an uninterrupted one.
+:func:`tag_archive` runs a :class:`TagJob`: it checks the job, opens the
+staging folder of :mod:`classifier.tagstore` (or reopens it to resume), and
+picks how to read:
+
+* JSON-lines inputs read with the generic options, written as JSON lines or
+  CSV by the local engine, go by raw blocks of lines
+  (:mod:`classifier.taglines`): workers parse, predict and encode, and the main
+  process only decompresses, splits and writes bytes; a resumed run starts at
+  the byte where the checkpoint says the committed chunks end;
+* everything else goes record by record (:mod:`classifier.tagchunks`): one
+  reader streams the records through the project's readers and the workers
+  (or a Dask cluster, :mod:`classifier.tagging_dask`) tag whole chunks.
+
+Either way chunk *i* is the *i*-th run of ``chunk_size`` records, committed
+in input order with the rows rejected while reading it
+(:mod:`classifier.tagcommits`), so the output is the same bytes whichever way
+it was read, however many workers tagged it, and after any interruption.
 
 The core prints nothing: ``progress`` is called after every committed chunk.
 """
 
 from __future__ import annotations
 
-import glob
-import os
 import time
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
-from itertools import chain
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classifier.datasets import iter_source
-from classifier.errors import DataError
 from classifier.persistence import load_model, read_manifest
-from classifier.readers import DataSource, ReadOptions, parse_data_argument
-from classifier.records import BadRow, BadRowLimit, ReadReport
+from classifier.readers import ReadOptions
+from classifier.records import BadRowLimit, ReadReport
+from classifier.tagchunks import record_chunks, tag_records
+from classifier.tagcommits import Commits, TagProgress
 from classifier.tageta import estimated_rows
-from classifier.tagformats import PREDICTION_KEYS, OutputSpec, base_row, encode_rejects, output_spec
+from classifier.tagformats import OutputSpec, output_spec
+from classifier.taginputs import expand_inputs, json_lines_inputs, run_fingerprint
+from classifier.taglines import LineChunks, first_columns, line_blocks, tag_lines
 from classifier.tagstore import Committed, Staging
-from classifier.tagworkers import Chunk, InProcessTagger, PoolTagger
+from classifier.tagworkers import InProcessTagger, PoolTagger
 
 __all__ = ["ENGINES", "TagJob", "TagProgress", "TagSummary", "expand_inputs", "tag_archive"]
 
 ENGINES = ("local", "dask")
-_GLOB_CHARACTERS = frozenset("*?[")
+# Decompressed bytes per block of lines: with 250-byte rows, a block of a 10,000-row chunk is one block.
+_BLOCK_BYTES_PER_ROW = 256
+_BLOCK_BYTES = (64 << 10, 8 << 20)
 
 
 @dataclass(frozen=True)
@@ -92,15 +99,6 @@ class TagJob:
     allow_version_mismatch: bool = False
 
 
-@dataclass(frozen=True)
-class TagProgress:
-    """How far a run is: rows tagged and committed (resumed ones included), of about ``total``."""
-
-    rows: int
-    total: int | None
-    rejected: int
-
-
 @dataclass
 class TagSummary:
     """What a finished run did.
@@ -126,33 +124,6 @@ class TagSummary:
     def rows_per_second(self) -> float:
         """Rows tagged per second by this run."""
         return (self.rows_tagged - self.resumed_rows) / self.seconds if self.seconds > 0 else 0.0
-
-
-def expand_inputs(arguments: tuple[str, ...], preset: str | None = None) -> list[DataSource]:
-    """The data sources of ``arguments``, with globs expanded (sorted) and paths checked.
-
-    Raises
-    ------
-    DataError
-        No argument, a glob matching nothing, or a path that does not exist.
-    """
-    if not arguments:
-        raise DataError("no input given: name at least one file, folder or glob")
-    sources = []
-    for argument in arguments:
-        source = parse_data_argument(argument)
-        if source.preset is None and preset is not None:
-            source = DataSource(preset, source.path)
-        if _GLOB_CHARACTERS & set(source.path):
-            matches = sorted(glob.glob(source.path, recursive=True))
-            if not matches:
-                raise DataError(f"{argument}: no file or folder matches")
-            sources.extend(DataSource(source.preset, match) for match in matches)
-        elif not Path(source.path).exists():
-            raise DataError(f"{source.path}: no such file or directory")
-        else:
-            sources.append(source)
-    return sources
 
 
 def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = None) -> TagSummary:
@@ -181,24 +152,50 @@ def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = No
         )
     model_dir = Path(job.model_dir).resolve()
     manifest = read_manifest(model_dir)  # the taggers load the model itself, with its checksum verified
+    lines = (
+        json_lines_inputs(sources, job.options) if job.engine == "local" and not spec.is_directory else None
+    )
     staging = Staging(Path(job.output), spec.part_suffix, directory=spec.is_directory)
-    fingerprint = _fingerprint(job, sources, spec, manifest.model_id, manifest.model_sha256)
+    fingerprint = run_fingerprint(
+        sources,
+        {
+            "split": job.split,
+            "body": job.body,
+            "output": [spec.format, spec.compression, spec.slim],
+            "chunk_size": job.chunk_size,
+        },
+        job.options,
+        (manifest.model_id, manifest.model_sha256),
+    )
     committed = staging.start(fingerprint, resume=job.resume, overwrite=job.overwrite)
     resumed_rows = committed.rows
     report = ReadReport(limit=BadRowLimit.parse(job.max_bad_rows))
-    if not committed.complete:
+    if committed.complete:
+        _restore(report, committed)
+    else:
         try:
             with closing(_tagger(job, model_dir, staging)) as tagger:
-                run = _Run(staging, committed, report, progress, estimated_rows(sources, job.options))
-                chunks = _chunks(sources, job, spec, report, run.pending, first=committed.chunks)
-                run.tag(chunks, tagger)
+                total = estimated_rows(sources, job.options)
+                if lines is not None and (committed.chunks == 0 or committed.position is not None):
+                    _tag_by_lines(job, lines, spec, staging, committed, report, progress, tagger, total)
+                else:
+                    commits = Commits(staging, committed, report, progress, total)
+                    chunks = record_chunks(
+                        sources,
+                        job.options,
+                        spec,
+                        report,
+                        commits,
+                        chunk_size=job.chunk_size,
+                        split=job.split,
+                        body=job.body,
+                        first=committed.chunks,
+                    )
+                    tag_records(chunks, tagger, commits)
         except BaseException:
             if committed.chunks == 0:
                 staging.discard()
             raise
-    else:
-        report.accepted, report.bad = committed.report["accepted"], committed.report["bad"]
-        report.skipped.update(committed.report["skipped"])
     staging.finish()
     return TagSummary(
         output=Path(job.output),
@@ -215,6 +212,39 @@ def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = No
     )
 
 
+def _tag_by_lines(
+    job: TagJob,
+    lines: tuple[ReadOptions, list[str]],
+    spec: OutputSpec,
+    staging: Staging,
+    committed: Committed,
+    report: ReadReport,
+    progress: Callable[[TagProgress], None] | None,
+    tagger: Any,
+    total: int | None,
+) -> None:
+    """Tag JSON-lines inputs by raw blocks (:mod:`classifier.taglines`), from the checkpoint's position."""
+    options, files = lines
+    if committed.position is not None:  # what the committed chunks read counts as read
+        _restore(report, committed)
+        for bad in staging.committed_rejects():
+            report.reject(bad)
+    commits = Commits(staging, committed, report, progress, total)
+    columns = first_columns(files, options, spec)
+    block_bytes = min(max(job.chunk_size * _BLOCK_BYTES_PER_ROW, _BLOCK_BYTES[0]), _BLOCK_BYTES[1])
+    blocks = line_blocks(files, options, spec, columns, block_bytes=block_bytes, start=committed.position)
+    chunks = LineChunks(commits, report, spec, columns, chunk_size=job.chunk_size, first=committed.chunks)
+    tag_lines(blocks, tagger, chunks)
+
+
+def _restore(report: ReadReport, committed: Committed) -> None:
+    """Count in ``report`` the rows the committed chunks read (bad rows only as a number)."""
+    report.accepted = committed.report.get("accepted", 0)
+    report.skipped.update(committed.report.get("skipped", {}))
+    if committed.complete:
+        report.bad = committed.report.get("bad", 0)
+
+
 def _tagger(job: TagJob, model_dir: Path, staging: Staging) -> Any:
     if job.engine == "dask":
         from classifier.tagging_dask import DaskTagger  # dask is an optional extra
@@ -229,165 +259,3 @@ def _tagger(job: TagJob, model_dir: Path, staging: Staging) -> Any:
     if job.workers == 1:
         return InProcessTagger(load_model(model_dir, allow_version_mismatch=job.allow_version_mismatch)[0])
     return PoolTagger(model_dir, job.workers, allow_version_mismatch=job.allow_version_mismatch)
-
-
-class _Run:
-    """The ordered commit loop: submit chunks, then commit their results in input order."""
-
-    def __init__(
-        self,
-        staging: Staging,
-        committed: Committed,
-        report: ReadReport,
-        progress: Callable[[TagProgress], None] | None,
-        total: int | None,
-    ) -> None:
-        self.staging, self.committed, self.report = staging, committed, report
-        self.progress, self.total = progress, total
-        self.pending: list[BadRow] = []
-        self.tagger: Any = None
-        report.on_reject = self.pending.append
-
-    def tag(self, chunks: Iterator[tuple[Chunk | None, list[BadRow]]], tagger: Any) -> None:
-        """Tag and commit every chunk; at most ``tagger.in_flight`` chunks wait at once."""
-        self._report_progress()
-        self.tagger = tagger
-        queue: deque = deque()
-        for chunk, rejects in chunks:
-            if chunk is None:  # the rows rejected after the last record
-                self._drain(queue)
-                self.report.check()
-                self._commit(0, {}, 0, rejects, complete=True)
-                return
-            queue.append((tagger.submit(chunk), rejects))
-            if len(queue) >= tagger.in_flight:
-                self._commit_next(queue)
-
-    def _drain(self, queue: deque) -> None:
-        while queue:
-            self._commit_next(queue)
-
-    def _commit_next(self, queue: deque) -> None:
-        future, rejects = queue.popleft()
-        try:
-            result = future.result()
-        except BrokenProcessPool:
-            raise self.tagger.failure() from None
-        if result.data is not None:
-            self.staging.write_part(result.index, result.data)
-        self._commit(result.rows, result.labels, result.abstained, rejects)
-
-    def _commit(
-        self,
-        rows: int,
-        labels: dict[str, int],
-        abstained: int,
-        rejects: list[BadRow],
-        *,
-        complete: bool = False,
-    ) -> None:
-        committed = self.committed
-        committed.add(rows, labels, abstained, len(rejects))
-        committed.complete = complete
-        committed.report = {
-            "accepted": self.report.accepted,
-            "bad": self.report.bad,
-            "skipped": dict(self.report.skipped),
-        }
-        self.staging.commit(committed, encode_rejects(rejects))
-        self._report_progress()
-
-    def _report_progress(self) -> None:
-        if self.progress is not None:
-            self.progress(TagProgress(self.committed.rows, self.total, self.report.bad))
-
-
-def _chunks(
-    sources: list[DataSource],
-    job: TagJob,
-    spec: OutputSpec,
-    report: ReadReport,
-    pending: list[BadRow],
-    *,
-    first: int = 0,
-) -> Iterator[tuple[Chunk | None, list[BadRow]]]:
-    """(chunk, rows rejected while reading it) for each run of ``chunk_size`` records from ``first`` on.
-
-    The chunks before ``first`` (and their rejected rows) were committed by the
-    run being resumed: they are read, to count them and to reach chunk
-    ``first``, but not built. The last item is (None, the rows rejected after
-    the last record). The rejected rows come from ``pending``, which the report
-    fills as it reads.
-    """
-    records = chain.from_iterable(
-        iter_source(source, job.options, report, split=job.split, body=job.body) for source in sources
-    )
-    index, columns, batch = 0, None, []
-    for record in records:
-        if columns is None:
-            columns = _columns(base_row(record, spec.slim), spec)
-        batch.append(record)
-        if len(batch) == job.chunk_size:
-            if index >= first:
-                yield _chunk(index, batch, spec, columns), _taken(pending)
-            pending.clear()
-            index, batch = index + 1, []
-    if batch:
-        if index >= first:
-            yield _chunk(index, batch, spec, columns), _taken(pending)
-        pending.clear()
-    yield None, _taken(pending)
-
-
-def _columns(first_row, spec: OutputSpec) -> tuple[str, ...]:
-    """The CSV columns of the whole run: the first record's fields, then the prediction's."""
-    if spec.format != "csv":
-        return ()
-    return (*(key for key in first_row if key not in PREDICTION_KEYS), *PREDICTION_KEYS)
-
-
-def _chunk(index: int, records: list, spec: OutputSpec, columns: tuple[str, ...]) -> Chunk:
-    return Chunk(
-        index,
-        [record.headline for record in records],
-        [record.teaser for record in records],
-        [base_row(record, spec.slim) for record in records],
-        spec,
-        columns,
-    )
-
-
-def _taken(pending: list[BadRow]) -> list[BadRow]:
-    """The rows in ``pending``, which is emptied."""
-    taken = pending.copy()
-    pending.clear()
-    return taken
-
-
-def _fingerprint(
-    job: TagJob, sources: list[DataSource], spec: OutputSpec, model_id: str, model_sha256: str
-) -> dict[str, Any]:
-    """What the output depends on: a resumed run must match the interrupted one in all of it."""
-    return {
-        "inputs": [[str(source), _file_stats(Path(source.path))] for source in sources],
-        "model": [model_id, model_sha256],
-        "options": {
-            "read": asdict(job.options),
-            "split": job.split,
-            "body": job.body,
-            "output": [spec.format, spec.compression, spec.slim],
-            "chunk_size": job.chunk_size,
-        },
-    }
-
-
-def _file_stats(path: Path) -> list:
-    """Size and modification time of a file, or of each file in a folder (by relative name)."""
-    if not path.is_dir():
-        stat = path.stat()
-        return [stat.st_size, stat.st_mtime_ns]
-    stats = []
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        stat = file.stat()
-        stats.append([os.fspath(file.relative_to(path)), stat.st_size, stat.st_mtime_ns])
-    return stats

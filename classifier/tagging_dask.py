@@ -1,6 +1,6 @@
 """The Dask engine of archive tagging: the same chunks, tagged on a ``dask.distributed`` cluster.
 
-Partitions are the chunks of :mod:`classifier.tagging`: this process reads the
+Partitions are the chunks of :mod:`classifier.tagchunks`: this process reads the
 inputs with the project's readers and submits each run of ``chunk_size``
 records as one task, a few per worker thread at a time. Why the client reads
 rather than each worker reading a byte range of the files:
@@ -27,6 +27,7 @@ engine does, so a Dask run can be resumed too.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from classifier.errors import HeadlineTaggerError
 from classifier.model import TopicModel
 from classifier.persistence import MANIFEST_FILE, MODEL_FILE, load_model, read_manifest
 from classifier.tagstore import Staging, write_atomically
-from classifier.tagworkers import Chunk, ChunkResult, tag_chunk
+from classifier.tagworkers import Chunk, ChunkResult
 
 try:
     from distributed import Client, Future, LocalCluster, WorkerPlugin, get_worker
@@ -65,9 +66,11 @@ class _ModelPlugin(WorkerPlugin):
         self.model, _ = load_model(folder, allow_version_mismatch=self.allow_version_mismatch)
 
 
-def _tag_partition(chunk: Chunk, part_path: str) -> ChunkResult:
+def _tag_partition(
+    function: Callable[[TopicModel, Chunk], ChunkResult], chunk: Chunk, part_path: str
+) -> ChunkResult:
     """Tag one chunk on a worker and write its part; the result carries no bytes."""
-    result = tag_chunk(get_worker().plugins[_PLUGIN].model, chunk)
+    result = function(get_worker().plugins[_PLUGIN].model, chunk)
     write_atomically(Path(part_path), result.data)
     return replace(result, data=None)
 
@@ -116,12 +119,15 @@ class DaskTagger:
         self.in_flight = 2 * max(1, sum(self.client.nthreads().values()))
         self._run = secrets.token_hex(4)
 
-    def submit(self, chunk: Chunk) -> Future:
-        """Queue ``chunk`` as a task that writes its part into the staging folder."""
+    def submit(self, function: Callable[[TopicModel, Chunk], ChunkResult], chunk: Chunk) -> Future:
+        """Queue ``function(model, chunk)`` as a task that writes its part into the staging folder."""
         part = self.staging.part_path(chunk.index).absolute()
-        return self.client.submit(
-            _tag_partition, chunk, str(part), key=f"headline-tagger-{self._run}-{chunk.index}", pure=False
-        )
+        key = f"headline-tagger-{self._run}-{chunk.index}"
+        return self.client.submit(_tag_partition, function, chunk, str(part), key=key, pure=False)
+
+    def failure(self) -> HeadlineTaggerError:
+        """Why a task failed: Dask raises the task's own error, so this is never needed."""
+        return HeadlineTaggerError("a Dask task failed")
 
     def close(self) -> None:
         """Disconnect, and stop the local cluster if this tagger started one."""

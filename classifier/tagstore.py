@@ -23,11 +23,14 @@ import os
 import secrets
 import shutil
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from classifier import persistence
 from classifier.errors import OutputError
+from classifier.records import BadRow
 
 __all__ = ["CHECKPOINT_FILE", "Committed", "Staging", "write_atomically"]
 
@@ -41,6 +44,9 @@ class Committed:
 
     ``report`` keeps the read counts (``accepted``, ``bad``, ``skipped``) as of
     the last commit, for the summary of a run that only had its finish left.
+    ``position`` says where in the input the last committed chunk ends (see
+    :mod:`classifier.taglines`), so that a resumed run need not read what came
+    before; None when the run reads records another way.
     """
 
     chunks: int = 0
@@ -50,6 +56,7 @@ class Committed:
     labels: Counter = field(default_factory=Counter)
     report: dict[str, Any] = field(default_factory=dict)
     complete: bool = False
+    position: dict[str, int] | None = None
 
     def add(self, rows: int, labels: dict[str, int], abstained: int, rejected: int) -> None:
         """Count one more committed chunk."""
@@ -144,6 +151,13 @@ class Staging:
     def _index(path: Path) -> int:
         return int(path.name.split("-", 1)[1].split(".", 1)[0])
 
+    def committed_rejects(self) -> Iterator[BadRow]:
+        """The rejected rows of the committed chunks, in input order."""
+        for path in sorted((self.folder / "rejects").glob("rejects-*")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                bad = json.loads(line)
+                yield BadRow(bad["file"], bad["line"], bad["reason"])
+
     # -- committing ----------------------------------------------------------------------------------
 
     def part_path(self, index: int) -> Path:
@@ -165,8 +179,6 @@ class Staging:
         """
         if rejects:
             write_atomically(self.folder / "rejects" / f"rejects-{committed.chunks - 1:08d}.jsonl", rejects)
-        _fsync_folder(self.parts)
-        _fsync_folder(self.folder / "rejects")
         self._write_checkpoint(committed)
 
     def _write_checkpoint(self, committed: Committed) -> None:
@@ -174,7 +186,6 @@ class Staging:
         counts = {**vars(committed), "labels": dict(committed.labels)}
         state = {"version": _CHECKPOINT_VERSION, "fingerprint": self._fingerprint, "committed": counts}
         write_atomically(self.folder / CHECKPOINT_FILE, json.dumps(state, indent=1).encode("utf-8"))
-        _fsync_folder(self.folder)
 
     # -- finishing -----------------------------------------------------------------------------------
 
@@ -198,7 +209,7 @@ class Staging:
             if self.output.exists():
                 os.rename(self.output, old)
             os.rename(self.parts, self.output)
-            _fsync_folder(self.output.parent)
+            persistence.fsync_folder(self.output.parent)
         except OSError as error:
             raise OutputError(f"{self.output}: cannot move the output into place: {error.strerror}") from None
         shutil.rmtree(old, ignore_errors=True)
@@ -206,38 +217,24 @@ class Staging:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``path`` as a temporary sibling, fsync it and rename it over ``path``."""
-    temporary = path.with_name(f".{path.name}.tmp")
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        persistence.write_atomically(path, data)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
 
 
 def _concatenate(parts: list[Path], target: Path) -> None:
     """Write the parts, in order, into ``target`` atomically."""
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    try:
+
+    def write(temporary: Path) -> None:
         with open(temporary, "wb") as out:
             for part in parts:
                 with open(part, "rb") as handle:
                     shutil.copyfileobj(handle, out, 1 << 20)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temporary, target)
-        _fsync_folder(target.parent)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise OutputError(f"{target}: cannot write: {error.strerror or error}") from None
 
-
-def _fsync_folder(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+        persistence.replace_atomically(target, write)
+    except OSError as error:
+        raise OutputError(f"{target}: cannot write: {error.strerror or error}") from None

@@ -1,15 +1,17 @@
-"""Where chunks of records are tagged: in this process, or in a pool of worker processes.
+"""Where work is tagged: in this process, or in a pool of worker processes.
 
-The work of a chunk is done where the model is: predicting, building the
-output rows and encoding (and compressing) the part's bytes all happen in the
-worker, so the main process only reads input and writes bytes. Each worker
-process loads the model once, from its directory, with the checksum verified
-(:func:`~classifier.persistence.load_model`).
+The work is done where the model is: predicting, building the output rows and
+encoding them all happen in the worker, so the main process does as little as
+it can per row. Each worker process loads the model once, from its directory,
+with the checksum verified (:func:`~classifier.persistence.load_model`).
 
-Both taggers have ``submit(chunk)`` returning a
-:class:`concurrent.futures.Future` of a :class:`ChunkResult`, ``close()``, and
-``in_flight``, the number of chunks worth submitting before waiting for the
-oldest: enough to keep every worker busy, few enough to bound memory.
+A piece of work is a :class:`Chunk` of records tagged by :func:`tag_chunk`, or
+a block of raw lines tagged by :func:`classifier.taglines.tag_block`. Both
+taggers have ``submit(function, work)`` returning a
+:class:`concurrent.futures.Future` of ``function(model, work)``, ``close()``,
+``failure()``, and ``in_flight``, the number of pieces worth submitting before
+waiting for the oldest: enough to keep every worker busy, few enough to bound
+memory.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -28,7 +31,7 @@ from classifier.model import TopicModel
 from classifier.persistence import load_model
 from classifier.tagformats import OutputSpec, encode_part
 
-__all__ = ["Chunk", "ChunkResult", "InProcessTagger", "PoolTagger", "tag_chunk"]
+__all__ = ["Chunk", "ChunkResult", "InProcessTagger", "PoolTagger", "result_of", "tag_chunk"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +64,10 @@ class ChunkResult:
 
 def tag_chunk(model: TopicModel, chunk: Chunk) -> ChunkResult:
     """Predict every row of ``chunk`` and encode the part (see :func:`~classifier.tagformats.encode_part`)."""
-    predictions = [prediction.to_dict() for prediction in model.predict(chunk.headlines, chunk.teasers)]
-    labels = Counter(p["label"] for p in predictions if not p["abstained"])
+    predictions = model.predict(chunk.headlines, chunk.teasers)
+    labels = Counter(p.label for p in predictions if not p.abstained)
     data = encode_part(chunk.rows, predictions, chunk.spec, columns=chunk.columns, first=chunk.index == 0)
-    abstained = sum(p["abstained"] for p in predictions)
+    abstained = sum(bool(p.abstained) for p in predictions)
     return ChunkResult(chunk.index, len(predictions), dict(labels), abstained, data)
 
 
@@ -76,11 +79,15 @@ class InProcessTagger:
     def __init__(self, model: TopicModel) -> None:
         self.model = model
 
-    def submit(self, chunk: Chunk) -> Future:
-        """Tag ``chunk`` now; the returned future is already done."""
+    def submit(self, function: Callable[[TopicModel, Any], Any], work: Any) -> Future:
+        """Tag ``work`` now; the returned future is already done."""
         future: Future = Future()
-        future.set_result(tag_chunk(self.model, chunk))
+        future.set_result(function(self.model, work))
         return future
+
+    def failure(self) -> HeadlineTaggerError:
+        """Never called: there is no pool to break."""
+        return HeadlineTaggerError("the tagger failed")
 
     def close(self) -> None:
         """Nothing to release."""
@@ -97,8 +104,8 @@ def _load_worker_model(model_dir: str, allow_version_mismatch: bool) -> None:
     _worker_model, _ = load_model(Path(model_dir), allow_version_mismatch=allow_version_mismatch)
 
 
-def _tag_in_worker(chunk: Chunk) -> ChunkResult:
-    return tag_chunk(_worker_model, chunk)
+def _tag_in_worker(function: Callable[[TopicModel, Any], Any], work: Any) -> Any:
+    return function(_worker_model, work)
 
 
 class PoolTagger:
@@ -113,7 +120,7 @@ class PoolTagger:
         self.in_flight = 2 * workers  # one being tagged and one queued, per worker
         self._model = (model_dir, allow_version_mismatch)
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
+        context.set_forkserver_preload([__name__, "classifier.taglines"])
         self._pool = ProcessPoolExecutor(
             workers,
             mp_context=context,
@@ -121,10 +128,10 @@ class PoolTagger:
             initargs=(str(model_dir), allow_version_mismatch),
         )
 
-    def submit(self, chunk: Chunk) -> Future:
-        """Queue ``chunk`` for a worker."""
+    def submit(self, function: Callable[[TopicModel, Any], Any], work: Any) -> Future:
+        """Queue ``function(model, work)`` for a worker (``function`` is pickled by name)."""
         try:
-            return self._pool.submit(_tag_in_worker, chunk)
+            return self._pool.submit(_tag_in_worker, function, work)
         except BrokenProcessPool:
             raise self.failure() from None
 
@@ -140,3 +147,11 @@ class PoolTagger:
     def close(self) -> None:
         """Stop the workers, dropping chunks not yet started."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def result_of(future: Future, tagger: Any) -> Any:
+    """The result of a tagger's ``future``; the tagger's account of why when its pool broke."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise tagger.failure() from None

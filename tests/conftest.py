@@ -207,3 +207,54 @@ def live_service(tmp_path_factory):
         yield service
     finally:
         assert service.stop() == 0, service.stderr()
+
+
+# -- archive tagging --------------------------------------------------------------------------------------
+
+TAGGING_DATA = Path(__file__).parent / "data" / "tagging"
+
+
+@pytest.fixture(scope="session")
+def tagging_model_dir(tmp_path_factory, tiny_model):
+    """The tiny single-label model saved as a model directory, for the tag command's tests."""
+    target = tmp_path_factory.mktemp("tag-model") / "model"
+    save_model(
+        tiny_model,
+        target,
+        model_id="tiny-tagger",
+        taxonomy=None,
+        hyperparameters={},
+        sources=[],
+        training={},
+        validation_metrics=None,
+    )
+    return target
+
+
+def tagging_job(inputs, output: Path, model_dir: Path, **options):
+    """A tagging job with the tagging archives' field names (``id``, no labels), tolerating 100 bad rows."""
+    from classifier.readers import ReadOptions
+    from classifier.tagging import TagJob
+
+    settings = {"options": ReadOptions(label_field=None, id_field="id"), "max_bad_rows": "100", **options}
+    return TagJob(inputs=tuple(str(i) for i in inputs), output=output, model_dir=model_dir, **settings)
+
+
+class Crash(BaseException):
+    """Stands for the process dying at this point (it is not an Exception, like SIGKILL is not)."""
+
+
+def crash_after_commits(monkeypatch, commits: int) -> None:
+    """Make a tagging run die right after its ``commits``-th commit."""
+    from classifier.tagstore import Staging
+
+    real_commit = Staging.commit
+    done = []
+
+    def commit(self, committed, rejects):
+        real_commit(self, committed, rejects)
+        done.append(1)
+        if len(done) == commits:
+            raise Crash
+
+    monkeypatch.setattr(Staging, "commit", commit)

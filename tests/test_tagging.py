@@ -11,46 +11,34 @@ import lzma
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pyarrow
 import pyarrow.parquet
 import pytest
 import zstandard
 from click.testing import CliRunner
+from conftest import TAGGING_DATA, tagging_job
 
 from classifier.cli import main
 from classifier.errors import DataError, ModelError, OutputError, TooManyBadRows
-from classifier.persistence import save_model
+from classifier.model import LabelScore, Prediction
 from classifier.readers import ReadOptions
-from classifier.tagging import TagJob, tag_archive
+from classifier.tagformats import OutputSpec, encode_rows
+from classifier.tagging import tag_archive
 from classifier.textio import open_text, strip_compression
 
-DATA = Path(__file__).parent / "data" / "tagging"
+DATA = TAGGING_DATA
 GOOD_IDS = ["n1", "n2", "n3", "n5", "n6", "n7"]
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory, tiny_model):
-    """The tiny single-label model saved as a model directory."""
-    target = tmp_path_factory.mktemp("tag-model") / "model"
-    save_model(
-        tiny_model,
-        target,
-        model_id="tiny-tagger",
-        taxonomy=None,
-        hyperparameters={},
-        sources=[],
-        training={},
-        validation_metrics=None,
-    )
-    return target
+@pytest.fixture
+def model_dir(tagging_model_dir):
+    return tagging_model_dir
 
 
 def tag(inputs, output: Path, model_dir: Path, **options):
-    """Run a tagging job with the fixtures' field names; bad rows are tolerated."""
-    settings = {"options": ReadOptions(label_field=None, id_field="id"), "max_bad_rows": "10", **options}
-    return tag_archive(
-        TagJob(inputs=tuple(str(i) for i in inputs), output=output, model_dir=model_dir, **settings)
-    )
+    """Run a tagging job with the fixtures' field names; ten bad rows are tolerated."""
+    return tag_archive(tagging_job(inputs, output, model_dir, **{"max_bad_rows": "10", **options}))
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -334,3 +322,17 @@ def test_a_tampered_model_is_refused_before_anything_is_written(tmp_path, model_
 def test_chunk_size_changes_the_parts_but_never_a_row(tmp_path, model_dir):
     outputs = [_tagged(tmp_path, model_dir, f"chunks-{size}.jsonl", chunk_size=size) for size in (1, 3, 100)]
     assert outputs[0].read_bytes() == outputs[1].read_bytes() == outputs[2].read_bytes()
+
+
+@pytest.mark.parametrize(
+    "prediction",
+    [
+        Prediction("politics", 0.8376951234, (LabelScore("politics", 0.8376951234),), False),
+        Prediction(None, 0.2, (), True),
+        Prediction("world", 1.0, (LabelScore("world", 1.0), LabelScore('a "quoted" ünïcode', 1e-07)), False),
+        Prediction("x", np.float64(0.5), (LabelScore("x", np.float64(2 / 3)),), False),
+    ],
+)
+def test_a_prediction_is_written_as_json_dumps_writes_its_dict(prediction):
+    (row,) = encode_rows([{"id": "n1"}], [prediction], OutputSpec("jsonl"), columns=())
+    assert row == json.dumps({"id": "n1", **prediction.to_dict()}) + "\n"

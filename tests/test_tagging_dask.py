@@ -5,43 +5,23 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pyarrow.parquet
 import pytest
-from conftest import REPO
+from conftest import REPO, TAGGING_DATA, free_port, tagging_job
 
-from classifier.persistence import save_model
-from classifier.readers import ReadOptions
-from classifier.tagging import TagJob, tag_archive
+from classifier.tagging import tag_archive
 
-DATA = Path(__file__).parent / "data" / "tagging"
+DATA = TAGGING_DATA
 DASK = REPO / ".venv" / "bin" / "dask"
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory, tiny_model):
-    target = tmp_path_factory.mktemp("dask-model") / "model"
-    save_model(
-        tiny_model,
-        target,
-        model_id="tiny-dask",
-        taxonomy=None,
-        hyperparameters={},
-        sources=[],
-        training={},
-        validation_metrics=None,
-    )
-    return target
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@pytest.fixture
+def model_dir(tagging_model_dir):
+    return tagging_model_dir
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +32,7 @@ def scheduler(tmp_path_factory):
     three (SIGTERM, then SIGKILL) at the end.
     """
     folder = tmp_path_factory.mktemp("dask-cluster")
-    address = f"tcp://127.0.0.1:{_free_port()}"
+    address = f"tcp://127.0.0.1:{free_port()}"
     loopback = ["--host", "127.0.0.1", "--no-dashboard", "--dashboard-address", "127.0.0.1:0"]
     port = address.rsplit(":", 1)[1]
     commands = [[str(DASK), "scheduler", "--port", port, *loopback]]
@@ -94,10 +74,9 @@ def _wait_for_workers(address: str, count: int, processes: list, log: Path) -> N
     raise AssertionError(f"the Dask workers did not join:\n{log.read_text(errors='replace')}")
 
 
-def job(output: Path, model_dir: Path, **options) -> TagJob:
-    settings = {"options": ReadOptions(label_field=None, id_field="id"), "max_bad_rows": "10", **options}
-    return TagJob(
-        inputs=(str(DATA / "archive.jsonl"),), output=output, model_dir=model_dir, chunk_size=2, **settings
+def job(output: Path, model_dir: Path, **options):
+    return tagging_job(
+        [DATA / "archive.jsonl"], output, model_dir, chunk_size=2, max_bad_rows="10", **options
     )
 
 

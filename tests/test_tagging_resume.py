@@ -10,31 +10,18 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, TAGGING_DATA, Crash, crash_after_commits, tagging_job
 
 from classifier.errors import OutputError
-from classifier.persistence import save_model
-from classifier.readers import ReadOptions
-from classifier.tagging import TagJob, tag_archive
-from classifier.tagstore import CHECKPOINT_FILE, Staging
+from classifier.tagging import tag_archive
+from classifier.tagstore import CHECKPOINT_FILE
 
-DATA = Path(__file__).parent / "data" / "tagging"
+DATA = TAGGING_DATA
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory, tiny_model):
-    target = tmp_path_factory.mktemp("resume-model") / "model"
-    save_model(
-        tiny_model,
-        target,
-        model_id="tiny-resume",
-        taxonomy=None,
-        hyperparameters={},
-        sources=[],
-        training={},
-        validation_metrics=None,
-    )
-    return target
+@pytest.fixture
+def model_dir(tagging_model_dir):
+    return tagging_model_dir
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +40,7 @@ def archive(tmp_path_factory):
     return path
 
 
-def job(inputs, output: Path, model_dir: Path, **options) -> TagJob:
-    settings = {"options": ReadOptions(label_field=None, id_field="id"), "max_bad_rows": "100", **options}
-    return TagJob(inputs=tuple(str(i) for i in inputs), output=output, model_dir=model_dir, **settings)
+job = tagging_job
 
 
 def checkpoint(output: Path) -> dict | None:
@@ -91,24 +76,6 @@ def test_a_run_killed_with_sigkill_resumes_into_identical_bytes(tmp_path, model_
     assert Path(f"{out}.rejects.jsonl").read_bytes() == Path(f"{reference}.rejects.jsonl").read_bytes()
     assert summary.rows_tagged == 99_990 and summary.rows_rejected == 10
     assert not Path(f"{out}.partial").exists()
-
-
-class Crash(BaseException):
-    """Stands for the process dying at this point (it is not an Exception, like SIGKILL is not)."""
-
-
-def crash_after_commits(monkeypatch, commits: int) -> None:
-    """Make the run die right after its ``commits``-th commit."""
-    real_commit = Staging.commit
-    done = []
-
-    def commit(self, committed, rejects):
-        real_commit(self, committed, rejects)
-        done.append(1)
-        if len(done) == commits:
-            raise Crash
-
-    monkeypatch.setattr(Staging, "commit", commit)
 
 
 @pytest.mark.parametrize("name", ["tagged.jsonl.zst", "tagged.csv", "tagged"])
