@@ -17,7 +17,7 @@ from pathlib import Path
 
 from classifier.errors import DataError, ModelError
 from classifier.model import TopicModel
-from classifier.persistence import Manifest, load_model
+from classifier.persistence import MANIFEST_FILE, MODEL_FILE, Manifest, load_model
 from classifier.taxonomy import Taxonomy, load_taxonomy
 
 __all__ = ["LoadedModel", "ModelHolder"]
@@ -82,16 +82,20 @@ class ModelHolder:
         return loaded
 
     def _resolved(self) -> Path:
-        """``path`` with every symlink followed, refused unless it lies inside ``models_dir``.
+        """``path`` with every symlink followed, refused unless it and its files lie inside ``models_dir``.
 
         The resolved directory is what gets loaded, so repointing ``current``
         between this check and the load cannot slip another directory in.
         """
         root = self.models_dir.resolve()
         target = self.path.resolve()
-        if not target.is_relative_to(root):
-            raise ModelError(
-                f"{self.path}: leads to {target}, outside the models directory {root}; "
-                "models are only loaded from there (set --models-dir or HEADLINE_TAGGER_MODELS_DIR)"
-            )
+        # The files themselves too: a model.joblib symlinked to a file elsewhere is refused as well.
+        for path, resolved in [(self.path, target)] + [
+            (self.path / name, (target / name).resolve()) for name in (MODEL_FILE, MANIFEST_FILE)
+        ]:
+            if not resolved.is_relative_to(root):
+                raise ModelError(
+                    f"{path}: leads to {resolved}, outside the models directory {root}; "
+                    "models are only loaded from there (set --models-dir or HEADLINE_TAGGER_MODELS_DIR)"
+                )
         return target

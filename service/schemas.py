@@ -3,19 +3,54 @@
 A body with ``items`` is a batch, any other object one headline. Validation
 is strict (``"explain": "yes"`` or ``"top_k": 2.5`` is an error, not a guess)
 and unknown fields are refused, so a typo never silently changes an answer.
+What the OpenAPI document says is what is checked here: ``2.0`` is an integer
+(as in JSON Schema), a headline needs a character that is not white space
+(the pattern lists exactly the characters :meth:`str.isspace` counts), and a
+number too large for a float (``1e400``) is refused rather than echoed back as
+``Infinity``, which is not JSON.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from service.errors import Problem
 
-__all__ = ["BatchRequest", "Limits", "SingleRequest", "parse_tag_request"]
+__all__ = [
+    "MAX_ID_DEPTH",
+    "NOT_BLANK_PATTERN",
+    "BatchRequest",
+    "Limits",
+    "SingleRequest",
+    "parse_tag_request",
+]
+
+
+def _not_space_class() -> str:
+    """A JSON Schema (ECMA-262) class of every character that :meth:`str.isspace` does not count.
+
+    U+3000 is the last white-space character; runs become ranges, like ``\\u2000-\\u200a``.
+    """
+    runs: list[list[int]] = []
+    for code in (code for code in range(0x3001) if chr(code).isspace()):
+        if runs and runs[-1][1] == code - 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    spaces = "".join(f"\\u{a:04x}" + (f"-\\u{b:04x}" if b > a else "") for a, b in runs)
+    return f"[^{spaces}]"
+
+
+NOT_BLANK_PATTERN = _not_space_class()
+
+# An ``id`` is echoed back; nested deeper than this it is refused, long before json.dumps would recurse
+# too deep to answer.
+MAX_ID_DEPTH = 32
 
 
 def _not_blank(value: str) -> str:
@@ -24,7 +59,14 @@ def _not_blank(value: str) -> str:
     return value
 
 
-Headline = Annotated[str, Field(min_length=1), AfterValidator(_not_blank)]
+def _whole_float_as_int(value: object) -> object:
+    """``2.0`` is the integer 2 in JSON Schema; ``2.5`` stays a float, for strict validation to refuse."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Headline = Annotated[
+    str, Field(min_length=1, json_schema_extra={"pattern": NOT_BLANK_PATTERN}), AfterValidator(_not_blank)
+]
 
 
 class _Body(BaseModel):
@@ -32,7 +74,9 @@ class _Body(BaseModel):
 
 
 class _Options(_Body):
-    top_k: int | None = Field(default=None, ge=1, description="List at most this many topics.")
+    top_k: Annotated[int | None, BeforeValidator(_whole_float_as_int)] = Field(
+        default=None, ge=1, description="List at most this many topics."
+    )
     threshold: float | None = Field(
         default=None, ge=0, le=1, description="Score a listed topic needs (default: the model's)."
     )
@@ -49,7 +93,9 @@ class SingleRequest(_Options):
 class BatchItem(_Body):
     """One headline of a batch; ``id`` (any JSON value) is echoed back with its result."""
 
-    id: Any = None
+    id: Any = Field(
+        default=None, description=f"Any JSON value, nested at most {MAX_ID_DEPTH} deep; echoed back."
+    )
     headline: Headline
     teaser: str | None = None
 
@@ -71,7 +117,7 @@ class Limits:
 def parse_tag_request(raw: bytes, limits: Limits) -> SingleRequest | BatchRequest:
     """Parse a ``/v1/tag`` body; raise :class:`Problem` 400 (not JSON), 413 (too big) or 422 (invalid)."""
     try:
-        data = json.loads(raw, parse_constant=_refuse_constant)
+        data = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as error:
         raise Problem(
             400, f"The body is not valid JSON: {error}", slug="malformed-json", title="Malformed JSON"
@@ -87,6 +133,8 @@ def parse_tag_request(raw: bytes, limits: Limits) -> SingleRequest | BatchReques
         raise _invalid([_describe(e["loc"], e) for e in error.errors(include_url=False)]) from None
     items = parsed.items if batch else [parsed]
     for index, item in enumerate(items):
+        if batch and _depth(item.id) > MAX_ID_DEPTH:
+            raise _invalid([(f"items[{index}].id", index, f"must not be nested over {MAX_ID_DEPTH} deep")])
         for name in ("headline", "teaser"):
             if len(getattr(item, name) or "") > limits.max_field_chars:
                 field = f"items[{index}].{name}" if batch else name
@@ -100,6 +148,27 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is too large for a 64-bit float")
+    return value
+
+
+def _depth(value: object) -> int:
+    """How deep lists and objects nest in ``value`` (a scalar is 0), without recursing."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is not None:
+            deepest = max(deepest, depth + 1)
+            if deepest > MAX_ID_DEPTH:
+                return deepest
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 _MESSAGES = {
     "missing": "is required",
     "string_type": "must be a string",
@@ -111,6 +180,7 @@ _MESSAGES = {
     "list_type": "must be a list",
     "too_short": "must not be empty",
     "model_type": "must be a JSON object",
+    "string_unicode": "must be valid Unicode text (no unpaired surrogate)",
 }
 
 

@@ -13,6 +13,7 @@ workers are forked from it, sharing its memory. Signals:
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -67,6 +68,9 @@ def run(app: Flask, *, host: str, port: int, workers: int) -> None:
         # No runtime-management socket: one more way in, and shared by every server of the user.
         "control_socket_disable": True,
     }
+    # The model is built in the master and shared with the workers copy-on-write; gc.freeze before each
+    # fork keeps the workers' garbage collector (and their exit) from touching, and so copying, its pages.
+    options["pre_fork"] = lambda arbiter, worker: gc.freeze()
     holder = app.extensions.get("headline_tagger")
     if holder is not None:
         options["on_reload"] = lambda arbiter: _reload_in_master(holder)
@@ -82,6 +86,9 @@ def _reload_in_master(holder) -> None:
         log.error("reload refused, still serving %s: %s", kept, error)
     else:
         log.info("reloaded: now serving %s (was %s)", loaded.manifest.model_id, kept)
+        # Frozen objects are never collected: let the old model's go before the next fork freezes again.
+        gc.unfreeze()
+        gc.collect()
 
 
 def _pass_reloads_to_master(holder, master_pid: int) -> None:
