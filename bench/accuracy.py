@@ -4,6 +4,7 @@ Run from the repository root (it needs the datasets in ``../shared/data``)::
 
     .venv/bin/python bench/accuracy.py                      # every protocol, about 10 minutes
     .venv/bin/python bench/accuracy.py --only agnews --only bbc
+    .venv/bin/python bench/accuracy.py --only bbc --profiles fast --out /tmp/bench
 
 For each protocol of :mod:`protocols` it trains headline-tagger through the
 library (each feature profile) and fastText (:mod:`fasttext_baseline`) on the
@@ -11,7 +12,8 @@ same training rows, tunes whatever each tunes on the same validation rows (the
 split ``classifier.training.train`` holds out), and scores both once on the
 test rows. It prints the tables and the issue's targets, met or missed, and
 writes them to ``bench/results/accuracy.txt`` and ``accuracy.json``
-(``accuracy-<protocol>…`` for a partial run).
+(``accuracy-<protocol>…`` for a partial run; ``--out`` writes them elsewhere,
+so that trial runs leave the committed results alone).
 """
 
 from __future__ import annotations
@@ -197,6 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profiles", default=",".join(PROFILES), help="Comma-separated feature profiles (default: all)."
     )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS,
+        help="Folder for the results (default: %(default)s).",
+    )
     arguments = parser.parse_args(argv)
     if not SHARED_DATA.is_dir():
         parser.error(f"{SHARED_DATA} is missing: the benchmark needs the shared datasets")
@@ -218,9 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     results["targets"] = targets
     print(text)
     stem = "accuracy" if arguments.only is None else "accuracy-" + "-".join(names)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{stem}.txt").write_text(text + "\n", encoding="utf-8")
-    (RESULTS / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    arguments.out.mkdir(parents=True, exist_ok=True)
+    (arguments.out / f"{stem}.txt").write_text(text + "\n", encoding="utf-8")
+    (arguments.out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

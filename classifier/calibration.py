@@ -11,8 +11,20 @@ learns a monotone link from its decision scores to probabilities on
   ``sigmoid(slope * score + offset)``, shared by all topics, so that topics
   with a handful of rows still get a sound link.
 
-The fold models see two thirds of the rows and have smaller weights than the
-full model, so the fitted scale is divided by the ratio of the weight norms.
+Both are :meth:`CalibratedLinearClassifier.link`, ``scale_ * scores + offset_``
+followed by a softmax or a sigmoid, which a fast scoring path can apply to
+decision scores computed elsewhere.
+
+The fold models see a fraction ``(cv - 1) / cv`` of the rows and have smaller
+weights than the full model, so the fitted scale is divided by the ratio of the
+weight norms. Five folds (the default) keep that correction small; on the
+benchmark's validation splits they calibrate single-label models better than
+three did (ECE 0.055 → 0.052 on HuffPost, 0.059 → 0.050 on HuffPost mapped,
+0.052 → 0.049 on AG News, 0.042 → 0.036 cross-corpus; 0.045 → 0.049 on BBC).
+
+Per-class offsets (vector scaling) were measured and left out: they fit the
+class priors, which undoes the class weighting and cost HuffPost 12-15 points of
+validation macro-F1.
 
 Unlike ``CalibratedClassifierCV(ensemble=False)``, which does the same with
 per-class sigmoids, this copes with topics too rare to appear in every fold,
@@ -58,6 +70,8 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         targets (an indicator matrix).
     cv
         Number of folds for the out-of-fold scores the link is fitted on.
+        Each fold refits the linear model, so training costs about ``cv`` times
+        one fit.
     random_state
         Seed of the fold assignment.
 
@@ -71,14 +85,19 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         Class labels (single-label), or column numbers (multi-label).
     multilabel_
         Whether the targets were an indicator matrix.
+    out_of_fold_correct_
+        Single-label only: for each training row, whether its top out-of-fold
+        decision score is its own class. Its mean is a cross-validated accuracy
+        that comes free with the link; training compares models by it.
     scale_, offset_
-        The link: ``softmax(scale_ * scores)`` for single-label models,
-        ``sigmoid(scale_ * score + offset_)`` per topic for multi-label ones.
-        ``scale_`` is the one fitted on the fold models' scores, divided by how
-        much larger the full model's weights are than theirs.
+        The link (see :meth:`link`): ``softmax(scale_ * scores + offset_)`` for
+        single-label models (``offset_`` is 0), ``sigmoid(scale_ * scores + offset_)``
+        per topic for multi-label ones. Scalars here; :meth:`link` also accepts
+        one value per class. ``scale_`` is the one fitted on the fold models'
+        scores, divided by how much larger the full model's weights are than theirs.
     """
 
-    def __init__(self, estimator, *, cv: int = 3, random_state: int = 0):
+    def __init__(self, estimator, *, cv: int = 5, random_state: int = 0):
         self.estimator = estimator
         self.cv = cv
         self.random_state = random_state
@@ -96,6 +115,9 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = linear.classes_
         self.coef_, self.intercept_ = _linear_terms(linear)
         scores, truth, growth = self._out_of_fold(X, y)
+        if not self.multilabel_:
+            scored = np.where(np.isnan(scores), -np.inf, scores)
+            self.out_of_fold_correct_ = truth[np.arange(len(truth)), scored.argmax(axis=1)].astype(bool)
         if self.multilabel_:
             slope, self.offset_ = _fit_sigmoid(scores, truth)
         else:
@@ -108,12 +130,23 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         probabilities near 0 and 1 keep their digits)."""
         return np.asarray(safe_sparse_dot(X, self.coef_.T), dtype=np.float64) + self.intercept_
 
-    def predict_proba(self, X) -> np.ndarray:
-        """Calibrated probabilities, one column per class."""
-        scores = self.decision_function(X)
+    def link(self, scores: np.ndarray) -> np.ndarray:
+        """Probabilities from decision scores, as :meth:`decision_function` returns them.
+
+        ``softmax(scale_ * scores + offset_)`` across the classes of a
+        single-label model, ``sigmoid(scale_ * scores + offset_)`` for each topic
+        of a multi-label one. Models saved before this method existed have the
+        same scalar ``scale_`` and ``offset_`` (0 for single-label) and get the
+        same probabilities as before.
+        """
+        logits = self.scale_ * np.asarray(scores, dtype=np.float64) + self.offset_
         if self.multilabel_:
-            return expit(self.scale_ * scores + self.offset_)
-        return softmax(self.scale_ * scores, axis=1)
+            return expit(logits)
+        return softmax(logits, axis=1)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Calibrated probabilities, one column per class: ``link(decision_function(X))``."""
+        return self.link(self.decision_function(X))
 
     def predict(self, X) -> np.ndarray:
         """The top class (single-label), or the indicator matrix of scores over 0.5 (multi-label)."""
@@ -130,8 +163,8 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         from its training rows; single-label truth is one-hot), and how much
         larger the full model's weights are than the fold models' (the mean
         ratio of their norms). A model fitted on all rows is surer of itself
-        than one fitted on two thirds of them: its weights, and so its scores,
-        are about 15% larger, and the link is scaled down by as much.
+        than one fitted on fewer: with three folds its weights, and so its
+        scores, are about 15% larger, and the link is scaled down by as much.
         """
         truth = y if self.multilabel_ else (y[:, None] == self.classes_[None, :]).astype(int)
         strata = np.where(truth.any(axis=1), truth.argmax(axis=1), -1)

@@ -1,10 +1,12 @@
 """Calibrated probabilities from one linear model."""
 
+import pickle
 import warnings
 
 import numpy as np
 import pytest
 from scipy import sparse
+from scipy.special import expit, softmax
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.svm import LinearSVC
 
@@ -80,3 +82,42 @@ def test_folds_spread_every_stratum_and_accept_tiny_ones():
     assert sorted(np.bincount(folds[:10])) == [2] * 5
     assert sorted(folds[10:15]) == [0, 1, 2, 3, 4]
     assert (stratified_folds(strata, 5, seed=0) == folds).all()
+
+
+def test_link_turns_decision_scores_into_the_same_probabilities_as_predict_proba():
+    X, y = _blobs()
+    model = CalibratedLinearClassifier(LinearSVC()).fit(X, y)
+    scores = model.decision_function(X)
+    assert np.allclose(model.link(scores), model.predict_proba(X))
+    assert np.allclose(model.link(scores), softmax(model.scale_ * scores, axis=1))
+
+
+def test_link_of_a_multilabel_model_is_one_sigmoid_per_topic():
+    X, y = _blobs()
+    indicator = np.column_stack([y == 0, y == 1, y == 2]).astype(int)
+    model = CalibratedLinearClassifier(OneVsRestClassifier(LinearSVC())).fit(X, indicator)
+    scores = model.decision_function(X)
+    assert np.allclose(model.link(scores), expit(model.scale_ * scores + model.offset_))
+    assert np.allclose(model.link(scores), model.predict_proba(X))
+
+
+def test_link_accepts_a_scale_and_an_offset_per_class():
+    X, y = _blobs()
+    model = CalibratedLinearClassifier(LinearSVC()).fit(X, y)
+    scores = model.decision_function(X)
+    model.scale_, model.offset_ = np.array([1.0, 2.0, 0.5]), np.array([0.0, -1.0, 1.0])
+    expected = softmax(scores * [1.0, 2.0, 0.5] + [0.0, -1.0, 1.0], axis=1)
+    assert np.allclose(model.predict_proba(X), expected)
+
+
+def test_a_model_pickled_with_scalar_link_parameters_predicts_as_before():
+    X, y = _blobs()
+    model = CalibratedLinearClassifier(LinearSVC()).fit(X, y)
+    model.scale_, model.offset_ = 2.5, 0.0  # what models saved before link() existed hold
+    restored = pickle.loads(pickle.dumps(model))
+    scores = X @ model.coef_.T + model.intercept_
+    assert np.allclose(restored.predict_proba(X), softmax(2.5 * scores, axis=1), atol=1e-5)
+
+
+def test_five_folds_by_default():
+    assert CalibratedLinearClassifier(LinearSVC()).cv == 5

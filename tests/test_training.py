@@ -4,10 +4,17 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from classifier.datasets import LabeledData
 from classifier.errors import DataError
-from classifier.training import MIN_POSITIVES_TO_TUNE, TrainingSettings, train, validation_split
+from classifier.training import (
+    MIN_POSITIVES_TO_TUNE,
+    NaiveBayesScaledSVC,
+    TrainingSettings,
+    train,
+    validation_split,
+)
 
 
 def test_split_is_stratified_seeded_and_disjoint():
@@ -82,3 +89,37 @@ def test_labels_with_few_validation_rows_share_one_threshold(tiny):
     positives = {label: sum(label in data.labels[i] for i in validation_rows) for label in model.labels}
     few = [model.labels.index(label) for label, count in positives.items() if count < MIN_POSITIVES_TO_TUNE]
     assert few and len({float(model.thresholds[i]) for i in few}) == 1
+
+
+def test_single_label_models_calibrate_on_five_folds_and_multilabel_ones_on_three(tiny):
+    single = train(tiny, TrainingSettings(validation_fraction=0.0)).model
+    multi = train(tiny, TrainingSettings(validation_fraction=0.0, multilabel=True)).model
+    assert single.pipeline.named_steps["classifier"].cv == 5
+    assert multi.pipeline.named_steps["classifier"].cv == 3
+    chosen = train(tiny, TrainingSettings(validation_fraction=0.0, calibration_folds=4)).model
+    assert chosen.pipeline.named_steps["classifier"].cv == 4
+
+
+def test_naive_bayes_scaled_svm_is_one_linear_function_of_the_features():
+    rng = np.random.default_rng(0)
+    y = rng.integers(3, size=200)
+    X = sparse.csr_matrix(np.abs(rng.normal(size=(200, 12))) + 2.0 * (np.arange(12) % 3 == y[:, None]))
+    model = NaiveBayesScaledSVC(class_weight="balanced", random_state=0).fit(X, y)
+    assert model.coef_.shape == (3, 12)
+    assert np.allclose(model.decision_function(X), X @ model.coef_.T + model.intercept_)
+    assert (model.predict(X) == y).mean() > 0.9
+    binary = NaiveBayesScaledSVC().fit(X, y == 2)
+    assert binary.coef_.shape == (1, 12) and binary.decision_function(X).shape == (200,)
+
+
+def test_naive_bayes_models_explain_their_scores_exactly(tiny):
+    result = train(tiny, TrainingSettings(validation_fraction=0.0, naive_bayes=True))
+    model, classifier = result.model, result.model.pipeline.named_steps["classifier"]
+    assert isinstance(classifier.estimator, NaiveBayesScaledSVC)
+    headline, teaser = "Central bank raises interest rates", "Markets fell"
+    decisions = classifier.decision_function(model.transform([headline], [teaser]))
+    for column, label in enumerate(model.labels):
+        _, intercept = model.linear_terms(label)
+        total = sum(c.weight for c in model.contributions(headline, teaser, label)) + intercept
+        assert total == pytest.approx(decisions[0, column], abs=1e-5)
+    assert model.predict([headline])[0].label == "finance"
