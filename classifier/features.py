@@ -209,14 +209,15 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
             self.ngram_keys_[order] = order_keys[sort]
             self.ngram_columns_[order] = np.array(columns[order], dtype=np.int64)[sort]
 
-    def transform(self, raw_documents: Iterable[str]) -> sparse.csr_matrix:
-        """The tf-idf matrix of ``raw_documents`` (equal to ``TfidfVectorizer.transform``'s)."""
-        documents = [document.replace(_SEPARATOR, " ") for document in raw_documents]
-        text = _SEPARATOR.join(documents).lower()
-        tokens = (_ASCII_TOKENS_AND_SEPARATORS if text.isascii() else _TOKENS_AND_SEPARATORS).findall(text)
-        ids = np.fromiter(map(self.token_ids_.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+    def ngram_occurrences(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column of every vocabulary n-gram in a batch of token ids.
+
+        ``ids`` are the batch's tokens mapped through :attr:`token_ids_` (-1 for
+        an unknown token, which no n-gram spans), documents separated by the
+        separator's id; a row is the number of separators before the n-gram.
+        """
         row_of = np.cumsum(ids == _SEPARATOR_ID)
-        rows, columns = [], []
+        rows, columns = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         if self.ngram_range[0] == 1:
             known = np.flatnonzero(ids >= 0)
             found = self.unigram_columns_[ids[known]]
@@ -236,11 +237,18 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
             hit = order_keys[position] == key[where]
             rows.append(row_of[where[hit]])
             columns.append(self.ngram_columns_[order][position[hit]])
+        return np.concatenate(rows), np.concatenate(columns)
+
+    def transform(self, raw_documents: Iterable[str]) -> sparse.csr_matrix:
+        """The tf-idf matrix of ``raw_documents`` (equal to ``TfidfVectorizer.transform``'s)."""
+        documents = [document.replace(_SEPARATOR, " ") for document in raw_documents]
+        text = _SEPARATOR.join(documents).lower()
+        tokens = (_ASCII_TOKENS_AND_SEPARATORS if text.isascii() else _TOKENS_AND_SEPARATORS).findall(text)
+        ids = np.fromiter(map(self.token_ids_.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
         shape = (len(documents), len(self.vocabulary_))
         if not documents:
             return sparse.csr_matrix(shape, dtype=self.dtype)
-        row_array = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        column_array = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+        row_array, column_array = self.ngram_occurrences(ids)
         counts = sparse.csr_matrix((np.ones(len(row_array)), (row_array, column_array)), shape=shape)
         counts.sum_duplicates()
         if self.sublinear_tf:

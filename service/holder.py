@@ -35,7 +35,12 @@ class LoadedModel:
 
     @classmethod
     def of(cls, model: TopicModel, manifest: Manifest) -> LoadedModel:
-        """Pair a model with its manifest, looking up the taxonomy the manifest names."""
+        """Pair a model with its manifest, looking up the taxonomy the manifest names.
+
+        The model's fast scorer is built here, before any request (and before
+        gunicorn forks workers from a preloaded master).
+        """
+        model.prepare()
         taxonomy = None
         if manifest.taxonomy:
             try:

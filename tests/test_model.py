@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from classifier.model import LabelScore, Prediction
+
 
 def test_predicts_the_obvious_topic_of_each_kind(tiny_model):
     predictions = tiny_model.predict(
@@ -102,3 +104,27 @@ def test_explanations_say_whether_a_word_came_from_the_headline_or_the_teaser(ti
     assert finance["inflation"] == "teaser"
     politics = {c.ngram: c.field for c in prediction.explanations["politics"]}
     assert politics["parliament"] == "headline"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"threshold": 0.0}, {"threshold": 0.0, "top_k": 2}, {"threshold": 0.2}, {"abstain_threshold": 0.6}],
+)
+def test_one_headline_is_decided_as_in_a_batch(tiny_multilabel_model, tiny_model, options):
+    # One row takes a plain-Python path through the decision rules; a batch the vectorised one.
+    headlines = ["Finance minister faces parliament over stadium deal", "Striker scores", "Bank rates", ""]
+    for model in (tiny_model, tiny_multilabel_model):
+        batch = model.predict(headlines, **options)
+        assert [model.predict([headline], **options)[0] for headline in headlines] == batch
+
+
+def test_result_shape_rounds_every_listed_score(tiny_model):
+    prediction = Prediction("a", 0.123456789, (LabelScore("a", 0.5000004), LabelScore("b", 0.25)), False)
+    assert prediction.to_dict()["labels"] == [{"label": "a", "score": 0.5}, {"label": "b", "score": 0.25}]
+    assert prediction.to_dict()["score"] == 0.123457
+    alone = Prediction("a", 0.9, (LabelScore("a", 0.5000004),), False).to_dict()
+    assert (alone["score"], alone["labels"]) == (0.9, [{"label": "a", "score": 0.5}])
+    for prediction in tiny_model.predict(["Minister fined", "Stocks rally"], threshold=0.0):
+        result = prediction.to_dict()
+        assert result["labels"] == [{"label": s.label, "score": round(s.score, 6)} for s in prediction.labels]
+        assert result["score"] == round(prediction.score, 6) == result["labels"][0]["score"]

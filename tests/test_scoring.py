@@ -1,0 +1,246 @@
+"""The compiled scorer: the pipeline's probabilities and predictions, without the pipeline."""
+
+import copy
+import json
+import pickle
+import threading
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+import classifier.model
+from classifier.datasets import LabeledData
+from classifier.features import FeatureSettings, as_input, build_features
+from classifier.model import TopicModel
+from classifier.scoring import _SMALL_BATCH
+from classifier.training import TrainingSettings, train
+from classifier.workflows import STARTER_CORPUS
+
+# (headline, teaser): every kind of text a newsroom or a hostile client can send.
+CASES = [
+    ("Central bank raises interest rates", "Markets fell after the decision."),
+    ("Parliament passes election reform bill", ""),
+    ("Zorblax quuxified the flimflam", "Glarbs and snorfs everywhere."),
+    ("Café owners protest ÉLECTION rules in Zürich", "Größere Straße, ΟΔΟΣ ΣΟΦΟΣ, İstanbul, 北京 株価 上昇"),
+    ("Stocks rally 🚀🚀 as bank 💰 profits soar", "🔥"),
+    ("?!... \u2014 \u2018\u2019 \u201c\u201d !!!", ""),  # punctuation only
+    ("", ""),
+    ("", "Only a teaser about the central bank and interest rates"),
+    ("Election " * 1000 + "bank", "rates and the cup " * 600),
+    ("Bank\x00rates rise", "the\x00 striker\x00\x00scores"),
+    ("Minister\x01resigns", "club\x01wins"),
+    ("A b c x y", "I o u"),
+    ("Striker scores twice in cup final", "The club's coach was sacked after the defeat."),
+]
+HEADLINES = [headline for headline, _ in CASES]
+TEASERS = [teaser for _, teaser in CASES]
+
+
+def _starter_data(multilabel: bool) -> LabeledData:
+    data = LabeledData()
+    for line in STARTER_CORPUS.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        data.headlines.append(row["headline"])
+        data.teasers.append(row["teaser"])
+        data.labels.append(tuple(row["labels"]) if multilabel else (row["labels"][0],))
+    return data
+
+
+@pytest.fixture(scope="module")
+def starter_model():
+    """The default ("fast") model on the starter corpus, as ``start`` trains it."""
+    return train(_starter_data(False), TrainingSettings(validation_fraction=0.0)).model
+
+
+@pytest.fixture(scope="module")
+def starter_multilabel_model():
+    return train(_starter_data(True), TrainingSettings(validation_fraction=0.0, multilabel=True)).model
+
+
+@pytest.fixture(params=["starter_model", "starter_multilabel_model", "tiny_model", "tiny_multilabel_model"])
+def model(request):
+    """A fresh copy (its own scorer) of each kind of fast-profile model."""
+    return pickle.loads(pickle.dumps(request.getfixturevalue(request.param)))
+
+
+def _pipeline_only(model: TopicModel) -> TopicModel:
+    """A copy of ``model`` that always takes the pipeline path."""
+    copied = copy.copy(model)
+    copied._compiled = (copied.pipeline, None)
+    return copied
+
+
+def _pipeline_scores(model: TopicModel, headlines, teasers=None) -> np.ndarray:
+    return model.pipeline.predict_proba(as_input(headlines, teasers))
+
+
+def test_the_fast_profile_is_compiled(model):
+    assert model._scorer() is not None
+
+
+def test_one_row_gives_the_pipelines_probabilities_and_prediction(model):
+    reference = _pipeline_only(model)
+    for headline, teaser in CASES:
+        got = model.scores([headline], [teaser])
+        assert got.shape == (1, len(model.labels))
+        assert np.allclose(got, _pipeline_scores(model, [headline], [teaser]), rtol=0, atol=1e-6), headline
+        for options in ({}, {"threshold": 0.0}, {"threshold": 0.05, "top_k": 2}, {"abstain_threshold": 0.5}):
+            assert model.predict([headline], [teaser], **options) == reference.predict(
+                [headline], [teaser], **options
+            )
+    assert np.allclose(
+        model.scores(["Bank rates"]), _pipeline_scores(model, ["Bank rates"]), rtol=0, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("size", [2, _SMALL_BATCH - 1, _SMALL_BATCH, len(CASES), 200])
+def test_batches_give_the_pipelines_probabilities_and_predictions(model, size):
+    headlines, teasers = (HEADLINES * 20)[:size], (TEASERS[1:] + TEASERS[:1]) * 20
+    teasers = teasers[:size]
+    got = model.scores(headlines, teasers)
+    assert got.shape == (size, len(model.labels))
+    assert np.allclose(got, _pipeline_scores(model, headlines, teasers), rtol=0, atol=1e-6)
+    assert np.allclose(model.scores(headlines), _pipeline_scores(model, headlines), rtol=0, atol=1e-6)
+    reference = _pipeline_only(model)
+    for options in ({}, {"threshold": 0.0, "top_k": 3}, {"abstain_threshold": 0.4}):
+        assert model.predict(headlines, teasers, **options) == reference.predict(
+            headlines, teasers, **options
+        )
+
+
+def test_batches_without_any_separator_inside_the_texts_match_too(model):
+    # The batch path joins rows with \x00 and \x01; texts that contain neither take its quickest route.
+    clean = [(h, t) for h, t in CASES if "\x00" not in h + t and "\x01" not in h + t]
+    headlines, teasers = [h for h, _ in clean], [t for _, t in clean]
+    expected = _pipeline_scores(model, headlines, teasers)
+    assert np.allclose(model.scores(headlines, teasers), expected, rtol=0, atol=1e-6)
+
+
+def test_an_empty_batch_gives_no_predictions(model):
+    assert model.scores([]).shape == (0, len(model.labels))
+    assert model.predict([]) == []
+
+
+def test_mismatched_teasers_are_refused(model):
+    for headlines in (["One"], ["One", "Two"], ["x"] * 9):
+        with pytest.raises(ValueError, match="teasers"):
+            model.scores(headlines, ["a"] * (len(headlines) + 1))
+
+
+def test_explanations_agree_with_the_fast_predictions(model):
+    plain = model.predict(HEADLINES, TEASERS, threshold=0.1)
+    explained = model.predict(HEADLINES, TEASERS, threshold=0.1, explain=True)
+    for fast, slow in zip(plain, explained, strict=True):
+        assert [s.label for s in fast.labels] == [s.label for s in slow.labels]
+        assert fast.score == pytest.approx(slow.score, abs=1e-6)
+
+
+def test_using_the_fast_path_leaves_the_pickled_model_unchanged(model, tmp_path):
+    before, before_joblib = pickle.dumps(model), tmp_path / "before.joblib"
+    joblib.dump(model, before_joblib)
+    model.predict(["Central bank raises rates"])
+    model.predict(HEADLINES, TEASERS)
+    assert model._compiled is not None and model._compiled[1] is not None
+    assert pickle.dumps(model) == before
+    joblib.dump(model, tmp_path / "after.joblib")
+    assert (tmp_path / "after.joblib").read_bytes() == before_joblib.read_bytes()
+    assert pickle.loads(before)._compiled is None  # and a loaded model compiles anew
+
+
+def test_the_scorer_is_built_once_however_many_threads_ask(tiny_model, monkeypatch):
+    model = pickle.loads(pickle.dumps(tiny_model))
+    built, compile_scorer = [], classifier.model.compile_scorer
+
+    def counting(pipeline):
+        built.append(pipeline)
+        return compile_scorer(pipeline)
+
+    monkeypatch.setattr(classifier.model, "compile_scorer", counting)
+    start, results = threading.Barrier(8), []
+
+    def predict():
+        start.wait()
+        results.append(model.predict(["Central bank raises rates"])[0])
+
+    threads = [threading.Thread(target=predict) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 1 and len(results) == 8 and len(set(results)) == 1
+
+
+def test_a_replaced_pipeline_gets_its_own_scorer(tiny_model, tiny_multilabel_model):
+    model = pickle.loads(pickle.dumps(tiny_model))
+    model.scores(["Bank rates"])
+    model.pipeline = tiny_multilabel_model.pipeline
+    expected = _pipeline_scores(tiny_multilabel_model, ["Bank rates"])
+    assert np.allclose(model.scores(["Bank rates"]), expected, rtol=0, atol=1e-6)
+
+
+def test_the_accurate_profile_keeps_the_pipeline(tiny):
+    settings = TrainingSettings(
+        features=FeatureSettings(char_ngrams=(2, 5), min_df=1), validation_fraction=0.0
+    )
+    model = train(tiny, settings).model
+    assert model._scorer() is None
+    for headlines, teasers in ((HEADLINES[:1], TEASERS[:1]), (HEADLINES, TEASERS)):
+        expected = _pipeline_scores(model, headlines, teasers)
+        assert np.array_equal(model.scores(headlines, teasers), expected)
+        assert model.predict(headlines, teasers) == _pipeline_only(model).predict(headlines, teasers)
+
+
+def test_a_legacy_logistic_regression_model_keeps_the_pipeline(tiny):
+    features = build_features(FeatureSettings(min_df=1))
+    matrix = features.fit_transform(as_input(tiny.headlines, tiny.teasers))
+    labels = [label for (label,) in tiny.labels]
+    pipeline = Pipeline([("features", features), ("classifier", LogisticRegression().fit(matrix, labels))])
+    names = tuple(pipeline.named_steps["classifier"].classes_)
+    model = TopicModel(pipeline, names, False, np.full(len(names), 0.25))
+    assert model._scorer() is None
+    assert np.array_equal(model.scores(HEADLINES, TEASERS), _pipeline_scores(model, HEADLINES, TEASERS))
+    assert model.predict(["Central bank raises interest rates"])[0].label == "finance"
+
+
+def test_texts_that_are_not_strings_take_the_pipeline_path(tiny_model):
+    # What the pipeline always did with them (a teaser of None reads "None"), unchanged.
+    for headlines, teasers in ((["Bank rates"], [None]), (["Bank rates"] * 9, [None] * 9)):
+        expected = _pipeline_scores(tiny_model, headlines, teasers)
+        assert np.array_equal(tiny_model.scores(headlines, teasers), expected)
+
+
+def test_the_fast_path_does_not_go_through_the_pipeline(model, monkeypatch):
+    expected_one = model.predict(["Central bank raises rates"], ["Stocks fell."])
+    expected_batch = model.predict(HEADLINES, TEASERS)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the pipeline was used")
+
+    for step in ("features", "classifier"):
+        for method in ("transform", "predict_proba", "decision_function"):
+            if hasattr(model.pipeline.named_steps[step], method):
+                monkeypatch.setattr(model.pipeline.named_steps[step], method, refuse)
+    assert model.predict(["Central bank raises rates"], ["Stocks fell."]) == expected_one
+    assert model.predict(HEADLINES, TEASERS) == expected_batch
+
+
+def test_a_pipeline_with_float64_features_keeps_the_pipeline(tiny_model):
+    model = pickle.loads(pickle.dumps(tiny_model))
+    model.pipeline.named_steps["features"].named_transformers_["headline"].set_params(dtype=np.float64)
+    assert model._scorer() is None
+    assert np.array_equal(model.scores(HEADLINES, TEASERS), _pipeline_scores(model, HEADLINES, TEASERS))
+
+
+def test_prepare_builds_the_scorer_so_that_predictions_do_not(tiny_model, monkeypatch):
+    model = pickle.loads(pickle.dumps(tiny_model))
+    built, compile_scorer = [], classifier.model.compile_scorer
+    monkeypatch.setattr(
+        classifier.model, "compile_scorer", lambda pipeline: built.append(1) or compile_scorer(pipeline)
+    )
+    model.prepare()
+    assert built == [1]
+    model.predict(["Central bank raises rates"])
+    assert built == [1]
