@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
+from sklearn import config_context
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 
@@ -30,6 +31,13 @@ from classifier.features import as_input
 from classifier.scoring import CompiledScorer, NotTextError, compile_scorer
 
 __all__ = ["Contribution", "LabelScore", "Prediction", "TopicModel"]
+
+
+def _fitted():
+    """A fitted pipeline needs no re-validation on every call: skipping scikit-learn's parameter
+    and finiteness checks saves a noticeable share of a small prediction."""
+    return config_context(assume_finite=True, skip_parameter_validation=True)
+
 
 _SCORER_LOCK = threading.Lock()  # one compilation at a time, whichever thread asks first
 
@@ -143,7 +151,8 @@ class TopicModel:
 
     def transform(self, headlines: Sequence[str], teasers: Sequence[str] | None = None) -> sparse.csr_matrix:
         """Feature matrix of the given headlines (and teasers)."""
-        return self.pipeline.named_steps["features"].transform(as_input(headlines, teasers))
+        with _fitted():
+            return self.pipeline.named_steps["features"].transform(as_input(headlines, teasers))
 
     def scores(self, headlines: Sequence[str], teasers: Sequence[str] | None = None) -> np.ndarray:
         """Probabilities, shape (n, len(labels))."""
@@ -174,7 +183,8 @@ class TopicModel:
         return compiled[1]
 
     def _scores_from_features(self, features: sparse.csr_matrix) -> np.ndarray:
-        return self.pipeline.named_steps["classifier"].predict_proba(features)
+        with _fitted():
+            return self.pipeline.named_steps["classifier"].predict_proba(features)
 
     # -- predictions ----------------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-import sklearn
 from flask import Blueprint, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -49,15 +48,13 @@ def tag():
     body = parse_tag_request(_body(), limits)
     loaded = current_model()
     items = body.items if isinstance(body, BatchRequest) else [body]
-    # Fitted pipelines need no re-validation on every call; this skips scikit-learn's checks for speed.
-    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        predictions = loaded.model.predict(
-            [item.headline for item in items],
-            [item.teaser or "" for item in items],
-            top_k=body.top_k,
-            threshold=body.threshold,
-            explain=body.explain,
-        )
+    predictions = loaded.model.predict(
+        [item.headline for item in items],
+        [item.teaser or "" for item in items],
+        top_k=body.top_k,
+        threshold=body.threshold,
+        explain=body.explain,
+    )
     g.predictions = predictions
     model_id = loaded.manifest.model_id
     if not isinstance(body, BatchRequest):
