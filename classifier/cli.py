@@ -239,6 +239,15 @@ def main() -> None:
     help="'balanced' weighs each topic by its inverse frequency, which lifts rare topics.",
 )
 @click.option(
+    "--naive-bayes",
+    type=click.Choice(["auto", "on", "off"]),
+    default="auto",
+    show_default=True,
+    help="Single-label models: scale features by naive-Bayes log-count ratios (NB-SVM). 'auto' fits "
+    "both and keeps NB-SVM only if cross-validation prefers it, which doubles training time; "
+    "'off' saves that on large archives.",
+)
+@click.option(
     "--profile",
     type=click.Choice(list(PROFILES)),
     default=_FEATURES.profile,
@@ -302,6 +311,7 @@ def train(**kwargs) -> None:
         seed=kwargs["seed"],
         label_threshold=kwargs["label_threshold"],
         abstain_threshold=kwargs["abstain_below"],
+        naive_bayes={"auto": None, "on": True, "off": False}[kwargs["naive_bayes"]],
     )
     request = _data_request(dict(kwargs), starter=kwargs["starter"])
     _train_and_report(

@@ -38,7 +38,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from scipy import sparse
@@ -99,9 +99,15 @@ class TrainingSettings:
 
 @dataclass
 class TrainingResult:
-    """A fitted model and what was learned about it while fitting."""
+    """A fitted model and what was learned about it while fitting.
+
+    ``settings`` are the ones asked for with what training decided filled in
+    (``naive_bayes`` and ``calibration_folds`` are never ``None`` there), so the
+    manifest says what the model is, not what was left to choose.
+    """
 
     model: TopicModel
+    settings: TrainingSettings
     validation: EvaluationReport | None
     train_rows: int
     validation_rows: int
@@ -318,7 +324,13 @@ def train(
         warnings.simplefilter("always", ConvergenceWarning)
         features = build_features(settings.features)
         X = features.fit_transform(as_input(training.headlines, training.teasers), targets)
-        pipeline = Pipeline([("features", features), ("classifier", _fit_classifier(X, targets, settings))])
+        classifier = _fit_classifier(X, targets, settings)
+        pipeline = Pipeline([("features", features), ("classifier", classifier)])
+    chosen = replace(
+        settings,
+        naive_bayes=isinstance(classifier.estimator, NaiveBayesScaledSVC),
+        calibration_folds=classifier.cv,
+    )
     for warning in caught:
         if issubclass(warning.category, ConvergenceWarning):
             notes.append(f"the solver did not fully converge in {settings.max_iter} iterations")
@@ -339,5 +351,5 @@ def train(
                 validation.labels, predictions, labels, multilabel=settings.multilabel
             )
     return TrainingResult(
-        model, report, len(train_idx), len(validation_idx), time.perf_counter() - started, notes
+        model, chosen, report, len(train_idx), len(validation_idx), time.perf_counter() - started, notes
     )

@@ -120,7 +120,7 @@ def train_model(
         target,
         model_id=model_id,
         taxonomy=request.taxonomy,
-        hyperparameters=settings.to_dict(),
+        hyperparameters=result.settings.to_dict(),
         sources=[vars(summary) for summary in data.sources],
         training=training_info,
         validation_metrics=result.validation.to_dict() if result.validation else None,

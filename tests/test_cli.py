@@ -217,6 +217,20 @@ def test_train_profile_chooses_the_features_and_the_manifest_names_it(
     assert hyperparameters["features"]["char_ngrams"] == char_ngrams
 
 
+@pytest.mark.parametrize(("option", "naive_bayes"), [("on", True), ("off", False)])
+def test_train_naive_bayes_option_decides_the_classifier_and_the_manifest_says_so(
+    runner, tmp_path, option, naive_bayes
+):
+    out = tmp_path / "model"
+    arguments = ["train", TINY, "--out", str(out), "--no-promote", "--naive-bayes", option]
+    assert runner.invoke(main, arguments).exit_code == 0
+    model, manifest = load_model(out)
+    scaled = type(model.pipeline.named_steps["classifier"].estimator).__name__ == "NaiveBayesScaledSVC"
+    assert scaled is naive_bayes
+    assert manifest.hyperparameters["naive_bayes"] is naive_bayes
+    assert manifest.hyperparameters["calibration_folds"] == 5
+
+
 def test_bad_option_values_are_rejected(runner, tmp_path):
     result = runner.invoke(main, ["train", TINY, "--word-ngrams", "2,1", "--models-dir", str(tmp_path)])
     assert result.exit_code == 2 and "MIN <= MAX" in result.output

@@ -123,3 +123,11 @@ def test_naive_bayes_models_explain_their_scores_exactly(tiny):
         total = sum(c.weight for c in model.contributions(headline, teaser, label)) + intercept
         assert total == pytest.approx(decisions[0, column], abs=1e-5)
     assert model.predict([headline])[0].label == "finance"
+
+
+def test_the_result_records_what_training_chose(tiny):
+    auto = train(tiny, TrainingSettings(validation_fraction=0.0))
+    scaled = isinstance(auto.model.pipeline.named_steps["classifier"].estimator, NaiveBayesScaledSVC)
+    assert auto.settings.naive_bayes is scaled and auto.settings.calibration_folds == 5
+    multi = train(tiny, TrainingSettings(validation_fraction=0.0, multilabel=True))
+    assert multi.settings.naive_bayes is False and multi.settings.calibration_folds == 3
