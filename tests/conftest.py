@@ -187,6 +187,19 @@ class LiveService:
 
 
 ADMIN_TOKEN = "e2e-admin-token-0f3a9c"
+
+
+@pytest.fixture
+def tiny_service(tmp_path, publish):
+    """``serve`` on the tiny model ``tiny-a``: two workers, an admin token, 127.0.0.1."""
+    publish("tiny-a")
+    args = ["serve", "--models-dir", str(tmp_path / "models"), "--workers", "2"]
+    service = LiveService(args, tmp_path / "models", tmp_path, {"HEADLINE_TAGGER_ADMIN_TOKEN": ADMIN_TOKEN})
+    service.wait_ready()
+    yield service
+    assert service.stop() == 0, service.stderr()[-3000:]
+
+
 API_KEY = "e2e-api-key-77d1b2"
 
 

@@ -16,17 +16,6 @@ from classifier.persistence import read_manifest
 CLI = str(REPO / ".venv" / "bin" / "headline-tagger")
 
 
-@pytest.fixture
-def tiny_service(tmp_path, publish):
-    """``serve`` on the tiny model ``tiny-a``, two workers, with an admin token."""
-    publish("tiny-a")
-    args = ["serve", "--models-dir", str(tmp_path / "models"), "--workers", "2"]
-    service = LiveService(args, tmp_path / "models", tmp_path, {"HEADLINE_TAGGER_ADMIN_TOKEN": ADMIN_TOKEN})
-    service.wait_ready()
-    yield service
-    assert service.stop() == 0, service.stderr()
-
-
 def every_worker_serves(service: LiveService, model_id: str, timeout: float = 30) -> bool:
     """Whether, within ``timeout``, 20 answers in a row (any worker) come from ``model_id``."""
     deadline, streak = time.monotonic() + timeout, 0

@@ -18,7 +18,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 from conftest import ADMIN_TOKEN, LiveService
 
 from classifier.persistence import promote
@@ -112,42 +111,31 @@ def wait_for_log(service: LiveService, text: str, count: int = 1, timeout: float
         time.sleep(0.05)
 
 
-@pytest.fixture
-def serving(tmp_path, publish):
-    """``serve`` on the tiny model ``tiny-a``: two workers, an admin token, 127.0.0.1."""
-    publish("tiny-a")
-    args = ["serve", "--models-dir", str(tmp_path / "models"), "--workers", "2"]
-    service = LiveService(args, tmp_path / "models", tmp_path, {"HEADLINE_TAGGER_ADMIN_TOKEN": ADMIN_TOKEN})
-    service.wait_ready()
-    yield service
-    assert service.stop() == 0, service.stderr()[-3000:]
-
-
-def test_a_killed_worker_loses_at_most_its_request_in_flight_and_is_replaced(serving):
-    before = wait_for_workers(serving)
-    with Load(serving.port) as load:
+def test_a_killed_worker_loses_at_most_its_request_in_flight_and_is_replaced(tiny_service):
+    before = wait_for_workers(tiny_service)
+    with Load(tiny_service.port) as load:
         load.wait_for(40)
         victim = min(before)
         os.kill(victim, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while not (workers(serving) - before and victim not in workers(serving)):
-            assert time.monotonic() < deadline, f"no replacement for worker {victim}: {serving.stderr()}"
+        while not (workers(tiny_service) - before and victim not in workers(tiny_service)):
+            assert time.monotonic() < deadline, f"no replacement for worker {victim}: {tiny_service.stderr()}"
             time.sleep(0.05)
         load.wait_for(40)  # and the service answers again, on both workers
-    after = wait_for_workers(serving)
+    after = wait_for_workers(tiny_service)
     assert victim not in after and len(after - before) == 1
     # A sync worker handles one request at a time: only that one may have failed, as a broken connection.
     failures = load.failures()
     assert len(failures) <= 1, failures
     assert all(kind in BROKEN_CONNECTION for _, kind, _ in failures), failures
-    assert f"Worker (pid:{victim}) was sent SIGKILL" in serving.stderr()
-    assert serving.get("/readyz")[0] == 200
+    assert f"Worker (pid:{victim}) was sent SIGKILL" in tiny_service.stderr()
+    assert tiny_service.get("/readyz")[0] == 200
 
 
 def test_twenty_reloads_under_load_by_admin_and_sighup_lose_no_request(
-    serving, publish, tiny_model, tiny_multilabel_model
+    tiny_service, publish, tiny_model, tiny_multilabel_model
 ):
-    models = serving.models
+    models = tiny_service.models
     publish("tiny-b", model=tiny_multilabel_model, promote_it=False)
     # What each model answers: a response that names a model must be that model's answer, whole.
     expected = {
@@ -157,18 +145,18 @@ def test_twenty_reloads_under_load_by_admin_and_sighup_lose_no_request(
         }
         for model_id, model in (("tiny-a", tiny_model), ("tiny-b", tiny_multilabel_model))
     }
-    with Load(serving.port) as load:
+    with Load(tiny_service.port) as load:
         load.wait_for(20)
         for number in range(20):
             target = "tiny-b" if number % 2 == 0 else "tiny-a"
             promote(models / target, models / "current")
             if number % 2 == 0:
-                status, body = serving.request("POST", "/v1/admin/reload", None, BEARER)
+                status, body = tiny_service.request("POST", "/v1/admin/reload", None, BEARER)
                 assert status == 200 and body["model"] == target, body
             else:
-                serving.process.send_signal(signal.SIGHUP)
+                tiny_service.process.send_signal(signal.SIGHUP)
             # The master reloads (an admin reload is passed on to it as a SIGHUP) and forks new workers.
-            wait_for_log(serving, "reloaded: now serving", count=number + 1)
+            wait_for_log(tiny_service, "reloaded: now serving", count=number + 1)
             load.wait_for(5)
         load.wait_for(20)
     assert load.failures() == []
@@ -180,7 +168,7 @@ def test_twenty_reloads_under_load_by_admin_and_sighup_lose_no_request(
             assert [{k: v for k, v in r.items() if k != "id"} for r in body] == expected[model_id][BATCH]
         else:
             assert {k: v for k, v in body.items() if k != "model"} == expected[model_id][SINGLE]
-    assert "reload refused" not in serving.stderr()
+    assert "reload refused" not in tiny_service.stderr()
 
 
 def raw_get(port: int, target: str) -> tuple[int, bytes]:
@@ -192,32 +180,32 @@ def raw_get(port: int, target: str) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
-def test_no_path_leads_out_of_the_models_directory_or_the_static_folder(serving, publish, tmp_path):
+def test_no_path_leads_out_of_the_models_directory_or_the_static_folder(tiny_service, publish, tmp_path):
     """``current`` repointed outside, a model file symlinked outside, parameters naming paths, ``..`` URLs."""
-    models = serving.models
+    models = tiny_service.models
     outside = publish("tiny-outside", promote_it=False).rename(tmp_path / "outside")
-    served = serving.get("/v1/model")[1]["id"]
+    served = tiny_service.get("/v1/model")[1]["id"]
     for attempts, link_target in enumerate(
         (outside, os.path.relpath(outside, models), "../../../../../etc"), 1
     ):
         os.symlink(link_target, models / "current.tmp")
         os.replace(models / "current.tmp", models / "current")
-        status, body = serving.request("POST", "/v1/admin/reload", None, BEARER)
+        status, body = tiny_service.request("POST", "/v1/admin/reload", None, BEARER)
         assert status == 409 and body["kept"] == served and "outside the models directory" in body["detail"]
-        serving.process.send_signal(signal.SIGHUP)
-        wait_for_log(serving, f"reload refused, still serving {served}", count=attempts)
+        tiny_service.process.send_signal(signal.SIGHUP)
+        wait_for_log(tiny_service, f"reload refused, still serving {served}", count=attempts)
     # A model directory inside whose model.joblib is a symlink to a file elsewhere.
     inside = publish("tiny-c", promote_it=False)
     (inside / "model.joblib").rename(tmp_path / "elsewhere.joblib")  # the checksum still matches
     os.symlink(tmp_path / "elsewhere.joblib", inside / "model.joblib")
     promote(inside, models / "current")
-    status, body = serving.request("POST", "/v1/admin/reload", None, BEARER)
+    status, body = tiny_service.request("POST", "/v1/admin/reload", None, BEARER)
     assert status == 409 and "model.joblib: leads to" in body["detail"] and "outside" in body["detail"]
     # Reload takes no model name: one given in the query or the body changes nothing.
     promote(models / "tiny-a", models / "current")
     for query, body in (("?model=../outside", None), ("", json.dumps({"model": str(outside)}).encode())):
         headers = BEARER | {"Content-Type": "application/json"}
-        status, answer = serving.request("POST", "/v1/admin/reload" + query, body, headers)
+        status, answer = tiny_service.request("POST", "/v1/admin/reload" + query, body, headers)
         assert status == 200 and answer["model"] == "tiny-a"
     for target in (
         "/static/../../pyproject.toml",
@@ -228,7 +216,7 @@ def test_no_path_leads_out_of_the_models_directory_or_the_static_folder(serving,
         "/static/..\\..\\pyproject.toml",
         "/../../../../etc/passwd",
     ):
-        status, raw = raw_get(serving.port, target)
+        status, raw = raw_get(tiny_service.port, target)
         assert status in {308, 400, 404}, (target, status)  # 308: werkzeug merging "//" into "/"
         assert b"[project]" not in raw and b"root:" not in raw and b"create_app" not in raw
-    assert serving.get("/readyz")[0] == 200
+    assert tiny_service.get("/readyz")[0] == 200
