@@ -11,6 +11,7 @@ cheaply (bzip2, xz, zstd, Reuters SGML) makes the total unknown: no ETA.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow.parquet
@@ -26,16 +27,24 @@ _PRESET_FORMATS = {"huffpost": "jsonl", "starter": "jsonl", "agnews": "csv", "ny
 
 def estimated_rows(sources: list[DataSource], options: ReadOptions) -> int | None:
     """About how many rows ``sources`` hold, or None when that cannot be told cheaply."""
+    try:
+        return _sum_or_none(_source_rows(Path(source.path), _format(source, options)) for source in sources)
+    except (OSError, ValueError):
+        return None
+
+
+def _format(source: DataSource, options: ReadOptions) -> str:
+    fmt = _PRESET_FORMATS.get(source.preset) if source.preset else options.format
+    return fmt or detect_format(source.path)
+
+
+def _sum_or_none(counts: Iterable[int | None]) -> int | None:
+    """The sum of ``counts``, or None as soon as one of them is unknown."""
     total = 0
-    for source in sources:
-        fmt = _PRESET_FORMATS.get(source.preset) if source.preset else options.format
-        try:
-            rows = _source_rows(Path(source.path), fmt or detect_format(source.path))
-        except (OSError, ValueError):
+    for count in counts:
+        if count is None:
             return None
-        if rows is None:
-            return None
-        total += rows
+        total += count
     return total
 
 
@@ -45,13 +54,7 @@ def _source_rows(path: Path, fmt: str) -> int | None:
             1 for label in path.iterdir() if label.is_dir() for item in label.iterdir() if item.is_file()
         )
     files = data_files(path, fmt) if path.is_dir() else [path]
-    total = 0
-    for file in files:
-        rows = _file_rows(file, fmt)
-        if rows is None:
-            return None
-        total += rows
-    return total
+    return _sum_or_none(_file_rows(file, fmt) for file in files)
 
 
 def _file_rows(path: Path, fmt: str) -> int | None:
