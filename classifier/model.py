@@ -251,8 +251,8 @@ class TopicModel:
         ranked = np.take_along_axis(scores, order, axis=1)
         listed = np.take_along_axis(scores >= thresholds, order, axis=1)
         listed[:, 0] = True  # the top label is always listed
-        if top_k is not None:
-            listed[:, top_k:] = False
+        if top_k is not None:  # at most top_k of the listed labels (not: only the top_k ranks)
+            listed &= np.cumsum(listed, axis=1) <= top_k
         abstained = ranked[:, 0] < abstain_below
         listed[abstained] = False
         rows, ranks = np.nonzero(listed)  # row by row, best first
@@ -280,8 +280,10 @@ class TopicModel:
         if top < abstain_below:
             return Prediction(None, top, (), True)
         names = self.labels
-        listed = [order[0]] + [i for i in order[1:top_k] if scores[i] >= thresholds[i]]
-        return Prediction(names[order[0]], top, tuple(LabelScore(names[i], scores[i]) for i in listed), False)
+        listed = [order[0]] + [i for i in order[1:] if scores[i] >= thresholds[i]]
+        return Prediction(
+            names[order[0]], top, tuple(LabelScore(names[i], scores[i]) for i in listed[:top_k]), False
+        )
 
     # -- explanations ---------------------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 """Prediction rules and exact explanations of TopicModel."""
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -37,6 +39,16 @@ def test_threshold_zero_lists_every_topic_and_top_k_cuts_the_list(tiny_model):
     scores = [s.score for s in everything.labels]
     assert scores == sorted(scores, reverse=True)
     assert len(tiny_model.predict(["Minister fined"], threshold=0.0, top_k=2)[0].labels) == 2
+
+
+def test_top_k_counts_listed_labels_not_ranks(tiny_model):
+    model = copy.deepcopy(tiny_model)
+    ranked = [s.label for s in model.predict(["Minister fined"], threshold=0.0)[0].labels]
+    # The second-ranked label misses its own threshold; the third passes its own.
+    model.thresholds = np.array([1.0 if label == ranked[1] else 0.0 for label in model.labels])
+    for batch in (["Minister fined"], ["Minister fined", "Minister fined"]):  # one-row and batch paths
+        for prediction in model.predict(batch, top_k=2):
+            assert [s.label for s in prediction.labels] == [ranked[0], ranked[2]]
 
 
 def test_threshold_one_still_lists_the_top_label(tiny_model):
