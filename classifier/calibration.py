@@ -135,9 +135,8 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
 
         ``softmax(scale_ * scores + offset_)`` across the classes of a
         single-label model, ``sigmoid(scale_ * scores + offset_)`` for each topic
-        of a multi-label one. Models saved before this method existed have the
-        same scalar ``scale_`` and ``offset_`` (0 for single-label) and get the
-        same probabilities as before.
+        of a multi-label one; ``scale_`` and ``offset_`` are scalars or one value
+        per class.
         """
         logits = self.scale_ * np.asarray(scores, dtype=np.float64) + self.offset_
         if self.multilabel_:

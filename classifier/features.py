@@ -37,6 +37,8 @@ from sklearn.preprocessing import FunctionTransformer, normalize
 __all__ = [
     "HEADLINE",
     "PROFILES",
+    "SEPARATOR",
+    "SEPARATOR_ID",
     "TEASER",
     "FastWordTfidfVectorizer",
     "FeatureSettings",
@@ -126,11 +128,11 @@ def build_features(settings: FeatureSettings) -> ColumnTransformer:
 
 # The tokens of TfidfVectorizer's default token_pattern r"(?u)\b\w\w+\b" (a greedy run of
 # two or more word characters is exactly a bounded one), plus the separator between documents.
-_SEPARATOR = "\x00"
+SEPARATOR = "\x00"
 _TOKENS_AND_SEPARATORS = re.compile(r"\w\w+|\x00")
 # The same for ASCII text, where \w means the same and the ASCII engine is a third faster.
 _ASCII_TOKENS_AND_SEPARATORS = re.compile(r"\w\w+|\x00", re.ASCII)
-_SEPARATOR_ID = -2  # unknown tokens are -1; neither is part of any n-gram
+SEPARATOR_ID = -2  # unknown tokens are -1; neither is part of any n-gram
 _MAX_ORDER = 3
 # What transform() hard-codes: the default word analyzer, raw counts, idf weights.
 _FIXED_PARAMETERS = (
@@ -199,7 +201,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
                 key = key * base + ids[word]
             keys.setdefault(len(words), []).append(key)
             columns.setdefault(len(words), []).append(column)
-        self.token_ids_ = ids | {_SEPARATOR: _SEPARATOR_ID}
+        self.token_ids_ = ids | {SEPARATOR: SEPARATOR_ID}
         self.unigram_columns_ = np.full(base, -1, dtype=np.int64)
         self.unigram_columns_[keys.get(1, [])] = columns.get(1, [])
         self.ngram_keys_, self.ngram_columns_ = {}, {}
@@ -216,7 +218,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
         an unknown token, which no n-gram spans), documents separated by the
         separator's id; a row is the number of separators before the n-gram.
         """
-        row_of = np.cumsum(ids == _SEPARATOR_ID)
+        row_of = np.cumsum(ids == SEPARATOR_ID)
         rows, columns = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         if self.ngram_range[0] == 1:
             known = np.flatnonzero(ids >= 0)
@@ -241,8 +243,8 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
 
     def transform(self, raw_documents: Iterable[str]) -> sparse.csr_matrix:
         """The tf-idf matrix of ``raw_documents`` (equal to ``TfidfVectorizer.transform``'s)."""
-        documents = [document.replace(_SEPARATOR, " ") for document in raw_documents]
-        text = _SEPARATOR.join(documents).lower()
+        documents = [document.replace(SEPARATOR, " ") for document in raw_documents]
+        text = SEPARATOR.join(documents).lower()
         tokens = (_ASCII_TOKENS_AND_SEPARATORS if text.isascii() else _TOKENS_AND_SEPARATORS).findall(text)
         ids = np.fromiter(map(self.token_ids_.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
         shape = (len(documents), len(self.vocabulary_))

@@ -37,7 +37,7 @@ from itertools import islice, repeat
 
 import numpy as np
 from scipy import sparse
-from scipy.special import expit, softmax
+from scipy.special import expit
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -45,6 +45,8 @@ from sklearn.preprocessing import FunctionTransformer
 from classifier.calibration import CalibratedLinearClassifier
 from classifier.features import (
     HEADLINE,
+    SEPARATOR,
+    SEPARATOR_ID,
     TEASER,
     FastWordTfidfVectorizer,
     as_input,
@@ -58,10 +60,10 @@ _WORDS = re.compile(r"\w\w+")
 _ASCII_WORDS = re.compile(r"\w\w+", re.ASCII)
 # ... and for a batch: rows separated by \x00, headline and teaser by \x01. Both separators are
 # neither word characters nor case-ignorable, so tokens and lower-casing are those of each part.
-_ROW, _PART = "\x00", "\x01"
+_ROW, _PART = SEPARATOR, "\x01"
 _BATCH_TOKENS = re.compile(r"\w\w+|[\x00\x01]")
 _ASCII_BATCH_TOKENS = re.compile(r"\w\w+|[\x00\x01]", re.ASCII)
-_ROW_ID, _PART_ID, _UNKNOWN_ID = -2, -3, -1  # -2 is also every FastWordTfidfVectorizer's separator id
+_ROW_ID, _PART_ID, _UNKNOWN_ID = SEPARATOR_ID, -3, -1
 # Below this many rows, scoring row by row beats the fixed cost of the batch path.
 _SMALL_BATCH = 12
 _FITTED_LINK = ("coef_", "intercept_", "scale_", "offset_", "multilabel_")
@@ -114,7 +116,7 @@ class CompiledScorer:
         self._coef = np.ascontiguousarray(classifier.coef_.T)  # (features, labels), float32
         self._intercept = classifier.intercept_.astype(np.float64)  # exactly, from float32
         self._scale, self._offset = classifier.scale_, classifier.offset_
-        self._classifier_link = getattr(classifier, "link", None)  # the classifier's own, if it has one
+        self.link = classifier.link  # probabilities from decision scores, the classifier's own
         self._multilabel = classifier.multilabel_
         self.n_labels = classifier.coef_.shape[0]
 
@@ -146,13 +148,6 @@ class CompiledScorer:
                 scores[row] = self.row_scores(headline, teaser)
             return scores
         return self._batch_scores(headlines, teasers)
-
-    def link(self, scores: np.ndarray) -> np.ndarray:
-        """Probabilities from decision scores, as the classifier's ``predict_proba``."""
-        if self._classifier_link is not None:
-            return self._classifier_link(scores)
-        logits = self._scale * scores + self._offset
-        return expit(logits) if self._multilabel else softmax(logits, axis=1)
 
     def row_probabilities(self, headline: str, teaser: str = "") -> np.ndarray:
         """Probabilities of one headline, shape (labels,): :meth:`probabilities` without its overhead."""

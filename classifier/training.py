@@ -297,6 +297,14 @@ def _fit_classifier(X, targets: np.ndarray, settings: TrainingSettings) -> Calib
     return scaled if gain.mean() > gain.std() / np.sqrt(len(gain)) else plain
 
 
+def _uses_naive_bayes(classifier: CalibratedLinearClassifier) -> bool:
+    """Whether the SVM (or, multi-label, each topic's SVM) scales features by naive Bayes."""
+    estimator = classifier.estimator
+    if isinstance(estimator, OneVsRestClassifier):
+        estimator = estimator.estimator
+    return isinstance(estimator, NaiveBayesScaledSVC)
+
+
 def train(
     data: LabeledData, settings: TrainingSettings | None = None, *, step: StepReporter | None = None
 ) -> TrainingResult:
@@ -328,7 +336,7 @@ def train(
         pipeline = Pipeline([("features", features), ("classifier", classifier)])
     chosen = replace(
         settings,
-        naive_bayes=isinstance(classifier.estimator, NaiveBayesScaledSVC),
+        naive_bayes=_uses_naive_bayes(classifier),
         calibration_folds=classifier.cv,
     )
     for warning in caught:
