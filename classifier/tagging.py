@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from classifier.errors import OutputError
 from classifier.persistence import load_model, read_manifest
-from classifier.readers import ReadOptions
+from classifier.readers import DataSource, ReadOptions
 from classifier.records import BadRowLimit, ReadReport
 from classifier.tagchunks import record_chunks, tag_records
 from classifier.tagcommits import Commits, TagProgress
@@ -126,6 +127,15 @@ class TagSummary:
         return (self.rows_tagged - self.resumed_rows) / self.seconds if self.seconds > 0 else 0.0
 
 
+def _refuse_output_inside_inputs(output: Path, sources: list[DataSource]) -> None:
+    """An output (and so its staging folder) inside an input folder would be read as input."""
+    target = output.resolve()
+    for source in sources:
+        folder = Path(source.path).resolve()
+        if folder.is_dir() and target.is_relative_to(folder):
+            raise OutputError(f"{output} is inside the input folder {source.path}: write it somewhere else")
+
+
 def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = None) -> TagSummary:
     """Run ``job``: read, tag and write every input record, committing as it goes.
 
@@ -136,8 +146,10 @@ def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = No
     ModelError
         The model cannot be loaded safely.
     OutputError
-        The output exists (without ``overwrite``/``resume``), the run to resume
-        differs, or the output cannot be written (unwritable folder, full disk).
+        The output exists (without ``overwrite``/``resume``), lies inside an
+        input folder (a later read or resume would take its parts for input),
+        the run to resume differs, or the output cannot be written (unwritable
+        folder, full disk).
     """
     started = time.perf_counter()
     if job.engine not in ENGINES:
@@ -145,6 +157,7 @@ def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = No
     if job.chunk_size < 1 or job.workers < 1:
         raise ValueError("chunk size and workers must be at least 1")
     sources = expand_inputs(job.inputs, job.preset)
+    _refuse_output_inside_inputs(Path(job.output), sources)
     spec = output_spec(Path(job.output), job.output_format, slim=job.slim)
     if job.engine == "dask" and not spec.is_directory:
         raise ValueError(

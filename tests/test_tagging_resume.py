@@ -160,6 +160,17 @@ def test_resume_refuses_a_run_started_with_other_options_or_inputs(tmp_path, mod
         tag_archive(job([source], out, model_dir, chunk_size=2, resume=True))
 
 
+def test_an_output_inside_an_input_folder_is_refused_before_anything_is_written(tmp_path, model_dir):
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "a.jsonl").write_bytes((DATA / "archive.jsonl").read_bytes())
+    for out in (folder / "tagged.jsonl", folder / "deeper" / "tagged.jsonl"):
+        with pytest.raises(OutputError, match="inside the input folder"):
+            tag_archive(job([folder], out, model_dir, chunk_size=2))
+    assert sorted(p.name for p in folder.iterdir()) == ["a.jsonl"]
+    tag_archive(job([folder], tmp_path / "tagged.jsonl", model_dir, chunk_size=2))  # beside it is fine
+
+
 def test_resume_without_an_interrupted_run_tags_afresh_but_never_redoes_a_finished_one(tmp_path, model_dir):
     out = tmp_path / "tagged.jsonl"
     summary = tag_archive(job([DATA / "archive.jsonl"], out, model_dir, resume=True))
