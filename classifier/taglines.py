@@ -192,22 +192,27 @@ def line_blocks(
             offset, number = (start["offset"], start["line"] + 1) if resumed else (0, 1)
             if resumed:
                 _skip(stream, source, offset)
-            carry = b""
-            while data := stream.read(block_bytes):
-                data = carry + data
-                # Cut after the last line end; a final \r waits, as a \n may follow it.
-                cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
-                block, carry = data[:cut], data[cut:]
+            pending: list[bytes] = []  # the start of a line no read has ended yet, joined once it ends
+            while True:
+                data = stream.read(block_bytes)
+                if data:
+                    # Cut after the last line end; a final \r waits, as a \n may follow it.
+                    cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
+                    if not cut:  # no line end: keep the piece (never re-copy a long line per read)
+                        pending.append(data)
+                        continue
+                    block = b"".join([*pending, data[:cut]])
+                    pending = [data[cut:]] if cut < len(data) else []
+                else:  # the end of the file: what is left is its last line
+                    block = b"".join(pending)
                 if block:
                     if offset == 0 and block.startswith(codecs.BOM_UTF8):  # as "utf-8-sig" decodes
                         block, offset = block[3:], 3
                     yield LineBlock(index, source, offset, number, block, options, spec, columns)
                     offset += len(block)
                     number += block.count(b"\n") if b"\r" not in block else len(block.splitlines())
-            if carry:
-                if offset == 0 and carry.startswith(codecs.BOM_UTF8):
-                    carry, offset = carry[3:], 3
-                yield LineBlock(index, source, offset, number, carry, options, spec, columns)
+                if not data:
+                    break
         yield FileEnd(index, source, resumed)
 
 
