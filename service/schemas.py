@@ -53,6 +53,24 @@ NOT_BLANK_PATTERN = _not_space_class()
 MAX_ID_DEPTH = 32
 
 
+_NOT_UNICODE = "must be valid Unicode text (no unpaired surrogate)"
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether ``text`` can be written back as UTF-8 (JSON escapes can smuggle in lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _unicode(value: str) -> str:
+    if not _is_unicode(value):
+        raise ValueError(_NOT_UNICODE)
+    return value
+
+
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
@@ -64,8 +82,10 @@ def _whole_float_as_int(value: object) -> object:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+# Every text field goes back out (results, explanations, ids), so each must be valid Unicode.
+Text = Annotated[str, AfterValidator(_unicode)]
 Headline = Annotated[
-    str, Field(min_length=1, json_schema_extra={"pattern": NOT_BLANK_PATTERN}), AfterValidator(_not_blank)
+    Text, Field(min_length=1, json_schema_extra={"pattern": NOT_BLANK_PATTERN}), AfterValidator(_not_blank)
 ]
 
 
@@ -87,7 +107,7 @@ class SingleRequest(_Options):
     """One headline and its optional teaser."""
 
     headline: Headline
-    teaser: str | None = None
+    teaser: Text | None = None
 
 
 class BatchItem(_Body):
@@ -97,7 +117,7 @@ class BatchItem(_Body):
         default=None, description=f"Any JSON value, nested at most {MAX_ID_DEPTH} deep; echoed back."
     )
     headline: Headline
-    teaser: str | None = None
+    teaser: Text | None = None
 
 
 class BatchRequest(_Options):
@@ -133,8 +153,8 @@ def parse_tag_request(raw: bytes, limits: Limits) -> SingleRequest | BatchReques
         raise _invalid([_describe(e["loc"], e) for e in error.errors(include_url=False)]) from None
     items = parsed.items if batch else [parsed]
     for index, item in enumerate(items):
-        if batch and _depth(item.id) > MAX_ID_DEPTH:
-            raise _invalid([(f"items[{index}].id", index, f"must not be nested over {MAX_ID_DEPTH} deep")])
+        if batch and (problem := _id_problem(item.id)):
+            raise _invalid([(f"items[{index}].id", index, problem)])
         for name in ("headline", "teaser"):
             if len(getattr(item, name) or "") > limits.max_field_chars:
                 field = f"items[{index}].{name}" if batch else name
@@ -155,18 +175,24 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _depth(value: object) -> int:
-    """How deep lists and objects nest in ``value`` (a scalar is 0), without recursing."""
-    deepest, stack = 0, [(value, 0)]
+def _id_problem(value: object) -> str | None:
+    """Why an ``id`` cannot be echoed back (nested too deep, or text that is not valid Unicode), or None.
+
+    Walks without recursing, and stops at the first problem.
+    """
+    stack = [(value, 0)]
     while stack:
         node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
-        if children is not None:
-            deepest = max(deepest, depth + 1)
-            if deepest > MAX_ID_DEPTH:
-                return deepest
+        if isinstance(node, str):
+            if not _is_unicode(node):
+                return _NOT_UNICODE
+            continue
+        if isinstance(node, dict | list):
+            if depth + 1 > MAX_ID_DEPTH:
+                return f"must not be nested over {MAX_ID_DEPTH} deep"
+            children = [*node, *node.values()] if isinstance(node, dict) else node  # keys are text too
             stack.extend((child, depth + 1) for child in children)
-    return deepest
+    return None
 
 
 _MESSAGES = {
@@ -180,7 +206,7 @@ _MESSAGES = {
     "list_type": "must be a list",
     "too_short": "must not be empty",
     "model_type": "must be a JSON object",
-    "string_unicode": "must be valid Unicode text (no unpaired surrogate)",
+    "string_unicode": _NOT_UNICODE,
 }
 
 

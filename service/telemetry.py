@@ -100,6 +100,8 @@ class Telemetry:
                     self.abstentions.inc(count)
                 else:
                     self.predictions.labels(label).inc(count)
+        if not request_log.isEnabledFor(logging.INFO):  # e.g. a WSGI server that set up no logging
+            return response
         current = self._holder.current
         line = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -88,10 +88,11 @@ def service_env(monkeypatch):
 
 @pytest.fixture
 def publish(tmp_path, tiny_model):
-    """``publish(model_id, promote=True)``: save the tiny model into ``tmp_path/models`` under that id.
+    """``publish(model_id, promote_it=True, model=None)``: save a model under that id in ``tmp_path/models``.
 
-    The model is saved with the default taxonomy (its three labels are in it) and
-    ``models/current`` points at it unless ``promote`` is false.
+    The model (the tiny one unless given) is saved with the default taxonomy (its
+    three labels are in it) and ``models/current`` points at it unless
+    ``promote_it`` is false.
     """
     models = tmp_path / "models"
 
@@ -141,9 +142,9 @@ class LiveService:
                 cwd=logs,
             )
 
-    def get(self, path: str, **headers: str) -> tuple[int, dict | str]:
+    def get(self, path: str) -> tuple[int, dict | str]:
         """GET ``path``: (status, parsed JSON body or text)."""
-        return self.request("GET", path, None, headers)
+        return self.request("GET", path, None, {})
 
     def request(self, method: str, path: str, body: bytes | None, headers: dict) -> tuple[int, dict | str]:
         request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)
@@ -198,9 +199,6 @@ def tiny_service(tmp_path, publish):
     service.wait_ready()
     yield service
     assert service.stop() == 0, service.stderr()[-3000:]
-
-
-API_KEY = "e2e-api-key-77d1b2"
 
 
 @pytest.fixture(scope="session")

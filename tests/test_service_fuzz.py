@@ -211,12 +211,13 @@ def test_emoji_rtl_nul_and_10000_characters_in_every_field(client, text, field):
         blank = field == "headline" and not re.search(NOT_BLANK_PATTERN, text)
         if too_long:
             assert answer["status"] == 413
-        elif blank or ("\ud800" in text and field == "headline"):
+        elif blank or "\ud800" in text:  # a lone surrogate is refused in every field
             assert answer["status"] == 422
         else:
             result = answer["results"][0] if "results" in answer else answer
             assert {"label", "score", "labels", "abstained"} <= set(result)
-            assert result.get("id", text) == text if field == "id" else result.get("id", 1) == 1
+            if "results" in answer:
+                assert result["id"] == (text if field == "id" else 1)
 
 
 @pytest.mark.parametrize("depth", [MAX_ID_DEPTH, MAX_ID_DEPTH + 1, 500, 960, 975, 980, 990, 1000, 100_000])
