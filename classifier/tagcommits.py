@@ -24,7 +24,6 @@ class TagProgress:
 
     rows: int
     total: int | None
-    rejected: int
 
 
 class Commits:
@@ -103,4 +102,4 @@ class Commits:
 
     def _report_progress(self) -> None:
         if self.progress is not None:
-            self.progress(TagProgress(self.committed.rows, self.total, self.report.bad))
+            self.progress(TagProgress(self.committed.rows, self.total))

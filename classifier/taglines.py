@@ -33,7 +33,7 @@ from typing import Any
 
 from classifier.errors import DataError
 from classifier.model import TopicModel
-from classifier.readers import ReadOptions, RowRejected, RowSkipped, jsonl_row, record_from_row
+from classifier.readers import ReadOptions, RowRejected, jsonl_row, record_from_row
 from classifier.records import BadRow, ReadReport
 from classifier.tagchunks import csv_columns
 from classifier.tagcommits import Commits
@@ -85,8 +85,8 @@ class BlockResult:
     ``text`` holds the rows, row *i* ending at byte ``ends[i]``; ``labels`` are
     their top labels (None when the model abstained); ``offsets`` and
     ``lines`` where each row's input line ends and its number. ``events`` are
-    the rows rejected (a :class:`BadRow`) or skipped (the reason) in the block,
-    each with the number of tagged rows before it. ``items`` counts the
+    the rows rejected in the block (a :class:`BadRow`), each with the number of
+    tagged rows before it. ``items`` counts the
     non-blank lines.
     """
 
@@ -97,7 +97,7 @@ class BlockResult:
     labels: list[str | None]
     offsets: array
     lines: array
-    events: list[tuple[int, BadRow | str]]
+    events: list[tuple[int, BadRow]]
 
 
 def tag_block(model: TopicModel, block: LineBlock) -> BlockResult:
@@ -118,11 +118,8 @@ def tag_block(model: TopicModel, block: LineBlock) -> BlockResult:
             continue
         try:
             records.append(record_from_row(row, block.options))
-        except RowRejected as exc:
+        except RowRejected as exc:  # (only presets skip rows, and presets never come this way)
             events.append((len(records), BadRow(row.source, row.line, exc.reason)))
-            continue
-        except RowSkipped as exc:
-            events.append((len(records), exc.reason))
             continue
         offsets.append(offset)
         lines.append(number)
@@ -159,7 +156,7 @@ def first_columns(files: list[str], options: ReadOptions, spec: OutputSpec) -> t
                     continue
                 try:
                     record = record_from_row(row, options)
-                except (RowRejected, RowSkipped):
+                except RowRejected:
                     continue
                 return csv_columns(base_row(record, spec.slim), spec)
     return ()
@@ -286,13 +283,10 @@ class LineChunks:
         """Take the rows and events of the next block, committing each chunk they complete."""
         self.seen[result.file] += result.items
         done = 0
-        for before, event in result.events:
+        for before, bad in result.events:
             self._rows(result, done, before)
             done = before
-            if isinstance(event, BadRow):
-                self.report.reject(event)  # to commits.pending, for the chunk being filled
-            else:
-                self.report.skip(event)
+            self.report.reject(bad)  # to commits.pending, for the chunk being filled
         self._rows(result, done, len(result.labels))
 
     def file_end(self, end: FileEnd) -> None:
