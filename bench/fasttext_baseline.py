@@ -24,13 +24,13 @@ from classifier.datasets import LabeledData
 from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.model import LabelScore, Prediction
 
-__all__ = ["FastTextRun", "run_fasttext"]
+__all__ = ["LABEL_PREFIX", "FastTextRun", "label_token", "run_fasttext", "tokenize"]
 
 EPOCHS = (5, 10, 25, 50)
 LEARNING_RATES = (0.1, 0.5, 1.0)
 THRESHOLDS = tuple(float(t) for t in np.round(np.arange(0.05, 0.96, 0.05), 2))
 _TOKEN = re.compile(r"\w+|[^\w\s]")
-_PREFIX = "__label__"
+LABEL_PREFIX = "__label__"
 
 
 def tokenize(headline: str, teaser: str) -> str:
@@ -42,8 +42,9 @@ def _lines(data: LabeledData) -> list[str]:
     return [tokenize(h, t) for h, t in zip(data.headlines, data.teasers, strict=True)]
 
 
-def _label_token(label: str) -> str:
-    return _PREFIX + label.replace(" ", "_")
+def label_token(label: str) -> str:
+    """fastText's token for ``label`` (its labels are single tokens)."""
+    return LABEL_PREFIX + label.replace(" ", "_")
 
 
 @dataclass
@@ -101,7 +102,7 @@ def run_fasttext(
 ) -> FastTextRun:
     """Fit fastText on ``train`` for each setting of the grid, keep the best on ``validation``,
     and score it on ``test``."""
-    labels = {_label_token(label): label for row in train.labels for label in row}
+    labels = {label_token(label): label for row in train.labels for label in row}
     known = sorted(set(labels.values()))
     metric = "micro_f1" if multilabel else "accuracy"
     validation_lines = _lines(validation)
@@ -110,7 +111,7 @@ def run_fasttext(
         path = Path(folder) / "train.txt"
         rows = zip(train.labels, _lines(train), strict=True)
         path.write_text(
-            "".join(" ".join(map(_label_token, row)) + f" {line}\n" for row, line in rows), encoding="utf-8"
+            "".join(" ".join(map(label_token, row)) + f" {line}\n" for row, line in rows), encoding="utf-8"
         )
         for epoch, lr in product(EPOCHS, LEARNING_RATES):
             started = time.perf_counter()
