@@ -190,6 +190,15 @@ class LiveService:
 ADMIN_TOKEN = "e2e-admin-token-0f3a9c"
 
 
+def problem(response, status: int) -> dict:
+    """The problem document of a test-client ``response``, after checking its status and media type."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.content_type == "application/problem+json"
+    body = response.get_json(force=True)
+    assert body["status"] == status and body["title"] and body["detail"] and body["type"]
+    return body
+
+
 @pytest.fixture
 def tiny_service(tmp_path, publish):
     """``serve`` on the tiny model ``tiny-a``: two workers, an admin token, 127.0.0.1."""

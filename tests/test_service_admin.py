@@ -3,11 +3,11 @@
 import os
 
 import pytest
+from conftest import ADMIN_TOKEN, problem
 
 from service import create_app
 
-TOKEN = "admin-token-for-tests"
-BEARER = {"Authorization": f"Bearer {TOKEN}"}
+BEARER = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture
@@ -15,18 +15,12 @@ def models(service_env, publish):
     return publish("tiny-a").parent
 
 
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.content_type == "application/problem+json"
-    return response.get_json(force=True)
-
-
 def served_model(client) -> str:
     return client.post("/v1/tag", json={"headline": "Striker scores"}).get_json()["model"]
 
 
 def test_reload_swaps_in_the_new_current_model(models, publish):
-    client = create_app({"MODELS_DIR": models, "ADMIN_TOKEN": TOKEN}).test_client()
+    client = create_app({"MODELS_DIR": models, "ADMIN_TOKEN": ADMIN_TOKEN}).test_client()
     publish("tiny-b")
     assert served_model(client) == "tiny-a"
     response = client.post("/v1/admin/reload", headers=BEARER)
@@ -37,7 +31,7 @@ def test_reload_swaps_in_the_new_current_model(models, publish):
 
 
 def test_a_broken_model_is_refused_and_the_old_one_keeps_serving(models, publish):
-    client = create_app({"MODELS_DIR": models, "ADMIN_TOKEN": TOKEN}).test_client()
+    client = create_app({"MODELS_DIR": models, "ADMIN_TOKEN": ADMIN_TOKEN}).test_client()
     broken = publish("tiny-broken")
     with open(broken / "model.joblib", "r+b") as handle:
         handle.truncate(100)
@@ -51,7 +45,7 @@ def test_a_model_outside_the_models_directory_is_refused(models, publish, tmp_pa
     os.rename(publish("tiny-outside", promote_it=False), outside)
     os.symlink(outside, models / "current.tmp")
     os.replace(models / "current.tmp", models / "current")
-    client = create_app({"MODELS_DIR": models, "ADMIN_TOKEN": TOKEN}).test_client()
+    client = create_app({"MODELS_DIR": models, "ADMIN_TOKEN": ADMIN_TOKEN}).test_client()
     problem(client.get("/readyz"), 503)
     problem(client.post("/v1/tag", json={"headline": "x"}), 503)
     body = problem(client.post("/v1/admin/reload", headers=BEARER), 409)
@@ -62,7 +56,7 @@ def test_a_model_outside_the_models_directory_is_refused(models, publish, tmp_pa
 
 def test_without_a_model_the_service_is_alive_but_not_ready_until_a_reload(service_env, publish, tmp_path):
     models = tmp_path / "models"
-    client = create_app({"MODELS_DIR": models, "ADMIN_TOKEN": TOKEN}).test_client()
+    client = create_app({"MODELS_DIR": models, "ADMIN_TOKEN": ADMIN_TOKEN}).test_client()
     assert client.get("/livez").status_code == 200
     assert problem(client.get("/readyz"), 503)["type"].endswith("no-model")
     for path in ("/v1/labels", "/v1/model"):
@@ -74,10 +68,15 @@ def test_without_a_model_the_service_is_alive_but_not_ready_until_a_reload(servi
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}, {"Authorization": "Basic " + TOKEN}],
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": ADMIN_TOKEN},
+        {"Authorization": "Basic " + ADMIN_TOKEN},
+    ],
 )
 def test_reload_needs_the_admin_token(models, headers):
-    client = create_app({"MODELS_DIR": models, "ADMIN_TOKEN": TOKEN}).test_client()
+    client = create_app({"MODELS_DIR": models, "ADMIN_TOKEN": ADMIN_TOKEN}).test_client()
     response = client.post("/v1/admin/reload", headers=headers)
     problem(response, 401)
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="admin"'
@@ -106,13 +105,13 @@ def test_api_keys_guard_every_v1_endpoint_but_not_the_probes(models, monkeypatch
 
 def test_tokens_never_reach_the_log(models, monkeypatch, caplog):
     monkeypatch.setenv("HEADLINE_TAGGER_API_KEYS", "secret-key-1")
-    client = create_app({"MODELS_DIR": models, "ADMIN_TOKEN": TOKEN}).test_client()
+    client = create_app({"MODELS_DIR": models, "ADMIN_TOKEN": ADMIN_TOKEN}).test_client()
     with caplog.at_level("DEBUG"):
         client.post("/v1/tag", json={"headline": "x"}, headers={"Authorization": "Bearer secret-key-1"})
         client.post("/v1/tag", json={"headline": "x"}, headers={"Authorization": "Bearer secret-key-2"})
         client.post("/v1/admin/reload", headers=BEARER)
     assert len(caplog.records) >= 3
-    assert "secret-key" not in caplog.text and TOKEN not in caplog.text
+    assert "secret-key" not in caplog.text and ADMIN_TOKEN not in caplog.text
 
 
 def test_a_bad_setting_in_the_environment_is_named(models, monkeypatch):

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from conftest import problem
 
 import service.api
 from classifier.persistence import load_model
@@ -24,15 +25,6 @@ def app(models):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def problem(response, status: int) -> dict:
-    """The problem document of ``response``, after checking its status and media type."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.content_type == "application/problem+json"
-    body = response.get_json(force=True)
-    assert body["status"] == status and body["title"] and body["detail"] and body["type"]
-    return body
 
 
 def test_one_headline_answers_what_the_python_api_answers(client, models):

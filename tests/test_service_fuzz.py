@@ -23,7 +23,6 @@ from service import create_app
 from service.openapi import document
 from service.schemas import MAX_ID_DEPTH, NOT_BLANK_PATTERN
 
-TOKEN = "fuzz-admin-token"
 FIELDS = ["headline", "teaser", "items", "id", "top_k", "threshold", "explain"]
 # Text a newsroom sends, and text nobody should: emoji, right-to-left, NUL and other controls, surrogates.
 NASTY_TEXT = [
@@ -64,7 +63,7 @@ def models(tmp_path_factory, tiny_model):
 
 def make_client(models, **settings):
     # Every setting given here, so nothing from the environment changes the answers.
-    config = {"MODELS_DIR": models, "MODEL": None, "ADMIN_TOKEN": TOKEN, "API_KEYS": ()}
+    config = {"MODELS_DIR": models, "MODEL": None, "ADMIN_TOKEN": ADMIN_TOKEN, "API_KEYS": ()}
     config |= {"MAX_BODY_BYTES": 1 << 20, "MAX_ITEMS": 1000, "MAX_FIELD_CHARS": 2000}
     return create_app(config | settings).test_client()
 

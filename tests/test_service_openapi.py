@@ -1,14 +1,14 @@
 """/openapi.json tells the truth: every documented answer is produced here and matches its schema."""
 
 import pytest
+from conftest import ADMIN_TOKEN
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_spec
 
 from service import create_app
 from service.openapi import document
 
-TOKEN = "admin-token-for-tests"
-BEARER = {"Authorization": f"Bearer {TOKEN}"}
+BEARER = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ONE = {"json": {"headline": "Striker scores twice in derby win"}}
 
 # (path, method, status, kind of app, request) for every response the document lists.
@@ -45,7 +45,7 @@ def make_client(service_env, publish, tmp_path):
     def make(kind: str):
         if kind != "empty":
             publish("tiny-a")
-        config = {"MODELS_DIR": tmp_path / "models", "ADMIN_TOKEN": TOKEN if kind != "plain" else None}
+        config = {"MODELS_DIR": tmp_path / "models", "ADMIN_TOKEN": ADMIN_TOKEN if kind != "plain" else None}
         app = create_app({**config, "API_KEYS": ("k1",) if kind == "keyed" else ()})
         if kind == "broken":
             (publish("tiny-broken") / "model.joblib").write_bytes(b"not a model")
