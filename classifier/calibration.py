@@ -42,7 +42,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_array
 
-__all__ = ["CalibratedLinearClassifier", "stratified_folds"]
+__all__ = ["CalibratedLinearClassifier", "linear_terms", "stratified_folds"]
 
 
 def stratified_folds(strata: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
@@ -113,14 +113,13 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("a label that every training row has cannot be learned")
         linear = clone(self.estimator).fit(X, y)
         self.classes_ = linear.classes_
-        self.coef_, self.intercept_ = _linear_terms(linear)
+        self.coef_, self.intercept_ = _float32_terms(linear)
         scores, truth, growth = self._out_of_fold(X, y)
-        if not self.multilabel_:
-            scored = np.where(np.isnan(scores), -np.inf, scores)
-            self.out_of_fold_correct_ = truth[np.arange(len(truth)), scored.argmax(axis=1)].astype(bool)
         if self.multilabel_:
             slope, self.offset_ = _fit_sigmoid(scores, truth)
         else:
+            scored = np.where(np.isnan(scores), -np.inf, scores)
+            self.out_of_fold_correct_ = truth[np.arange(len(truth)), scored.argmax(axis=1)].astype(bool)
             slope, self.offset_ = _fit_temperature(scores, truth), 0.0
         self.scale_ = slope / growth
         return self
@@ -181,7 +180,7 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
             else:
                 model = clone(self.estimator).fit(X[kept], y[kept])
                 learnable = np.searchsorted(self.classes_, model.classes_)
-            coef, intercept = _linear_terms(model)
+            coef, intercept = _float32_terms(model)
             scores[np.ix_(held_out, learnable)] = (
                 safe_sparse_dot(X[held_out], coef.T.astype(np.float64)) + intercept
             )
@@ -189,7 +188,7 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         return scores, truth, float(np.mean(growth)) if growth else 1.0
 
 
-def _linear_terms(linear) -> tuple[np.ndarray, np.ndarray]:
+def linear_terms(linear) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients (one row per class) and intercepts of a fitted linear model or one-vs-rest set."""
     if isinstance(linear, OneVsRestClassifier):
         coef = np.vstack([estimator.coef_ for estimator in linear.estimators_])
@@ -198,6 +197,12 @@ def _linear_terms(linear) -> tuple[np.ndarray, np.ndarray]:
         coef, intercept = linear.coef_, np.asarray(linear.intercept_)
         if coef.shape[0] == 1:  # binary: one row, for the second class
             coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
+    return coef, intercept
+
+
+def _float32_terms(linear) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`linear_terms` in float32, as the fitted model stores and scores them."""
+    coef, intercept = linear_terms(linear)
     return coef.astype(np.float32), intercept.astype(np.float32)
 
 

@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 from sklearn import config_context
-from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 
-from classifier.calibration import CalibratedLinearClassifier
+from classifier.calibration import CalibratedLinearClassifier, linear_terms
 from classifier.features import as_input
 from classifier.scoring import CompiledScorer, NotTextError, compile_scorer
 
@@ -292,15 +291,10 @@ class TopicModel:
         index = self.labels.index(label)
         classifier = self.pipeline.named_steps["classifier"]
         if isinstance(classifier, CalibratedLinearClassifier):
-            return classifier.coef_[index], float(classifier.intercept_[index])
-        # Models saved before calibration: a LogisticRegression, or one per label.
-        if isinstance(classifier, OneVsRestClassifier):
-            estimator = classifier.estimators_[index]
-            return estimator.coef_[0], float(estimator.intercept_[0])
-        if classifier.coef_.shape[0] == 1:  # a binary model has one row, for class 1
-            sign = 1.0 if index == 1 else -1.0
-            return sign * classifier.coef_[0], sign * float(classifier.intercept_[0])
-        return classifier.coef_[index], float(classifier.intercept_[index])
+            coef, intercept = classifier.coef_, classifier.intercept_
+        else:  # models saved before calibration: a LogisticRegression, or one per label
+            coef, intercept = linear_terms(classifier)
+        return coef[index], float(intercept[index])
 
     def contributions(self, headline: str, teaser: str, label: str) -> tuple[Contribution, ...]:
         """Every n-gram's exact contribution to ``label``'s decision score, largest first.

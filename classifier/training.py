@@ -259,16 +259,11 @@ def _tune_thresholds(model: TopicModel, validation: LabeledData) -> np.ndarray:
         [[label for label in row if label in model.labels] for row in validation.labels]
     )
     top = scores == scores.max(axis=1, keepdims=True)
-
-    def decided(threshold):
-        return (scores >= threshold) | top
-
-    shared = _best(
-        _THRESHOLD_GRID, [f1_score(truth, decided(t), average="micro") for t in _THRESHOLD_GRID], 0.5
-    )
+    decided = [(scores >= threshold) | top for threshold in _THRESHOLD_GRID]  # once per threshold
+    shared = _best(_THRESHOLD_GRID, [f1_score(truth, d, average="micro") for d in decided], 0.5)
     thresholds = np.full(len(model.labels), shared)
     for column in np.flatnonzero(truth.sum(axis=0) >= MIN_POSITIVES_TO_TUNE):
-        f1s = [f1_score(truth[:, column], decided(t)[:, column], zero_division=0) for t in _THRESHOLD_GRID]
+        f1s = [f1_score(truth[:, column], d[:, column], zero_division=0) for d in decided]
         thresholds[column] = _best(_THRESHOLD_GRID, f1s, shared)
     return thresholds
 
