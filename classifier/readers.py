@@ -224,10 +224,15 @@ def iter_rows(
         return checked_rows(_folder_items(Path(path)), report, os.fspath(path))
     if not Path(path).is_dir():
         return _file_rows(os.fspath(path), options, report)
-    files = data_files(path, options.format, pattern)
+    return _files_rows(_folder_files(path, options.format, pattern), options, report)
+
+
+def _folder_files(path: str | os.PathLike, fmt: str, pattern: str = "*") -> list:
+    """The files of format ``fmt`` in folder ``path`` matching ``pattern``, in name order; never none."""
+    files = data_files(path, fmt, pattern)
     if not files:
-        raise DataError(f"{os.fspath(path)} has no {options.format} files matching {pattern!r}")
-    return _files_rows(files, options, report)
+        raise DataError(f"{os.fspath(path)} has no {fmt} files matching {pattern!r}")
+    return files
 
 
 def record_from_row(row: Row, options: ReadOptions) -> Record:
@@ -266,10 +271,7 @@ def jsonl_files(path: str | os.PathLike, options: ReadOptions) -> tuple[ReadOpti
         return None
     if not Path(path).is_dir():
         return options, [os.fspath(path)]
-    files = data_files(path, options.format)
-    if not files:
-        raise DataError(f"{os.fspath(path)} has no {options.format} files matching '*'")
-    return options, [str(file) for file in files]
+    return options, [str(file) for file in _folder_files(path, options.format)]
 
 
 def parse_data_argument(text: str) -> DataSource:

@@ -20,7 +20,7 @@ from classifier.readers import DataSource, ReadOptions
 from classifier.records import BadRow, ReadReport, Record
 from classifier.tagcommits import Commits
 from classifier.tagformats import PREDICTION_KEYS, OutputSpec, base_row
-from classifier.tagworkers import Chunk, result_of, tag_chunk
+from classifier.tagworkers import Chunk, tag_chunk
 
 __all__ = ["csv_columns", "record_chunks", "tag_records"]
 
@@ -41,7 +41,7 @@ def tag_records(chunks: Iterator[tuple[Chunk | None, list[BadRow]]], tagger: Any
 
 def _commit_next(queue: deque, tagger: Any, commits: Commits) -> None:
     future, rejects = queue.popleft()
-    result = result_of(future, tagger)
+    result = tagger.result(future)
     commits.chunk(result.index, result.data, result.rows, result.labels, result.abstained, rejects)
 
 

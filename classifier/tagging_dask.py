@@ -125,9 +125,9 @@ class DaskTagger:
         key = f"headline-tagger-{self._run}-{chunk.index}"
         return self.client.submit(_tag_partition, function, chunk, str(part), key=key, pure=False)
 
-    def failure(self) -> HeadlineTaggerError:
-        """Why a task failed: Dask raises the task's own error, so this is never needed."""
-        return HeadlineTaggerError("a Dask task failed")
+    def result(self, future: Future) -> ChunkResult:
+        """What a submitted task computed (Dask raises the task's own error)."""
+        return future.result()
 
     def close(self) -> None:
         """Disconnect, and stop the local cluster if this tagger started one."""

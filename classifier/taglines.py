@@ -38,7 +38,6 @@ from classifier.records import BadRow, ReadReport
 from classifier.tagchunks import csv_columns
 from classifier.tagcommits import Commits
 from classifier.tagformats import OutputSpec, base_row, compress_part, encode_rows, part_header
-from classifier.tagworkers import result_of
 from classifier.textio import open_binary, open_text, strip_compression
 
 __all__ = [
@@ -249,7 +248,7 @@ def _take_next(queue: deque, tagger: Any, chunks: LineChunks) -> int:
     if isinstance(item, FileEnd):
         chunks.file_end(item)
         return 0
-    chunks.add(result_of(item, tagger))
+    chunks.add(tagger.result(item))
     return 1
 
 

@@ -31,7 +31,7 @@ from classifier.model import TopicModel
 from classifier.persistence import load_model
 from classifier.tagformats import OutputSpec, encode_part
 
-__all__ = ["Chunk", "ChunkResult", "InProcessTagger", "PoolTagger", "result_of", "tag_chunk"]
+__all__ = ["Chunk", "ChunkResult", "InProcessTagger", "PoolTagger", "tag_chunk"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +85,9 @@ class InProcessTagger:
         future.set_result(function(self.model, work))
         return future
 
-    def failure(self) -> HeadlineTaggerError:
-        """Never called: there is no pool to break."""
-        return HeadlineTaggerError("the tagger failed")
+    def result(self, future: Future) -> Any:
+        """What :meth:`submit` computed."""
+        return future.result()
 
     def close(self) -> None:
         """Nothing to release."""
@@ -133,9 +133,16 @@ class PoolTagger:
         try:
             return self._pool.submit(_tag_in_worker, function, work)
         except BrokenProcessPool:
-            raise self.failure() from None
+            raise self._failure() from None
 
-    def failure(self) -> HeadlineTaggerError:
+    def result(self, future: Future) -> Any:
+        """The result of a submitted ``future``; why, when the pool broke."""
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            raise self._failure() from None
+
+    def _failure(self) -> HeadlineTaggerError:
         """Why the pool broke: the model's own error when it cannot be loaded, else a worker's death."""
         model_dir, allow_version_mismatch = self._model
         try:
@@ -147,11 +154,3 @@ class PoolTagger:
     def close(self) -> None:
         """Stop the workers, dropping chunks not yet started."""
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def result_of(future: Future, tagger: Any) -> Any:
-    """The result of a tagger's ``future``; the tagger's account of why when its pool broke."""
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        raise tagger.failure() from None
