@@ -69,9 +69,9 @@ def ensure_wrk() -> str:
 
 def write_bodies(folder: Path) -> dict[str, Path]:
     """One JSON body a line: single headlines, and batches of 100, from the starter corpus."""
-    from classifier.workflows import STARTER_CORPUS
+    from live import starter_rows  # here: the bare server runs with -P, without this folder on sys.path
 
-    rows = [json.loads(line) for line in STARTER_CORPUS.read_text(encoding="utf-8").splitlines()]
+    rows = starter_rows()
     items = [{"id": n, "headline": r["headline"], "teaser": r["teaser"]} for n, r in enumerate(rows)]
     single = [json.dumps({"headline": r["headline"], "teaser": r["teaser"]}) for r in rows]
     batches = [json.dumps({"items": items[n : n + 100]}) for n in range(0, len(items) - 99, 20)]
@@ -103,27 +103,20 @@ def wrk(
     return result
 
 
-def _workers(master: int) -> list[str]:
-    return Path(f"/proc/{master}/task/{master}/children").read_text().split()
-
-
 def memory(master: int) -> list[dict]:
     """RSS and PSS (shared pages split between the processes that share them) of each worker, in MiB."""
-    workers = []
-    for pid in _workers(master):
-        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
-        rollup = dict(line.split(":", 1) for line in lines)
-        workers.append(
-            {f"{key.lower()}_mib": round(int(rollup[key].split()[0]) / 1024, 1) for key in ("Rss", "Pss")}
-        )
-    return workers
+    from live import rollup, workers_of
+
+    return [{f"{key}_mib": round(mib, 1) for key, mib in rollup(pid).items()} for pid in workers_of(master)]
 
 
 def cpu_seconds(master: int) -> float:
     """User + system CPU time the workers have used: a cost per request that other load on the machine
     does not inflate the way it inflates wall-clock throughput."""
+    from live import workers_of
+
     ticks = 0
-    for pid in _workers(master):
+    for pid in workers_of(master):
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         ticks += int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / os.sysconf("SC_CLK_TCK")
@@ -185,12 +178,9 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEADLINE_TAGGER_")}
     with tempfile.TemporaryDirectory(prefix="bench-service-") as tmp:
         folder = Path(tmp)
-        from classifier.training import TrainingSettings
-        from classifier.workflows import DataRequest, train_model
+        from live import train_starter
 
-        train_model(
-            DataRequest(starter=True, taxonomy="default"), TrainingSettings(), models_dir=folder / "models"
-        )
+        train_starter(folder / "models")
         cli = str(Path(sys.executable).parent / "headline-tagger")
         serve = [
             cli,

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import aiohttp
 import numpy as np
+from live import rollup, starter_rows, train_starter, workers_of
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "soak.json"
@@ -61,9 +62,7 @@ class Outcome:
 
 def bodies() -> dict[str, list[tuple[bytes, str, int]]]:
     """(body, content type, expected status) for each kind, from the starter corpus."""
-    from classifier.workflows import STARTER_CORPUS
-
-    rows = [json.loads(line) for line in STARTER_CORPUS.read_text(encoding="utf-8").splitlines()]
+    rows = starter_rows()
     json_type = "application/json"
     single = [
         (json.dumps({"headline": r["headline"], "teaser": r["teaser"]}).encode(), json_type, 200)
@@ -87,11 +86,9 @@ def bodies() -> dict[str, list[tuple[bytes, str, int]]]:
 def prepare_models(folder: Path) -> tuple[Path, list[str]]:
     """The starter model, and a copy of it under another id: two models to alternate between."""
     from classifier.persistence import read_manifest
-    from classifier.training import TrainingSettings
-    from classifier.workflows import DataRequest, train_model
 
     models = folder / "models"
-    train_model(DataRequest(starter=True, taxonomy="default"), TrainingSettings(), models_dir=models)
+    train_starter(models)
     first = (models / "current").resolve()
     model_id = read_manifest(first).model_id
     second = models / f"{model_id}-b"
@@ -110,13 +107,7 @@ def free_port() -> int:
 
 def memory(master: int) -> dict:
     """RSS and PSS in MiB of the master and of its workers (summed), from /proc/PID/smaps_rollup."""
-
-    def rollup(pid: int | str) -> dict[str, float]:
-        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
-        fields = dict(line.split(":", 1) for line in lines)
-        return {key.lower(): int(fields[key].split()[0]) / 1024 for key in ("Rss", "Pss")}
-
-    workers = [rollup(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    workers = [rollup(pid) for pid in workers_of(master)]
     return {
         "master": {key: round(value, 1) for key, value in rollup(master).items()},
         "workers": {key: round(sum(w[key] for w in workers), 1) for key in ("rss", "pss")},
@@ -355,14 +346,13 @@ def wait_ready(port: int, server: subprocess.Popen, workers: int) -> None:
     """Until ``/readyz`` answers 200 and the master has all its workers."""
     import urllib.request
 
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"the server exited with status {server.returncode}")
         try:
             urllib.request.urlopen(f"http://{HOST}:{port}/readyz", timeout=1).close()
-            if len(children.read_text().split()) == workers:
+            if len(workers_of(server.pid)) == workers:
                 time.sleep(0.5)  # the last one forked may still be booting
                 return
         except OSError:
