@@ -3,11 +3,14 @@
 import copy
 import json
 import pickle
+import re
 import threading
 
 import joblib
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
@@ -15,7 +18,7 @@ import classifier.model
 from classifier.datasets import LabeledData
 from classifier.features import FeatureSettings, as_input, build_features
 from classifier.model import TopicModel
-from classifier.scoring import _SMALL_BATCH
+from classifier.scoring import _SMALL_BATCH, _byte_tokens
 from classifier.training import TrainingSettings, train
 from classifier.workflows import STARTER_CORPUS
 
@@ -33,6 +36,8 @@ CASES = [
     ("Bank\x00rates rise", "the\x00 striker\x00\x00scores"),
     ("Minister\x01resigns", "club\x01wins"),
     ("A b c x y", "I o u"),
+    # Lone non-ASCII letters are no tokens (n-grams span them); curly apostrophes and surrogates split words.
+    ("Central é bank ½ raises ß rates", "interest\u2019rates \udcff bank Ω election ⅘ reform"),
     ("Striker scores twice in cup final", "The club's coach was sacked after the defeat."),
 ]
 HEADLINES = [headline for headline, _ in CASES]
@@ -244,3 +249,13 @@ def test_prepare_builds_the_scorer_so_that_predictions_do_not(tiny_model, monkey
     assert built == [1]
     model.predict(["Central bank raises rates"])
     assert built == [1]
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FFFF, exclude_categories=()), max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_batch_tokens_are_the_vectorizers_tokens(text):
+    """The byte-level split of a batch finds the runs of word characters the regular expression finds."""
+    text = text.lower()
+    expected = re.findall(r"\w\w+|[\x00\x01]", text)
+    found = [token.decode("utf-8") for token in _byte_tokens(text)]
+    assert [token for token in found if len(token) > 1 or token in "\x00\x01"] == expected
