@@ -34,6 +34,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, normalize
 
+from classifier.ngramindex import NgramIndex
+
 __all__ = [
     "HEADLINE",
     "PROFILES",
@@ -147,7 +149,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
     ``fit`` is the parent's, so vocabulary and idf are scikit-learn's own; it
     also indexes the vocabulary as integer keys. ``transform`` then tokenizes
     the whole batch with one regular-expression pass, maps tokens to integers,
-    finds each n-gram's column with a binary search over the keys, and builds the
+    finds each n-gram's column in a hash table of the keys (:class:`NgramIndex`), and builds the
     sparse matrix at once: the same matrix as ``TfidfVectorizer.transform``
     (to float rounding), without a Python step per n-gram.
 
@@ -164,7 +166,13 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
     ngram_keys_, ngram_columns_
         Per n-gram order above one, the sorted integer keys of the vocabulary's
         n-grams (token ids as digits in base ``len(token_ids_)``) and their columns.
+        The hash tables built from them on first use are not saved with the model.
     """
+
+    def __getstate__(self) -> dict:
+        state = dict(super().__getstate__())  # a copy: the parent's may be the instance's own dict
+        state.pop("_ngram_indexes", None)
+        return state
 
     def fit(self, raw_documents: Iterable[str], y=None):
         """Learn vocabulary and idf (as ``TfidfVectorizer``) and index the vocabulary."""
@@ -225,7 +233,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
             found = self.unigram_columns_[ids[known]]
             rows.append(row_of[known[found >= 0]])
             columns.append(found[found >= 0])
-        for order, order_keys in self.ngram_keys_.items():
+        for order in self.ngram_keys_:
             starts = len(ids) - order + 1
             if starts <= 0:
                 continue
@@ -235,11 +243,19 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
                 valid &= following >= 0
                 key = key * len(self.unigram_columns_) + following
             where = np.flatnonzero(valid)
-            position = np.searchsorted(order_keys, key[where]) % len(order_keys)
-            hit = order_keys[position] == key[where]
+            found = self._ngram_index(order).columns_of(key[where])
+            hit = found >= 0
             rows.append(row_of[where[hit]])
-            columns.append(self.ngram_columns_[order][position[hit]])
+            columns.append(found[hit])
         return np.concatenate(rows), np.concatenate(columns)
+
+    def _ngram_index(self, order: int) -> NgramIndex:
+        """The hash table of the ``order``-word n-grams, built on first use."""
+        indexes = self.__dict__.setdefault("_ngram_indexes", {})
+        index = indexes.get(order)
+        if index is None:
+            index = indexes[order] = NgramIndex(self.ngram_keys_[order], self.ngram_columns_[order])
+        return index
 
     def transform(self, raw_documents: Iterable[str]) -> sparse.csr_matrix:
         """The tf-idf matrix of ``raw_documents`` (equal to ``TfidfVectorizer.transform``'s)."""
