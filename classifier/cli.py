@@ -3,6 +3,14 @@
 Each command turns the core's errors (:class:`~classifier.errors.HeadlineTaggerError`,
 and ``ValueError`` for bad parameters) into a one-line message and a non-zero
 exit, never a traceback.
+
+Importing this module must stay quick, because every command pays for it:
+scikit-learn (about a second) loads only when this process trains, evaluates
+or predicts, never for ``tag`` with worker processes, which load the model
+themselves. So the modules that import it (training, evaluation, the
+workflows) are imported inside the commands that use them, and ``train``,
+whose option defaults come from the training settings, makes its options on
+first use.
 """
 
 from __future__ import annotations
@@ -14,28 +22,27 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from classifier import console
 from classifier.errors import HeadlineTaggerError
-from classifier.features import PROFILES
 from classifier.persistence import load_model, read_manifest
 from classifier.presets import PRESETS
 from classifier.readers import ReadOptions
 from classifier.tagformats import OUTPUT_FORMATS
 from classifier.tagging import ENGINES, TagJob, tag_archive
 from classifier.taxonomy import load_taxonomy
-from classifier.training import TrainingSettings
-from classifier.workflows import DataRequest, evaluate_model, train_model
+
+if TYPE_CHECKING:
+    from classifier.training import TrainingSettings
+    from classifier.workflows import DataRequest
 
 __all__ = ["main"]
 
 ENV = "HEADLINE_TAGGER_"
 DEFAULT_MODELS_DIR = "models"
-# Option defaults come from the core's settings, so the CLI and the library agree.
-_TRAINING = TrainingSettings()
-_FEATURES = _TRAINING.features
 
 
 @contextmanager
@@ -127,10 +134,13 @@ def _applied(options: list[Callable], command: Callable) -> Callable:
     return command
 
 
+def _data_option_list() -> list[Callable]:
+    return [click.argument("data", nargs=-1, type=str), *_reader_option_list(labelled=True)]
+
+
 def data_options(command: Callable) -> Callable:
     """The options every command that reads labelled data shares (train, evaluate)."""
-    data = click.argument("data", nargs=-1, type=str)
-    return _applied([data, *_reader_option_list(labelled=True)], command)
+    return _applied(_data_option_list(), command)
 
 
 def reader_options(command: Callable) -> Callable:
@@ -152,6 +162,8 @@ def _read_options(kwargs: dict, *, labelled: bool) -> ReadOptions:
 
 
 def _data_request(kwargs: dict, *, starter: bool = False) -> DataRequest:
+    from classifier.workflows import DataRequest
+
     options = _read_options(kwargs, labelled=True)
     data = tuple(kwargs.pop("data"))
     if not data and not starter:
@@ -201,89 +213,139 @@ def main() -> None:
     """Tag news headlines (and their teasers) with topics such as politics, finance and climate."""
 
 
-@main.command()
-@data_options
-@click.option("--starter", is_flag=True, help="Also train on the bundled starter corpus (default taxonomy).")
-@click.option("--multilabel", is_flag=True, help="One yes/no model per topic; a headline can get several.")
-@click.option("--out", type=click.Path(path_type=Path), help="Model directory to write (must not exist).")
-@click.option(
-    "--models-dir",
-    envvar=f"{ENV}MODELS_DIR",
-    type=click.Path(path_type=Path),
-    default=Path(DEFAULT_MODELS_DIR),
-    show_default=True,
-    help=f"Where new models and the 'current' link live (env {ENV}MODELS_DIR).",
-)
-@click.option("--no-promote", is_flag=True, help="Do not point models/current at the new model.")
-@click.option("--if-missing", is_flag=True, help="Do nothing when models/current already exists.")
-@click.option(
-    "--validation-fraction",
-    type=click.FloatRange(0, 0.9),
-    default=_TRAINING.validation_fraction,
-    show_default=True,
-)
-@click.option("--seed", type=int, default=_TRAINING.seed, show_default=True)
-@click.option(
-    "--c",
-    "c_value",
-    type=click.FloatRange(min=0, min_open=True),
-    default=_TRAINING.C,
-    show_default=True,
-    help="Inverse regularisation strength of the linear SVM.",
-)
-@click.option(
-    "--class-weight",
-    type=click.Choice(["none", "balanced"]),
-    default=_TRAINING.class_weight or "none",
-    show_default=True,
-    help="'balanced' weighs each topic by its inverse frequency, which lifts rare topics.",
-)
-@click.option(
-    "--naive-bayes",
-    type=click.Choice(["auto", "on", "off"]),
-    default="auto",
-    show_default=True,
-    help="Single-label models: scale features by naive-Bayes log-count ratios (NB-SVM). 'auto' fits "
-    "both and keeps NB-SVM only if cross-validation prefers it, which doubles training time; "
-    "'off' saves that on large archives.",
-)
-@click.option(
-    "--profile",
-    type=click.Choice(list(PROFILES)),
-    default=_FEATURES.profile,
-    show_default=True,
-    help="Feature set: 'fast' (word n-grams, the default) or 'accurate' (adds character n-grams: "
-    "about a point more accurate, about ten times slower). The options below override it.",
-)
-@click.option("--word-ngrams", help="Word n-gram range MIN,MAX (at most 3 words).  [default: from --profile]")
-@click.option(
-    "--char-ngrams",
-    help="Character n-gram range MIN,MAX, or none.  [default: from --profile]",
-)
-@click.option(
-    "--headline-weight",
-    type=click.FloatRange(min=0),
-    help="Weight of the extra headline-only features.  [default: from --profile]",
-)
-@click.option(
-    "--min-df",
-    type=click.IntRange(min=1),
-    help="Ignore n-grams seen in fewer rows.  [default: from --profile]",
-)
-@click.option(
-    "--label-threshold",
-    type=click.FloatRange(0, 1),
-    default=_TRAINING.label_threshold,
-    show_default=True,
-    help="Single-label models: score a second topic needs to be listed.",
-)
-@click.option(
-    "--abstain-below",
-    type=click.FloatRange(0, 1),
-    default=_TRAINING.abstain_threshold,
-    show_default=True,
-    help="Answer 'abstained' when the top score is under this.",
-)
+class _OptionsOnFirstUse(click.Command):
+    """A command whose parameters are made the first time click asks for them.
+
+    ``make_params`` returns the parameters' decorators, in help order. Click
+    needs them to parse the command's arguments or show its help, but not to
+    list it in the group's help: a command whose option defaults take a slow
+    import costs the other commands nothing.
+    """
+
+    def __init__(self, *args: Any, make_params: Callable[[], list[Callable]], **kwargs: Any) -> None:
+        self._make_params: Callable[[], list[Callable]] | None = make_params
+        super().__init__(*args, **kwargs)
+
+    @property
+    def params(self) -> list[click.Parameter]:
+        if self._make_params is not None:
+            make, self._make_params = self._make_params, None
+            for decorator in make():  # each appends its parameter to the command's params
+                decorator(self)
+        return self._params
+
+    @params.setter
+    def params(self, params: list[click.Parameter]) -> None:
+        self._params = params
+
+
+def _train_options() -> list[Callable]:
+    """The parameters of ``train``, in help order.
+
+    Their defaults come from the core's settings, so the CLI and the library
+    agree; those modules import scikit-learn, so ``train`` makes them on first
+    use (:class:`_OptionsOnFirstUse`).
+    """
+    from classifier.features import PROFILES
+    from classifier.training import TrainingSettings
+
+    training = TrainingSettings()
+    features = training.features
+    return [
+        *_data_option_list(),
+        click.option(
+            "--starter", is_flag=True, help="Also train on the bundled starter corpus (default taxonomy)."
+        ),
+        click.option(
+            "--multilabel", is_flag=True, help="One yes/no model per topic; a headline can get several."
+        ),
+        click.option(
+            "--out", type=click.Path(path_type=Path), help="Model directory to write (must not exist)."
+        ),
+        click.option(
+            "--models-dir",
+            envvar=f"{ENV}MODELS_DIR",
+            type=click.Path(path_type=Path),
+            default=Path(DEFAULT_MODELS_DIR),
+            show_default=True,
+            help=f"Where new models and the 'current' link live (env {ENV}MODELS_DIR).",
+        ),
+        click.option("--no-promote", is_flag=True, help="Do not point models/current at the new model."),
+        click.option("--if-missing", is_flag=True, help="Do nothing when models/current already exists."),
+        click.option(
+            "--validation-fraction",
+            type=click.FloatRange(0, 0.9),
+            default=training.validation_fraction,
+            show_default=True,
+        ),
+        click.option("--seed", type=int, default=training.seed, show_default=True),
+        click.option(
+            "--c",
+            "c_value",
+            type=click.FloatRange(min=0, min_open=True),
+            default=training.C,
+            show_default=True,
+            help="Inverse regularisation strength of the linear SVM.",
+        ),
+        click.option(
+            "--class-weight",
+            type=click.Choice(["none", "balanced"]),
+            default=training.class_weight or "none",
+            show_default=True,
+            help="'balanced' weighs each topic by its inverse frequency, which lifts rare topics.",
+        ),
+        click.option(
+            "--naive-bayes",
+            type=click.Choice(["auto", "on", "off"]),
+            default="auto",
+            show_default=True,
+            help="Single-label models: scale features by naive-Bayes log-count ratios (NB-SVM). 'auto' fits "
+            "both and keeps NB-SVM only if cross-validation prefers it, which doubles training time; "
+            "'off' saves that on large archives.",
+        ),
+        click.option(
+            "--profile",
+            type=click.Choice(list(PROFILES)),
+            default=features.profile,
+            show_default=True,
+            help="Feature set: 'fast' (word n-grams, the default) or 'accurate' (adds character n-grams: "
+            "about a point more accurate, about ten times slower). The options below override it.",
+        ),
+        click.option(
+            "--word-ngrams", help="Word n-gram range MIN,MAX (at most 3 words).  [default: from --profile]"
+        ),
+        click.option(
+            "--char-ngrams",
+            help="Character n-gram range MIN,MAX, or none.  [default: from --profile]",
+        ),
+        click.option(
+            "--headline-weight",
+            type=click.FloatRange(min=0),
+            help="Weight of the extra headline-only features.  [default: from --profile]",
+        ),
+        click.option(
+            "--min-df",
+            type=click.IntRange(min=1),
+            help="Ignore n-grams seen in fewer rows.  [default: from --profile]",
+        ),
+        click.option(
+            "--label-threshold",
+            type=click.FloatRange(0, 1),
+            default=training.label_threshold,
+            show_default=True,
+            help="Single-label models: score a second topic needs to be listed.",
+        ),
+        click.option(
+            "--abstain-below",
+            type=click.FloatRange(0, 1),
+            default=training.abstain_threshold,
+            show_default=True,
+            help="Answer 'abstained' when the top score is under this.",
+        ),
+    ]
+
+
+@main.command(cls=_OptionsOnFirstUse, make_params=_train_options)
 def train(**kwargs) -> None:
     """Train a model on labelled DATA and save it under models/.
 
@@ -292,6 +354,9 @@ def train(**kwargs) -> None:
     Several can be combined; --taxonomy default maps each through its preset's
     shipped label map.
     """
+    from classifier.features import PROFILES
+    from classifier.training import TrainingSettings
+
     models_dir = kwargs["models_dir"]
     if kwargs["if_missing"] and (models_dir / "current").exists():
         console.stderr.print(f"{models_dir / 'current'} exists; not training (--if-missing)")
@@ -328,6 +393,8 @@ def _train_and_report(
     promote_to_current: bool = True,
 ) -> None:
     """Run the training job with progress on stderr, then print its validation table."""
+    from classifier.workflows import train_model
+
     with _user_errors(), console.row_counter("Reading training data") as count:
         outcome = train_model(
             request,
@@ -363,6 +430,8 @@ def _train_and_report(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every metric.")
 def evaluate(model_dir: Path, allow_version_mismatch: bool, as_json: bool, **kwargs) -> None:
     """Score a model on labelled DATA (same DATA forms as train)."""
+    from classifier.workflows import evaluate_model
+
     request = _data_request(kwargs)
     with _user_errors(), console.row_counter("Reading evaluation data", quiet=as_json) as count:
         report, read_report, manifest = evaluate_model(
@@ -662,6 +731,9 @@ def serve(model_dir: Path | None, models_dir: Path, host: str, port: int, worker
 )
 def start(models_dir: Path, host: str, port: int, workers: int, no_serve: bool) -> None:
     """Train the starter model if models/current is missing, then serve it (like serve)."""
+    from classifier.training import TrainingSettings
+    from classifier.workflows import DataRequest
+
     current = models_dir / "current"
     if not current.exists():
         _train_and_report(DataRequest(starter=True, taxonomy="default"), TrainingSettings(), models_dir)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -21,9 +22,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from classifier.evaluation import EvaluationReport
-from classifier.model import Prediction
-from classifier.tagging import TagProgress, TagSummary
+if TYPE_CHECKING:  # for the type hints only: evaluation and the model import scikit-learn
+    from classifier.evaluation import EvaluationReport
+    from classifier.model import Prediction
+    from classifier.tagging import TagProgress, TagSummary
 
 __all__ = [
     "metrics_table",

@@ -21,15 +21,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import joblib
-import numpy as np
-import sklearn
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from classifier.errors import ModelError
-from classifier.model import TopicModel
+
+if TYPE_CHECKING:
+    from classifier.model import TopicModel
+
+# scikit-learn, joblib and the model's module load inside the functions that save or load a
+# model: reading a manifest or writing a file atomically (all the main process of `tag` does
+# here) should not wait about a second for them.
 
 __all__ = [
     "FORMAT_VERSION",
@@ -88,6 +91,10 @@ def new_model_id(now: datetime | None = None) -> str:
 
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
+
+    import joblib
+    import numpy as np
+    import sklearn
 
     try:
         own = version("headline-tagger")
@@ -162,6 +169,8 @@ def save_model(
     ModelError
         If ``out_dir`` already exists and is not empty, or cannot be written.
     """
+    import joblib
+
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ModelError(f"{out_dir}: already exists; choose another --out or remove it first")
@@ -262,6 +271,12 @@ def load_model(model_dir: Path, *, allow_version_mismatch: bool = False) -> tupl
         the model (unless ``allow_version_mismatch``), or a file that is not a
         headline-tagger model.
     """
+    import joblib
+    import numpy as np
+    import sklearn
+
+    from classifier.model import TopicModel
+
     model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)
     model_path = model_dir / MODEL_FILE

@@ -27,9 +27,6 @@ from itertools import dropwhile, takewhile
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import pyarrow
-import pyarrow.parquet
-
 from classifier.errors import DataError
 from classifier.records import BadRow, ReadReport, Record
 from classifier.textio import (
@@ -433,6 +430,8 @@ def _parquet_items(source: str, options: ReadOptions) -> Iterator[Row]:
     """One row per Parquet row, read in batches; the row number is the line."""
     if strip_compression(source)[1]:
         raise DataError(f"{source}: Parquet files cannot be read compressed; Parquet compresses itself")
+    import pyarrow.parquet  # here: about 0.2 s to import, and most runs read no Parquet
+
     with _arrow_errors(source), pyarrow.parquet.ParquetFile(source) as parquet:
         _check_columns(source, parquet.schema_arrow.names, options)
         number = 0
@@ -445,6 +444,8 @@ def _parquet_items(source: str, options: ReadOptions) -> Iterator[Row]:
 @contextmanager
 def _arrow_errors(source: str) -> Iterator[None]:
     """Turn pyarrow's errors about a broken file into a DataError naming the file."""
+    import pyarrow
+
     try:
         yield
     except (pyarrow.ArrowException, OSError) as exc:

@@ -14,8 +14,6 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-import pyarrow.parquet
-
 from classifier.readers import DataSource, ReadOptions
 from classifier.textio import data_files, detect_format, open_binary, strip_compression
 
@@ -59,6 +57,8 @@ def _source_rows(path: Path, fmt: str) -> int | None:
 
 def _file_rows(path: Path, fmt: str) -> int | None:
     if fmt == "parquet":
+        import pyarrow.parquet  # here: most archives are not Parquet, and it takes 0.2 s to import
+
         return pyarrow.parquet.ParquetFile(path).metadata.num_rows
     size = _uncompressed_size(path)
     if size is None:

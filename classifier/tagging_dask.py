@@ -30,9 +30,9 @@ import secrets
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from classifier.errors import HeadlineTaggerError
-from classifier.model import TopicModel
 from classifier.persistence import MANIFEST_FILE, MODEL_FILE, load_model, read_manifest
 from classifier.tagstore import Staging, write_atomically
 from classifier.tagworkers import Chunk, ChunkResult
@@ -41,6 +41,9 @@ try:
     from distributed import Client, Future, LocalCluster, WorkerPlugin, get_worker
 except ImportError as error:  # dask is an optional extra
     raise HeadlineTaggerError("the dask engine needs Dask: pip install 'headline-tagger[dask]'") from error
+
+if TYPE_CHECKING:  # the Dask workers load the model, not this process
+    from classifier.model import TopicModel
 
 __all__ = ["DaskTagger"]
 

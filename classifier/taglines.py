@@ -29,16 +29,18 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from classifier.errors import DataError
-from classifier.model import TopicModel
 from classifier.readers import ReadOptions, RowRejected, jsonl_row, record_from_row
 from classifier.records import BadRow, ReadReport
 from classifier.tagchunks import csv_columns
 from classifier.tagcommits import Commits
 from classifier.tagformats import OutputSpec, base_row, compress_part, encode_rows, part_header
 from classifier.textio import open_binary, open_text, strip_compression
+
+if TYPE_CHECKING:  # the main process reads and writes blocks without the model (or scikit-learn)
+    from classifier.model import TopicModel
 
 __all__ = [
     "BlockResult",

@@ -17,6 +17,7 @@ memory.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import signal
 from collections import Counter
 from collections.abc import Callable
@@ -24,12 +25,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from classifier.errors import HeadlineTaggerError, ModelError
-from classifier.model import TopicModel
 from classifier.persistence import load_model
 from classifier.tagformats import OutputSpec, encode_part
+
+if TYPE_CHECKING:  # only the workers load the model, and scikit-learn with it
+    from classifier.model import TopicModel
 
 __all__ = ["Chunk", "ChunkResult", "InProcessTagger", "PoolTagger", "tag_chunk"]
 
@@ -93,6 +96,9 @@ class InProcessTagger:
         """Nothing to release."""
 
 
+# What the forkserver imports once, so that every worker forked from it has it already: this module,
+# the block tagger, and what loading the model takes (scikit-learn, about a second, and joblib).
+_WORKER_IMPORTS = [__name__, "classifier.taglines", "classifier.model", "joblib"]
 # The model of a worker process, loaded once by _load_worker_model.
 _worker_model: TopicModel | None = None
 
@@ -113,14 +119,18 @@ class PoolTagger:
 
     Processes come from a forkserver that has already imported this module (and
     scikit-learn), so starting them is quick and they inherit no state of the
-    main process (threads, open files) the way forked processes would.
+    main process (threads, open files) the way forked processes would. The
+    forkserver starts with the tagger, so that its imports overlap with what
+    the main process does before its first submit (reading the first block, or
+    skipping to a checkpoint) rather than following it.
     """
 
     def __init__(self, model_dir: Path, workers: int, *, allow_version_mismatch: bool = False) -> None:
         self.in_flight = 2 * workers  # one being tagged and one queued, per worker
         self._model = (model_dir, allow_version_mismatch)
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__, "classifier.taglines"])
+        context.set_forkserver_preload(_WORKER_IMPORTS)
+        multiprocessing.forkserver.ensure_running()  # returns at once; the first submit waits for it
         self._pool = ProcessPoolExecutor(
             workers,
             mp_context=context,

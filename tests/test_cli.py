@@ -8,12 +8,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import TAGGING_DATA
 
 from classifier.cli import main
 from classifier.persistence import load_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY = str(FIXTURES / "tiny_train.jsonl")
+# What loading a model takes (about a second of imports), and Parquet (0.2 s): the main process of
+# `tag` on JSON lines needs neither.
+MODEL_MODULES = {"sklearn", "scipy", "joblib", "classifier.model", "pyarrow"}
 
 
 @pytest.fixture
@@ -250,3 +254,24 @@ def test_installed_entry_point_runs():
     assert result.returncode == 0
     for command in ("train", "evaluate", "predict", "labels", "info"):
         assert command in result.stdout
+
+
+def test_the_tag_command_leaves_scikit_learn_to_its_workers(tagging_model_dir, tmp_path):
+    """Only the workers load the model: every start of `tag`, a resume above all, would pay for it."""
+    out = tmp_path / "tagged.jsonl"
+    args = ["tag", str(TAGGING_DATA / "archive.jsonl"), "-o", str(out), "--model", str(tagging_model_dir)]
+    args += ["--id-field", "id", "--max-bad-rows", "5", "--workers", "2", "-q"]
+    code = "\n".join(
+        [
+            "import json, sys",
+            f"loaded = lambda: sorted(m for m in {MODEL_MODULES!r} if m in sys.modules)",
+            "from classifier.cli import main",
+            "imported = loaded()",
+            f"main({args!r}, standalone_mode=False)",
+            "print(json.dumps({'imported': imported, 'tagged': loaded()}))",
+        ]
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == {"imported": [], "tagged": []}  # after the summary
+    assert len(out.read_text().splitlines()) == 6
