@@ -46,8 +46,10 @@ from classifier.tagworkers import InProcessTagger, PoolTagger
 __all__ = ["ENGINES", "TagJob", "TagProgress", "TagSummary", "expand_inputs", "tag_archive"]
 
 ENGINES = ("local", "dask")
-# Decompressed bytes per block of lines: with 250-byte rows, a block of a 10,000-row chunk is one block.
-_BLOCK_BYTES_PER_ROW = 256
+# Decompressed bytes per block of lines: with 250-byte rows, about a quarter of a chunk. Blocks that
+# size tag as fast as whole chunks, but a killed run loses less work (the blocks being tagged, and
+# the rows of the last block back past the last commit), and the first commit comes sooner.
+_BLOCK_BYTES_PER_ROW = 64
 _BLOCK_BYTES = (64 << 10, 8 << 20)
 
 
