@@ -2,7 +2,10 @@
 
 Counters: requests by endpoint, method and status; a latency histogram by
 endpoint; headlines tagged; predictions by top label (abstentions apart). The
-model id is reported as ``headline_tagger_model_info{model_id=...} 1``.
+model id is reported as ``headline_tagger_model_info{model_id=...} 1``. Every
+label has a bounded set of values: a method HTTP does not define counts as
+``OTHER``, and a URL no route matches as ``(unmatched)``, so a client cannot
+grow the series (or the files they live in) without end.
 
 Under gunicorn, ``headline-tagger serve`` sets ``PROMETHEUS_MULTIPROC_DIR``
 before anything imports ``prometheus_client``, so every worker writes its
@@ -19,6 +22,7 @@ import logging
 import os
 import time
 from collections import Counter as Tally
+from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -39,6 +43,7 @@ __all__ = ["Telemetry"]
 request_log = logging.getLogger("service.requests")
 
 _BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
 
 
 class _ModelInfo:
@@ -80,6 +85,8 @@ class Telemetry:
         self.abstentions = Counter(
             prefix + "abstentions", "Headlines the model abstained on.", registry=registry
         )
+        # Each labelled series, once looked up: labels() takes a lock and checks its values every time.
+        self._series: dict[tuple, Any] = {}
 
     def init_app(self, app: Flask) -> None:
         """Time every request of ``app``, count it, and log it."""
@@ -90,8 +97,9 @@ class Telemetry:
     def _record(self, response: Response) -> Response:
         seconds = time.perf_counter() - g.get("started", time.perf_counter())
         endpoint = request.url_rule.rule if request.url_rule else "(unmatched)"
-        self.requests.labels(endpoint, request.method, str(response.status_code)).inc()
-        self.latency.labels(endpoint).observe(seconds)
+        method = request.method if request.method in _METHODS else "OTHER"
+        self._labelled(self.requests, endpoint, method, str(response.status_code)).inc()
+        self._labelled(self.latency, endpoint).observe(seconds)
         predictions = g.get("predictions", ())
         if predictions:
             self.items.inc(len(predictions))
@@ -99,7 +107,7 @@ class Telemetry:
                 if label is None:
                     self.abstentions.inc(count)
                 else:
-                    self.predictions.labels(label).inc(count)
+                    self._labelled(self.predictions, label).inc(count)
         if not request_log.isEnabledFor(logging.INFO):  # e.g. a WSGI server that set up no logging
             return response
         current = self._holder.current
@@ -114,6 +122,14 @@ class Telemetry:
         }
         request_log.info(json.dumps(line))
         return response
+
+    def _labelled(self, metric: Counter | Histogram, *values: str) -> Any:
+        """``metric.labels(*values)``, looked up once."""
+        key = (metric, *values)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = metric.labels(*values)
+        return series
 
     def exposition(self) -> tuple[bytes, str]:
         """The text of ``/metrics`` and its content type: every worker's counts under gunicorn."""

@@ -47,6 +47,15 @@ def test_metrics_count_requests_latency_items_labels_and_the_model(client):
     assert metric(text, 'headline_tagger_model_info{model_id="tiny-a"}') == 1
 
 
+def test_methods_http_does_not_define_share_one_series(client):
+    for number in range(30):
+        client.open("/v1/tag", method=f"PROBE{number}")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "PROBE" not in text
+    other = 'headline_tagger_requests_total{endpoint="(unmatched)",method="OTHER",status="405"}'
+    assert metric(text, other) == 30
+
+
 def test_every_request_logs_one_json_line_without_headers(client, caplog):
     with caplog.at_level("INFO", logger="service.requests"):
         client.post(
