@@ -128,7 +128,7 @@ def base_row(record: Record, slim: bool) -> Mapping[str, Any]:
     if slim:
         return {"id": record.id or f"{record.source}:{record.line}", "headline": record.headline}
     fields = record.fields
-    if any(key in fields for key in PREDICTION_KEYS):
+    if not fields.keys().isdisjoint(PREDICTION_KEYS):
         return {f"input_{key}" if key in PREDICTION_KEYS else key: value for key, value in fields.items()}
     return fields  # not copied: it is only read, to be written out
 

@@ -15,9 +15,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from classifier.errors import DataError, TooManyBadRows
-from classifier.readers import ReadOptions, read_records
+from classifier.readers import ReadOptions, collapse_whitespace, read_records
 from classifier.records import BadRow, BadRowLimit, ReadReport, Record
 from classifier.textio import detect_format, strip_compression
 
@@ -388,3 +390,16 @@ def test_the_readers_import_neither_flask_nor_click():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+# Mostly ASCII, with every kind of white space str.split knows, so both routes of the function run.
+_SPACED_TEXT = st.text(
+    alphabet=st.sampled_from([*"ab.  ", *"\t\n\r\x0b\x0c\x1c\x1f", "\u00a0", "\u2003", "é"]),
+    max_size=40,
+)
+
+
+@given(_SPACED_TEXT)
+@settings(max_examples=500, deadline=None)
+def test_collapsing_white_space_equals_splitting_and_joining(text):
+    assert collapse_whitespace(text) == " ".join(text.split())
