@@ -116,7 +116,15 @@ def _metrics_dir() -> Iterator[None]:
 
 
 def _configure_logging() -> None:
-    """Request lines (JSON) to stdout; the service's own messages to stderr, like gunicorn's."""
+    """Request lines (JSON) to stdout; the service's own messages to stderr, like gunicorn's.
+
+    Every record skips what no line here shows and each costs to look up (the logging HOWTO's
+    "Optimization"): the calling source line, the thread, the multiprocessing process name. With
+    one record per request that was a tenth of the cost of tagging one headline.
+    """
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logMultiprocessing = False
     requests = logging.getLogger("service.requests")
     requests.addHandler(logging.StreamHandler(sys.stdout))
     requests.propagate = False

@@ -111,16 +111,15 @@ class Telemetry:
         if not request_log.isEnabledFor(logging.INFO):  # e.g. a WSGI server that set up no logging
             return response
         current = self._holder.current
-        line = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
-            "duration_ms": round(seconds * 1000, 2),
-            "items": len(predictions),
-            "model": g.get("model_id") or (current.manifest.model_id if current else None),
-        }
-        request_log.info(json.dumps(line))
+        model = g.get("model_id") or (current.manifest.model_id if current else None)
+        # The JSON of {"time", "method", "path", "status", "duration_ms", "items", "model"}, spliced
+        # rather than dumped from a dict: the log line was a sixth of a one-headline request's cost.
+        request_log.info(
+            f'{{"time": "{time.strftime("%Y-%m-%dT%H:%M:%S%z")}", "method": {json.dumps(request.method)}, '
+            f'"path": {json.dumps(request.path)}, "status": {response.status_code}, '
+            f'"duration_ms": {round(seconds * 1000, 2)!r}, "items": {len(predictions)}, '
+            f'"model": {json.dumps(model)}}}'
+        )
         return response
 
     def _labelled(self, metric: Counter | Histogram, *values: str) -> Any:

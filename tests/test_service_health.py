@@ -64,11 +64,14 @@ def test_every_request_logs_one_json_line_without_headers(client, caplog):
             headers={"Authorization": "Bearer not-logged", "Cookie": "session=not-logged"},
         )
         client.get("/livez")
+        client.get('/odd"path\\\u00e9\u2028')  # quoted, escaped and non-ASCII in the line, still JSON
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "service.requests"]
     assert [(line["method"], line["path"], line["status"], line["items"]) for line in lines] == [
         ("POST", "/v1/tag", 200, 2),
         ("GET", "/livez", 200, 0),
+        ("GET", '/odd"path\\\u00e9\u2028', 404, 0),
     ]
+    assert all(isinstance(line["time"], str) and isinstance(line["duration_ms"], float) for line in lines)
     assert set(lines[0]) == {"time", "method", "path", "status", "duration_ms", "items", "model"}
     assert lines[0]["model"] == "tiny-a" and lines[0]["duration_ms"] >= 0
     assert "not-logged" not in caplog.text and "debug" not in caplog.text
