@@ -197,6 +197,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
             raise ValueError(f"word n-grams can be at most {_MAX_ORDER} words long")
 
     def _index_vocabulary(self) -> None:
+        self.__dict__.pop("_ngram_indexes", None)  # a refit's vocabulary needs its own tables
         ngrams = [(feature.split(" "), column) for feature, column in self.vocabulary_.items()]
         tokens = sorted({token for words, _ in ngrams for token in words})
         ids = {token: number for number, token in enumerate(tokens)}

@@ -54,6 +54,16 @@ def test_fast_word_vectorizer_gives_scikit_learns_matrix(options):
     )
 
 
+@pytest.mark.parametrize("refit", ["fit", "fit_transform"])
+def test_a_refitted_vectorizer_looks_n_grams_up_in_its_new_vocabulary(refit):
+    options = {"ngram_range": (1, 2), "min_df": 1}
+    fast = FastWordTfidfVectorizer(**options).fit(TRAIN[:5])
+    fast.transform(TEST)  # builds the n-gram tables of the first vocabulary
+    getattr(fast, refit)(TRAIN[5:])
+    want = TfidfVectorizer(**options).fit(TRAIN[5:]).transform(TEST + TRAIN)
+    assert np.allclose(fast.transform(TEST + TRAIN).toarray(), want.toarray(), atol=1e-6)
+
+
 def test_fast_word_vectorizer_handles_an_empty_batch():
     fast = FastWordTfidfVectorizer().fit(TRAIN)
     assert fast.transform([]).shape == (0, len(fast.vocabulary_))
