@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from classifier.ngramindex import NgramIndex
 
-KEYS = st.integers(min_value=0, max_value=2**62)
+KEYS = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 
 
 @given(stored=st.sets(KEYS, max_size=300), others=st.lists(KEYS, max_size=300))
