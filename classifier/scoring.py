@@ -29,6 +29,7 @@ first use and keeps it out of model files.
 from __future__ import annotations
 
 import re
+import string
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -66,8 +67,9 @@ _ROW_ID, _PART_ID, _UNKNOWN_ID, _SHORT_ID = SEPARATOR_ID, -3, -1, -4
 # that are not word characters become spaces in the text, ASCII ones in its UTF-8 bytes, the
 # separators stand apart, and ``bytes.split`` leaves exactly the runs of word characters.
 _NON_ASCII_NOT_WORD = re.compile(r"[^\w\x00-\x7f]")
+_ASCII_WORD_CHARACTERS = string.ascii_letters + string.digits + "_"  # \w in ASCII
 _ASCII_NOT_WORD = bytes(
-    byte if re.fullmatch(r"[\w\x00\x01]", chr(byte), re.ASCII) or byte > 0x7F else 0x20 for byte in range(256)
+    byte if chr(byte) in _ASCII_WORD_CHARACTERS + _ROW + _PART or byte > 0x7F else 0x20 for byte in range(256)
 )
 # Below this many rows, scoring row by row beats the fixed cost of the batch path.
 _SMALL_BATCH = 12
@@ -100,7 +102,7 @@ class CompiledScorer:
         tokens = list(dict.fromkeys(t for c in channels for t in c.vectorizer.token_ids_ if t != _ROW))
         self._token_ids = _TokenIds({token.encode(): number for number, token in enumerate(tokens)})
         # One ASCII word character is no token (tokens are \w\w+): marked to be dropped.
-        self._token_ids |= {bytes([byte]): _SHORT_ID for byte in range(0x80) if _ASCII_NOT_WORD[byte] == byte}
+        self._token_ids |= {char.encode(): _SHORT_ID for char in _ASCII_WORD_CHARACTERS}
         self._token_ids |= {_ROW.encode(): _ROW_ID, _PART.encode(): _PART_ID}
         for channel in channels:
             # ... mapped to each vectorizer's own ids; the three slots past the tokens are read
@@ -251,7 +253,11 @@ class CompiledScorer:
 
 
 class _TokenIds(dict):
-    """Token (UTF-8 bytes) → shared token id; a token not in the vocabulary gets ``_UNKNOWN_ID``."""
+    """Token (UTF-8 bytes) → shared token id.
+
+    A token not in the vocabulary gets ``_UNKNOWN_ID``; a single word character, which the
+    vectorizer's tokens (``\\w\\w+``) leave out, ``_SHORT_ID``, so that it is dropped.
+    """
 
     def __missing__(self, token: bytes) -> int:
         # A lone non-ASCII word character (the ASCII ones are keys) is no token either.
@@ -379,8 +385,8 @@ def _agrees_with(scorer: CompiledScorer, pipeline: Pipeline, channels: list[_Cha
         for channel in channels
         for ngram in islice(channel.vocabulary, 0, None, max(1, len(channel.vocabulary) // 20))
     ]
-    headlines = [" ".join(sample[::2]), "", " ".join(sample[-5:]) + " Ünïcode ΣΑΣ"]
-    teasers = [" ".join(sample[1::2]), " ".join(sample[:3]), "x"]
+    headlines = [" ".join(sample[::2]), "", " ".join(sample[-5:]) + " Ünïcode ΣΑΣ", " é ½ ".join(sample[:4])]
+    teasers = [" ".join(sample[1::2]), " ".join(sample[:3]), "x", "a\u2019 ".join(sample[-4:])]
     expected = pipeline.predict_proba(as_input(headlines, teasers))
     one_by_one = np.array([scorer.row_probabilities(h, t) for h, t in zip(headlines, teasers, strict=True)])
     batch = scorer.link(scorer._batch_scores(headlines, teasers))
