@@ -229,8 +229,9 @@ class _OptionsOnFirstUse(click.Command):
     @property
     def params(self) -> list[click.Parameter]:
         if self._make_params is not None:
-            make, self._make_params = self._make_params, None
-            for decorator in make():  # each appends its parameter to the command's params
+            decorators = self._make_params()  # should this fail, the next use tries again
+            self._make_params = None
+            for decorator in decorators:  # each appends its parameter to the command's params
                 decorator(self)
         return self._params
 

@@ -293,6 +293,10 @@ def parse_data_argument(text: str) -> DataSource:
     return DataSource(prefix.lower(), path)
 
 
+# What str.isspace counts as white space in ASCII, the space itself apart.
+_ASCII_SPACES_BUT_SPACE = bytes(code for code in range(0x80) if chr(code).isspace() and code != 0x20)
+
+
 def collapse_whitespace(text: str) -> str:
     """``text`` stripped, with every run of whitespace (newlines too) made one space."""
     if text.isascii() and "  " not in text and not text[:1].isspace() and not text[-1:].isspace():
@@ -300,10 +304,6 @@ def collapse_whitespace(text: str) -> str:
         if len(data.translate(None, _ASCII_SPACES_BUT_SPACE)) == len(data):
             return text  # already so: most headlines and teasers, checked without splitting into words
     return " ".join(text.split())
-
-
-# What str.isspace counts as white space in ASCII, the space itself apart.
-_ASCII_SPACES_BUT_SPACE = bytes(code for code in range(0x80) if chr(code).isspace() and code != 0x20)
 
 
 # --- resolving options and dispatching ---------------------------------------------------------
