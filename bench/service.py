@@ -172,7 +172,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per load")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16, help="connections of the peak loads")
-    parser.add_argument("--rounds", type=int, default=2, help="turns each server takes (the best counts)")
+    parser.add_argument(
+        "--rounds", type=_positive, default=2, help="turns each server takes (the best counts)"
+    )
     parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
@@ -200,15 +202,21 @@ def main() -> None:
         load = os.getloadavg()[0]
         # The two servers take turns, and each counts its round with the best one-headline peak: the
         # speed of this machine's cores drifts by a tenth or more from one minute to the next.
-        rounds = [
-            (
-                measure("headline-tagger", serve, 8731, env, args, wrk_binary, folder),
-                measure("bare Flask", bare, 8732, env, args, wrk_binary, folder),
-            )
-            for _ in range(args.rounds)
-        ]
-        runs = [_best([pair[index] for pair in rounds]) for index in (0, 1)]
+        servers = [("headline-tagger", serve, 8731), ("bare Flask", bare, 8732)]
+        measured: dict[str, list[dict]] = {name: [] for name, _, _ in servers}
+        for number in range(args.rounds):
+            # Whichever server goes first alternates, so that a drift does not favour one side.
+            for name, command, port in servers[:: 1 if number % 2 == 0 else -1]:
+                measured[name].append(measure(name, command, port, env, args, wrk_binary, folder))
+        runs = [_best(measured[name]) for name, _, _ in servers]
     report(runs, args, load)
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
 
 
 def _best(measured: list[dict]) -> dict:
