@@ -201,7 +201,7 @@ def main() -> None:
         bare = [sys.executable, "-P", __file__, "--bare-server", "8732", "--workers", str(args.workers)]
         load = os.getloadavg()[0]
         # The two servers take turns, and each counts its round with the best one-headline peak: the
-        # speed of this machine's cores drifts by a tenth or more from one minute to the next.
+        # speed of this machine's cores drifts by a tenth to a third within an hour.
         servers = [("headline-tagger", serve, 8731), ("bare Flask", bare, 8732)]
         measured: dict[str, list[dict]] = {name: [] for name, _, _ in servers}
         for number in range(args.rounds):

@@ -27,8 +27,8 @@ command on the same archive, writing JSON lines (Parquet parts for Dask):
 
 The runs the targets compare (fastText, 2 workers, a resume) are measured in
 ``--rounds`` alternating rounds (3 by default) and the fastest of each counts:
-on this kind of machine the same command's time drifts by a third or more from
-one minute to the next (25 to 38 s for the 2-worker run, seen here), which a
+on this kind of machine the same command's time drifts by a tenth to a third
+within an hour (25 to 38 s for the 2-worker run, seen here), which a
 single run of each would put into the ratios.
 
 Peak memory is the largest sum, over the command and all its child processes,
@@ -295,7 +295,7 @@ def run(
     baseline = [sys.executable, __file__, "--baseline", str(fasttext_model), str(archive)]
     resumable = [*tag[:-1], "-o", str(out / "resumed.jsonl"), "--workers", "2"]
     # The pairs the targets compare run in alternating rounds, and each counts its fastest run:
-    # the speed of this machine's cores drifts by a third or more from one minute to the next.
+    # the speed of this machine's cores drifts by a tenth to a third within an hour.
     fasttext, two_workers, resumes = [], [], []
     for number in range(rounds):
         # Whichever of the pair goes first alternates, so that a drift does not favour one side.
