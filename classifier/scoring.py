@@ -29,7 +29,6 @@ first use and keeps it out of model files.
 from __future__ import annotations
 
 import re
-import string
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -48,9 +47,12 @@ from classifier.features import (
     HEADLINE,
     SEPARATOR,
     SEPARATOR_ID,
+    SHORT_ID,
     TEASER,
+    ByteTokenIds,
     FastWordTfidfVectorizer,
     as_input,
+    byte_tokens,
     join_headline_and_teaser,
 )
 
@@ -62,15 +64,7 @@ _ASCII_WORDS = re.compile(r"\w\w+", re.ASCII)
 # ... and for a batch: rows separated by \x00, headline and teaser by \x01. Both separators are
 # neither word characters nor case-ignorable, so tokens and lower-casing are those of each part.
 _ROW, _PART = SEPARATOR, "\x01"
-_ROW_ID, _PART_ID, _UNKNOWN_ID, _SHORT_ID = SEPARATOR_ID, -3, -1, -4
-# A batch is split as bytes, three times quicker than the regular expression: non-ASCII characters
-# that are not word characters become spaces in the text, ASCII ones in its UTF-8 bytes, the
-# separators stand apart, and ``bytes.split`` leaves exactly the runs of word characters.
-_NON_ASCII_NOT_WORD = re.compile(r"[^\w\x00-\x7f]")
-_ASCII_WORD_CHARACTERS = string.ascii_letters + string.digits + "_"  # \w in ASCII
-_ASCII_NOT_WORD = bytes(
-    byte if chr(byte) in _ASCII_WORD_CHARACTERS + _ROW + _PART or byte > 0x7F else 0x20 for byte in range(256)
-)
+_ROW_ID, _PART_ID, _UNKNOWN_ID = SEPARATOR_ID, -3, -1
 # Below this many rows, scoring row by row beats the fixed cost of the batch path.
 _SMALL_BATCH = 12
 _FITTED_LINK = ("coef_", "intercept_", "scale_", "offset_", "multilabel_")
@@ -100,10 +94,9 @@ class CompiledScorer:
         self._channels = channels
         # One token table for all channels (the headline is tokenized once for all of them) ...
         tokens = list(dict.fromkeys(t for c in channels for t in c.vectorizer.token_ids_ if t != _ROW))
-        self._token_ids = _TokenIds({token.encode(): number for number, token in enumerate(tokens)})
-        # One ASCII word character is no token (tokens are \w\w+): marked to be dropped.
-        self._token_ids |= {char.encode(): _SHORT_ID for char in _ASCII_WORD_CHARACTERS}
-        self._token_ids |= {_ROW.encode(): _ROW_ID, _PART.encode(): _PART_ID}
+        self._token_ids = ByteTokenIds.of(
+            {token: number for number, token in enumerate(tokens)} | {_ROW: _ROW_ID, _PART: _PART_ID}
+        )
         for channel in channels:
             # ... mapped to each vectorizer's own ids; the three slots past the tokens are read
             # through the negative ids and keep the separators and unknown tokens what they are.
@@ -216,9 +209,9 @@ class CompiledScorer:
                 f"{_clean(headline)}{_PART}{_clean(teaser)}"
                 for headline, teaser in zip(headlines, teasers, strict=True)
             )
-        tokens = _byte_tokens(text.lower())
+        tokens = byte_tokens(text.lower(), _ROW + _PART)
         ids = np.fromiter(map(self._token_ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-        ids = ids[ids != _SHORT_ID]
+        ids = ids[ids != SHORT_ID]
         words = ids != _PART_ID  # "headline teaser": the part separator is a space
         if self._headline_only:
             # Before its row's part separator: as many part separators as row separators so far.
@@ -250,31 +243,6 @@ class CompiledScorer:
             features *= self._weights[channel]
         matrix = sparse.csr_matrix((features, columns, matrix.indptr), shape=matrix.shape)
         return np.asarray(matrix @ self._coef, dtype=np.float64) + self._intercept
-
-
-class _TokenIds(dict):
-    """Token (UTF-8 bytes) → shared token id.
-
-    A token not in the vocabulary gets ``_UNKNOWN_ID``; a single word character, which the
-    vectorizer's tokens (``\\w\\w+``) leave out, ``_SHORT_ID``, so that it is dropped.
-    """
-
-    def __missing__(self, token: bytes) -> int:
-        # A lone non-ASCII word character (the ASCII ones are keys) is no token either.
-        return _SHORT_ID if len(token) <= 4 and len(token.decode("utf-8")) == 1 else _UNKNOWN_ID
-
-
-def _byte_tokens(text: str) -> list[bytes]:
-    """The runs of word characters of a lower-cased batch, and its separators, as UTF-8 bytes.
-
-    The same runs as ``re.findall(r"\\w+|[\\x00\\x01]", text)``: a non-ASCII character that
-    is not a word character (punctuation, or an unpaired surrogate, which UTF-8 cannot encode)
-    becomes a space first.
-    """
-    if not text.isascii():
-        text = _NON_ASCII_NOT_WORD.sub(" ", text)
-    data = text.encode("utf-8").translate(_ASCII_NOT_WORD)
-    return data.replace(b"\x00", b" \x00 ").replace(b"\x01", b" \x01 ").split()
 
 
 def _windows(tokens: list[str], order: int):

@@ -3,15 +3,11 @@
 import copy
 import json
 import pickle
-import re
-import string
 import threading
 
 import joblib
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
@@ -19,7 +15,7 @@ import classifier.model
 from classifier.datasets import LabeledData
 from classifier.features import FeatureSettings, as_input, build_features
 from classifier.model import TopicModel
-from classifier.scoring import _SHORT_ID, _SMALL_BATCH, _byte_tokens, _TokenIds
+from classifier.scoring import _SMALL_BATCH
 from classifier.training import TrainingSettings, train
 from classifier.workflows import STARTER_CORPUS
 
@@ -250,19 +246,3 @@ def test_prepare_builds_the_scorer_so_that_predictions_do_not(tiny_model, monkey
     assert built == [1]
     model.predict(["Central bank raises rates"])
     assert built == [1]
-
-
-# A token table as the scorer builds it, over a vocabulary that holds none of the generated words.
-TOKEN_TABLE = _TokenIds({b"\x00": -2, b"\x01": -3})
-TOKEN_TABLE |= {char.encode(): _SHORT_ID for char in string.ascii_letters + string.digits + "_"}
-
-
-@given(st.text(alphabet=st.characters(max_codepoint=0x2FFFF, exclude_categories=()), max_size=60))
-@settings(max_examples=300, deadline=None)
-def test_batch_tokens_are_the_vectorizers_tokens(text):
-    """The byte-level split of a batch, less what the token table drops, is the regular expression's."""
-    text = text.lower()
-    expected = re.findall(r"\w\w+|[\x00\x01]", text)
-    tokens = _byte_tokens(text)
-    kept = [token.decode("utf-8") for token in tokens if TOKEN_TABLE[token] != _SHORT_ID]
-    assert kept == expected
