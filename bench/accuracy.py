@@ -35,7 +35,7 @@ from fasttext_baseline import run_fasttext
 from protocols import PROTOCOLS, SHARED_DATA, Protocol
 
 from classifier.evaluation import evaluate_predictions
-from classifier.features import PROFILES
+from classifier.model.features import PROFILES
 from classifier.training import TrainingSettings, train, validation_split
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -20,9 +20,9 @@ from pathlib import Path
 import fasttext
 import numpy as np
 
-from classifier.datasets import LabeledData
 from classifier.evaluation import EvaluationReport, evaluate_predictions
-from classifier.model import LabelScore, Prediction
+from classifier.inputs.datasets import LabeledData
+from classifier.model.topic_model import LabelScore, Prediction
 
 __all__ = ["LABEL_PREFIX", "FastTextRun", "label_token", "run_fasttext", "tokenize"]
 

@@ -1,7 +1,7 @@
 """The benchmark's data: each protocol's train and test rows, read through the project's presets.
 
 Every protocol is a fixed, seeded split of the datasets in ``../shared/data``,
-read only with :mod:`classifier.presets` and mapped only with the shipped label
+read only with :mod:`classifier.inputs.presets` and mapped only with the shipped label
 maps, so the benchmark sees the text exactly as ``headline-tagger train`` does.
 Nothing here looks at a model: the test part of each split is never used to
 choose anything.
@@ -16,9 +16,9 @@ from pathlib import Path
 
 from sklearn.model_selection import train_test_split
 
-from classifier.datasets import LabeledData
-from classifier.presets import read_preset
-from classifier.records import ReadReport, Record
+from classifier.inputs.datasets import LabeledData
+from classifier.inputs.presets import read_preset
+from classifier.inputs.records import ReadReport, Record
 from classifier.taxonomy import load_label_map
 from classifier.workflows import DataRequest, load_data
 

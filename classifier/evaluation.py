@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.metrics import f1_score, hamming_loss, precision_recall_fscore_support
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from classifier.model import Prediction
+from classifier.model.topic_model import Prediction
 
 __all__ = ["EvaluationReport", "evaluate_predictions"]
 

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from classifier.errors import ModelError
 
 if TYPE_CHECKING:
-    from classifier.model import TopicModel
+    from classifier.model.topic_model import TopicModel
 
 # scikit-learn, joblib and the model's module load inside the functions that save or load a
 # model: reading a manifest or writing a file atomically (all the main process of `tag` does
@@ -51,7 +51,10 @@ __all__ = [
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
-FORMAT_VERSION = 1
+# Model files pickle the pipeline's classes by module path; the version changes whenever one of
+# those paths (or the shape of what is pickled) does, so an old file is refused with a clear message
+# instead of failing to unpickle.
+FORMAT_VERSION = 2
 
 
 class Manifest(BaseModel):
@@ -251,7 +254,7 @@ def read_manifest(model_dir: Path) -> Manifest:
     if manifest.format_version != FORMAT_VERSION:
         raise ModelError(
             f"{path}: model format {manifest.format_version} is not supported "
-            f"(this headline-tagger reads format {FORMAT_VERSION})"
+            f"(this headline-tagger reads format {FORMAT_VERSION}); retrain the model with this version"
         )
     return manifest
 
@@ -275,7 +278,7 @@ def load_model(model_dir: Path, *, allow_version_mismatch: bool = False) -> tupl
     import numpy as np
     import sklearn
 
-    from classifier.model import TopicModel
+    from classifier.model.topic_model import TopicModel
 
     model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)

@@ -5,7 +5,7 @@ accuracy benchmark (README, "Model quality benchmark") it beat logistic
 regression on accuracy and macro-F1 and trained 6-100 times faster. Classes are
 weighted by inverse frequency
 (``class_weight="balanced"``), which lifts rare topics. Its decision scores
-become probabilities through :class:`~classifier.calibration.CalibratedLinearClassifier`
+become probabilities through :class:`~classifier.model.calibration.CalibratedLinearClassifier`
 (temperature scaling fitted on out-of-fold scores), so the model stays one
 linear function whose weights explain each decision exactly.
 
@@ -51,12 +51,12 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 from sklearn.utils.class_weight import compute_class_weight
 
-from classifier.calibration import CalibratedLinearClassifier
-from classifier.datasets import LabeledData
 from classifier.errors import DataError
 from classifier.evaluation import EvaluationReport, evaluate_predictions
-from classifier.features import FeatureSettings, as_input, build_features
-from classifier.model import TopicModel
+from classifier.inputs.datasets import LabeledData
+from classifier.model.calibration import CalibratedLinearClassifier
+from classifier.model.features import FeatureSettings, as_input, build_features
+from classifier.model.topic_model import TopicModel
 
 __all__ = [
     "MIN_POSITIVES_TO_TUNE",

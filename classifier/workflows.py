@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from classifier.datasets import LabeledData, load_labeled_data
 from classifier.evaluation import EvaluationReport, evaluate_predictions
+from classifier.inputs.datasets import LabeledData, load_labeled_data
+from classifier.inputs.readers import DataSource, ReadOptions, parse_data_argument
+from classifier.inputs.records import BadRowLimit, ReadReport
 from classifier.persistence import Manifest, load_model, new_model_id, promote, save_model
-from classifier.readers import DataSource, ReadOptions, parse_data_argument
-from classifier.records import BadRowLimit, ReadReport
 from classifier.taxonomy import load_label_map, load_taxonomy
 from classifier.training import StepReporter, TrainingResult, TrainingSettings, train
 

@@ -1,7 +1,7 @@
 """The versioned JSON API: ``POST /v1/tag``, ``GET /v1/labels``, ``GET /v1/model``.
 
 Each view reads the current model once, parses the request, makes one call to
-:meth:`classifier.model.TopicModel.predict` (or reads the manifest) and shapes
+:meth:`classifier.model.topic_model.TopicModel.predict` (or reads the manifest) and shapes
 the answer; the core never sees Flask.
 """
 

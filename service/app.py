@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from classifier.errors import ModelError
-from classifier.model import TopicModel
+from classifier.model.topic_model import TopicModel
 from classifier.persistence import Manifest
 from service import admin, api, health, web
 from service.config import settings

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classifier.errors import DataError, ModelError
-from classifier.model import TopicModel
+from classifier.model.topic_model import TopicModel
 from classifier.persistence import MANIFEST_FILE, MODEL_FILE, Manifest, load_model
 from classifier.taxonomy import Taxonomy, load_taxonomy
 

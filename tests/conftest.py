@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from classifier.datasets import LabeledData
-from classifier.features import FeatureSettings
+from classifier.inputs.datasets import LabeledData
+from classifier.model.features import FeatureSettings
 from classifier.persistence import promote, save_model
 from classifier.training import TrainingSettings, train
 
@@ -253,8 +253,8 @@ def tagging_model_dir(tmp_path_factory, tiny_model):
 
 def tagging_job(inputs, output: Path, model_dir: Path, **options):
     """A tagging job with the tagging archives' field names (``id``, no labels), tolerating 100 bad rows."""
-    from classifier.readers import ReadOptions
-    from classifier.tagging import TagJob
+    from classifier.inputs.readers import ReadOptions
+    from classifier.tagging.job import TagJob
 
     settings = {"options": ReadOptions(label_field=None, id_field="id"), "max_bad_rows": "100", **options}
     return TagJob(inputs=tuple(str(i) for i in inputs), output=output, model_dir=model_dir, **settings)
@@ -266,7 +266,7 @@ class Crash(BaseException):
 
 def crash_after_commits(monkeypatch, commits: int) -> None:
     """Make a tagging run die right after its ``commits``-th commit."""
-    from classifier.tagstore import Staging
+    from classifier.tagging.store import Staging
 
     real_commit = Staging.commit
     done = []

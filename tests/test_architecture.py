@@ -10,24 +10,24 @@ from classifier.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 CORE_MODULES = [
-    "classifier.readers",
-    "classifier.presets",
-    "classifier.textio",
-    "classifier.records",
+    "classifier.inputs.readers",
+    "classifier.inputs.presets",
+    "classifier.inputs.textio",
+    "classifier.inputs.records",
     "classifier.taxonomy",
-    "classifier.calibration",
-    "classifier.features",
-    "classifier.model",
+    "classifier.model.calibration",
+    "classifier.model.features",
+    "classifier.model.topic_model",
     "classifier.training",
     "classifier.evaluation",
     "classifier.persistence",
-    "classifier.datasets",
+    "classifier.inputs.datasets",
     "classifier.workflows",
-    "classifier.tagging",
-    "classifier.tagformats",
-    "classifier.tagstore",
-    "classifier.tagworkers",
-    "classifier.tageta",
+    "classifier.tagging.job",
+    "classifier.tagging.outputs",
+    "classifier.tagging.store",
+    "classifier.tagging.workers",
+    "classifier.tagging.eta",
 ]
 
 

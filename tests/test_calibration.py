@@ -10,7 +10,7 @@ from scipy.special import expit, softmax
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.svm import LinearSVC
 
-from classifier.calibration import CalibratedLinearClassifier, stratified_folds
+from classifier.model.calibration import CalibratedLinearClassifier, stratified_folds
 
 
 def _blobs(seed=0, n=300, classes=3, noise=1.5):

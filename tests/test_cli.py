@@ -17,7 +17,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 TINY = str(FIXTURES / "tiny_train.jsonl")
 # What loading a model takes (about a second of imports), and Parquet (0.2 s): the main process of
 # `tag` on JSON lines needs neither.
-MODEL_MODULES = {"sklearn", "scipy", "joblib", "classifier.model", "pyarrow"}
+MODEL_MODULES = {"sklearn", "scipy", "joblib", "classifier.model.topic_model", "pyarrow"}
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import pytest
 
 from classifier.evaluation import evaluate_predictions
-from classifier.model import LabelScore, Prediction
+from classifier.model.topic_model import LabelScore, Prediction
 
 
 def _p(*labels):

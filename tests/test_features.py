@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from classifier.features import (
+from classifier.model.features import (
     PROFILES,
     SHORT_ID,
     ByteTokenIds,

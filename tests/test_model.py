@@ -5,7 +5,7 @@ import copy
 import numpy as np
 import pytest
 
-from classifier.model import LabelScore, Prediction
+from classifier.model.topic_model import LabelScore, Prediction
 
 
 def test_predicts_the_obvious_topic_of_each_kind(tiny_model):

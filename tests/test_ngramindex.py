@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classifier.ngramindex import NgramIndex
+from classifier.model.ngramindex import NgramIndex
 
 KEYS = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from classifier.errors import DataError
-from classifier.presets import PRESETS, first_sentence, read_preset
-from classifier.readers import DataSource, parse_data_argument
-from classifier.records import BadRowLimit, ReadReport, Record
+from classifier.inputs.presets import PRESETS, first_sentence, read_preset
+from classifier.inputs.readers import DataSource, parse_data_argument
+from classifier.inputs.records import BadRowLimit, ReadReport, Record
 
 DATA = Path(__file__).parent / "data" / "presets"
 

@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier.errors import DataError, TooManyBadRows
-from classifier.readers import ReadOptions, collapse_whitespace, read_records
-from classifier.records import BadRow, BadRowLimit, ReadReport, Record
-from classifier.textio import detect_format, strip_compression
+from classifier.inputs.readers import ReadOptions, collapse_whitespace, read_records
+from classifier.inputs.records import BadRow, BadRowLimit, ReadReport, Record
+from classifier.inputs.textio import detect_format, strip_compression
 
 DATA = Path(__file__).parent / "data" / "generic"
 
@@ -385,7 +385,7 @@ def test_a_compressed_parquet_file_is_a_data_error(tmp_path):
 
 def test_the_readers_import_neither_flask_nor_click():
     code = (
-        "import sys, classifier.readers, classifier.presets, classifier.textio; "
+        "import sys, classifier.inputs.readers, classifier.inputs.presets, classifier.inputs.textio; "
         "print(sorted({'flask', 'click'} & set(sys.modules)))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from classifier.errors import DataError
-from classifier.readers import ReadOptions, read_records
-from classifier.records import BadRowLimit, ReadReport
+from classifier.inputs.readers import ReadOptions, read_records
+from classifier.inputs.records import BadRowLimit, ReadReport
 
 FORMATS = ["jsonl", "csv", "tsv"]
 

@@ -11,11 +11,11 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-import classifier.model
-from classifier.datasets import LabeledData
-from classifier.features import FeatureSettings, as_input, build_features
-from classifier.model import TopicModel
-from classifier.scoring import _SMALL_BATCH
+import classifier.model.topic_model
+from classifier.inputs.datasets import LabeledData
+from classifier.model.features import FeatureSettings, as_input, build_features
+from classifier.model.scoring import _SMALL_BATCH
+from classifier.model.topic_model import TopicModel
 from classifier.training import TrainingSettings, train
 from classifier.workflows import STARTER_CORPUS
 
@@ -154,13 +154,13 @@ def test_using_the_fast_path_leaves_the_pickled_model_unchanged(model, tmp_path)
 
 def test_the_scorer_is_built_once_however_many_threads_ask(tiny_model, monkeypatch):
     model = pickle.loads(pickle.dumps(tiny_model))
-    built, compile_scorer = [], classifier.model.compile_scorer
+    built, compile_scorer = [], classifier.model.topic_model.compile_scorer
 
     def counting(pipeline):
         built.append(pipeline)
         return compile_scorer(pipeline)
 
-    monkeypatch.setattr(classifier.model, "compile_scorer", counting)
+    monkeypatch.setattr(classifier.model.topic_model, "compile_scorer", counting)
     start, results = threading.Barrier(8), []
 
     def predict():
@@ -238,9 +238,11 @@ def test_a_pipeline_with_float64_features_keeps_the_pipeline(tiny_model):
 
 def test_prepare_builds_the_scorer_so_that_predictions_do_not(tiny_model, monkeypatch):
     model = pickle.loads(pickle.dumps(tiny_model))
-    built, compile_scorer = [], classifier.model.compile_scorer
+    built, compile_scorer = [], classifier.model.topic_model.compile_scorer
     monkeypatch.setattr(
-        classifier.model, "compile_scorer", lambda pipeline: built.append(1) or compile_scorer(pipeline)
+        classifier.model.topic_model,
+        "compile_scorer",
+        lambda pipeline: built.append(1) or compile_scorer(pipeline),
     )
     model.prepare()
     assert built == [1]

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from classifier.presets import read_preset
-from classifier.readers import ReadOptions, read_records
-from classifier.records import BadRowLimit, ReadReport
+from classifier.inputs.presets import read_preset
+from classifier.inputs.readers import ReadOptions, read_records
+from classifier.inputs.records import BadRowLimit, ReadReport
 
 SHARED = Path(__file__).parents[1].parent / "shared" / "data"
 

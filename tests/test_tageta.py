@@ -7,8 +7,8 @@ import json
 import pyarrow
 import pyarrow.parquet
 
-from classifier.readers import DataSource, ReadOptions
-from classifier.tageta import estimated_rows
+from classifier.inputs.readers import DataSource, ReadOptions
+from classifier.tagging.eta import estimated_rows
 
 OPTIONS = ReadOptions(label_field=None)
 

@@ -21,11 +21,11 @@ from conftest import TAGGING_DATA, tagging_job
 
 from classifier.cli import main
 from classifier.errors import DataError, ModelError, OutputError, TooManyBadRows
-from classifier.model import LabelScore, Prediction
-from classifier.readers import ReadOptions
-from classifier.tagformats import OutputSpec, encode_rows
-from classifier.tagging import tag_archive
-from classifier.textio import open_text, strip_compression
+from classifier.inputs.readers import ReadOptions
+from classifier.inputs.textio import open_text, strip_compression
+from classifier.model.topic_model import LabelScore, Prediction
+from classifier.tagging.job import tag_archive
+from classifier.tagging.outputs import OutputSpec, encode_rows
 
 DATA = TAGGING_DATA
 GOOD_IDS = ["n1", "n2", "n3", "n5", "n6", "n7"]
@@ -262,9 +262,9 @@ def full_disk(tmp_path, monkeypatch):
         ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True, check=False
     )
     if mounted.returncode != 0:
-        import classifier.tagstore
+        import classifier.tagging.store
 
-        real_fsync = classifier.tagstore.os.fsync
+        real_fsync = classifier.tagging.store.os.fsync
         calls = []
 
         def fsync(descriptor):
@@ -273,7 +273,7 @@ def full_disk(tmp_path, monkeypatch):
                 raise OSError(errno.ENOSPC, "No space left on device")
             real_fsync(descriptor)
 
-        monkeypatch.setattr(classifier.tagstore.os, "fsync", fsync)
+        monkeypatch.setattr(classifier.tagging.store.os, "fsync", fsync)
     yield mount
     if mounted.returncode == 0:
         subprocess.run(["umount", str(mount)], check=True)

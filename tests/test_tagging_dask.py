@@ -13,7 +13,7 @@ import pyarrow.parquet
 import pytest
 from conftest import REPO, TAGGING_DATA, free_port, tagging_job
 
-from classifier.tagging import tag_archive
+from classifier.tagging.job import tag_archive
 
 DATA = TAGGING_DATA
 DASK = REPO / ".venv" / "bin" / "dask"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import TAGGING_DATA, Crash, crash_after_commits, tagging_job
 
-import classifier.tagging
-import classifier.taglines
+import classifier.tagging.job
+import classifier.tagging.lines
 from classifier.errors import DataError
-from classifier.tagging import tag_archive
+from classifier.tagging.job import tag_archive
 
 
 def _item(number: int, headline: str | None = None) -> bytes:
@@ -44,7 +44,7 @@ def tricky_archive() -> bytes:
 @pytest.fixture
 def tiny_blocks(monkeypatch):
     """Blocks of at most 16 bytes: every line is cut across reads, every block boundary is tried."""
-    monkeypatch.setattr(classifier.tagging, "_BLOCK_BYTES", (16, 16))
+    monkeypatch.setattr(classifier.tagging.job, "_BLOCK_BYTES", (16, 16))
 
 
 def _outputs(out: Path) -> tuple[bytes, bytes]:
@@ -62,7 +62,7 @@ def test_raw_blocks_write_the_bytes_of_records_for_every_line_ending_and_output(
     by_lines.parent.mkdir()
     summary = tag_archive(tagging_job([source], by_lines, tagging_model_dir, chunk_size=chunk_size))
     with monkeypatch.context() as patch:
-        patch.setattr(classifier.tagging, "json_lines_inputs", lambda sources, options: None)
+        patch.setattr(classifier.tagging.job, "json_lines_inputs", lambda sources, options: None)
         reference = tmp_path / name
         expected = tag_archive(tagging_job([source], reference, tagging_model_dir, chunk_size=chunk_size))
     assert _outputs(by_lines) == _outputs(reference)
@@ -106,9 +106,9 @@ def test_a_resumed_run_starts_at_the_checkpoint_s_byte_without_parsing_what_came
     position = checkpoint["committed"]["position"]
     assert position == {"file": 0, "offset": data.index(_item(22)) + len(_item(22)) + 1, "line": 26}
     parsed = []
-    real_row = classifier.taglines.jsonl_row
+    real_row = classifier.tagging.lines.jsonl_row
     monkeypatch.setattr(
-        classifier.taglines, "jsonl_row", lambda *args: parsed.append(args[1]) or real_row(*args)
+        classifier.tagging.lines, "jsonl_row", lambda *args: parsed.append(args[1]) or real_row(*args)
     )
     summary = tag_archive(tagging_job([source], out, tagging_model_dir, chunk_size=4, resume=True))
     assert parsed == list(range(27, 35))  # after line 26, where the fifth chunk ends

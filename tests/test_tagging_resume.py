@@ -13,8 +13,8 @@ import pytest
 from conftest import REPO, TAGGING_DATA, Crash, crash_after_commits, tagging_job
 
 from classifier.errors import OutputError
-from classifier.tagging import tag_archive
-from classifier.tagstore import CHECKPOINT_FILE
+from classifier.tagging.job import tag_archive
+from classifier.tagging.store import CHECKPOINT_FILE
 
 DATA = TAGGING_DATA
 
@@ -105,12 +105,16 @@ def _contents(path: Path) -> dict[str, bytes]:
 def test_a_run_that_died_while_publishing_its_output_resumes_identically(
     tmp_path, model_dir, monkeypatch, step
 ):
-    import classifier.tagstore
+    import classifier.tagging.store
 
     reference = tmp_path / "reference.jsonl"
     tag_archive(job([DATA / "archive.jsonl"], reference, model_dir, chunk_size=2))
     out = tmp_path / "tagged.jsonl"
-    real = getattr(classifier.tagstore, step) if step == "_concatenate" else classifier.tagstore.shutil.rmtree
+    real = (
+        getattr(classifier.tagging.store, step)
+        if step == "_concatenate"
+        else classifier.tagging.store.shutil.rmtree
+    )
     calls = []
 
     def dies_on_the_output(*args, **kwargs):
@@ -121,9 +125,9 @@ def test_a_run_that_died_while_publishing_its_output_resumes_identically(
 
     with monkeypatch.context() as patch:
         if step == "_concatenate":
-            patch.setattr(classifier.tagstore, "_concatenate", dies_on_the_output)
+            patch.setattr(classifier.tagging.store, "_concatenate", dies_on_the_output)
         else:
-            patch.setattr(classifier.tagstore.shutil, "rmtree", dies_on_the_output)
+            patch.setattr(classifier.tagging.store.shutil, "rmtree", dies_on_the_output)
         with pytest.raises(Crash):
             tag_archive(job([DATA / "archive.jsonl"], out, model_dir, chunk_size=2))
     assert checkpoint(out)["committed"]["complete"]

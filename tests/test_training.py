@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from classifier.datasets import LabeledData
 from classifier.errors import DataError
+from classifier.inputs.datasets import LabeledData
 from classifier.training import (
     MIN_POSITIVES_TO_TUNE,
     NaiveBayesScaledSVC,

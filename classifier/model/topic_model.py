@@ -7,7 +7,7 @@ abstain threshold (say "don't know" instead of guessing) and exact, per-n-gram
 explanations read off the linear model's weights.
 
 Models of the default ("fast") feature profile are scored through a compiled
-form of their pipeline (:mod:`classifier.scoring`), built on first use and
+form of their pipeline (:mod:`classifier.model.scoring`), built on first use and
 never saved: the same probabilities without scikit-learn's per-call overhead,
 which is most of the cost of one headline. Explanations, and every other
 model, go through the pipeline itself.
@@ -25,9 +25,9 @@ from scipy import sparse
 from sklearn import config_context
 from sklearn.pipeline import Pipeline
 
-from classifier.calibration import CalibratedLinearClassifier, linear_terms
-from classifier.features import as_input
-from classifier.scoring import CompiledScorer, NotTextError, compile_scorer
+from classifier.model.calibration import CalibratedLinearClassifier, linear_terms
+from classifier.model.features import as_input
+from classifier.model.scoring import CompiledScorer, NotTextError, compile_scorer
 
 __all__ = ["Contribution", "LabelScore", "Prediction", "TopicModel"]
 
@@ -114,7 +114,7 @@ class TopicModel:
     ----------
     pipeline
         Fitted ``Pipeline`` of ``features`` (a ``ColumnTransformer``) and
-        ``classifier``: a :class:`~classifier.calibration.CalibratedLinearClassifier`
+        ``classifier``: a :class:`~classifier.model.calibration.CalibratedLinearClassifier`
         around a ``LinearSVC`` (a ``OneVsRestClassifier`` of them for
         multi-label models), or a plain ``LogisticRegression`` in models made
         before calibration existed.
@@ -172,7 +172,7 @@ class TopicModel:
         self._scorer()
 
     def _scorer(self) -> CompiledScorer | None:
-        """The compiled form of the pipeline (:mod:`classifier.scoring`), or ``None`` if it has none."""
+        """The compiled form of the pipeline (:mod:`classifier.model.scoring`), or ``None`` if it has none."""
         compiled = self._compiled
         if compiled is None or compiled[0] is not self.pipeline:
             with _SCORER_LOCK:

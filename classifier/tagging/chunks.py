@@ -2,7 +2,7 @@
 
 One reader streams the records through the project's readers; chunk *i* is
 the *i*-th run of ``chunk_size`` records. Chunks go to a tagger (see
-:mod:`classifier.tagworkers`, :mod:`classifier.tagging_dask`) that predicts
+:mod:`classifier.tagging.workers`, :mod:`classifier.tagging.dask_engine`) that predicts
 and encodes the whole part, at most ``tagger.in_flight`` at a time, and come
 back to be committed in input order. A resumed run reads the committed chunks
 again, to count them, but does not tag them.
@@ -15,12 +15,12 @@ from collections.abc import Iterator, Mapping
 from itertools import chain
 from typing import Any
 
-from classifier.datasets import iter_source
-from classifier.readers import DataSource, ReadOptions
-from classifier.records import BadRow, ReadReport, Record
-from classifier.tagcommits import Commits
-from classifier.tagformats import PREDICTION_KEYS, OutputSpec, base_row
-from classifier.tagworkers import Chunk, tag_chunk
+from classifier.inputs.datasets import iter_source
+from classifier.inputs.readers import DataSource, ReadOptions
+from classifier.inputs.records import BadRow, ReadReport, Record
+from classifier.tagging.commits import Commits
+from classifier.tagging.outputs import PREDICTION_KEYS, OutputSpec, base_row
+from classifier.tagging.workers import Chunk, tag_chunk
 
 __all__ = ["csv_columns", "record_chunks", "tag_records"]
 

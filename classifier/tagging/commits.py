@@ -1,9 +1,9 @@
 """The commits of a tagging run: each tagged chunk's part, its rejected rows and the checkpoint.
 
-Both ways of reading (:mod:`classifier.tagchunks` for records,
-:mod:`classifier.taglines` for raw JSON lines) hand their finished chunks,
+Both ways of reading (:mod:`classifier.tagging.chunks` for records,
+:mod:`classifier.tagging.lines` for raw JSON lines) hand their finished chunks,
 strictly in input order, to :class:`Commits`, which writes them through the
-staging folder (:mod:`classifier.tagstore`) and reports progress after each.
+staging folder (:mod:`classifier.tagging.store`) and reports progress after each.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from classifier.records import BadRow, ReadReport
-from classifier.tagformats import encode_rejects
-from classifier.tagstore import Committed, Staging
+from classifier.inputs.records import BadRow, ReadReport
+from classifier.tagging.outputs import encode_rejects
+from classifier.tagging.store import Committed, Staging
 
 __all__ = ["Commits", "TagProgress"]
 

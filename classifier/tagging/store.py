@@ -30,7 +30,7 @@ from typing import Any
 
 from classifier import persistence
 from classifier.errors import OutputError
-from classifier.records import BadRow
+from classifier.inputs.records import BadRow
 
 __all__ = ["CHECKPOINT_FILE", "Committed", "Staging", "write_atomically"]
 
@@ -45,7 +45,7 @@ class Committed:
     ``report`` keeps the read counts (``accepted``, ``bad``, ``skipped``) as of
     the last commit, for the summary of a run that only had its finish left.
     ``position`` says where in the input the last committed chunk ends (see
-    :mod:`classifier.taglines`), so that a resumed run need not read what came
+    :mod:`classifier.tagging.lines`), so that a resumed run need not read what came
     before; None when the run reads records another way.
     """
 

@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from classifier import console
+from classifier.cli import console
 from classifier.errors import HeadlineTaggerError
+from classifier.inputs.presets import PRESETS
+from classifier.inputs.readers import ReadOptions
 from classifier.persistence import load_model, read_manifest
-from classifier.presets import PRESETS
-from classifier.readers import ReadOptions
-from classifier.tagformats import OUTPUT_FORMATS
-from classifier.tagging import ENGINES, TagJob, tag_archive
+from classifier.tagging.job import ENGINES, TagJob, tag_archive
+from classifier.tagging.outputs import OUTPUT_FORMATS
 from classifier.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:
@@ -247,7 +247,7 @@ def _train_options() -> list[Callable]:
     agree; those modules import scikit-learn, so ``train`` makes them on first
     use (:class:`_OptionsOnFirstUse`).
     """
-    from classifier.features import PROFILES
+    from classifier.model.features import PROFILES
     from classifier.training import TrainingSettings
 
     training = TrainingSettings()
@@ -355,7 +355,7 @@ def train(**kwargs) -> None:
     Several can be combined; --taxonomy default maps each through its preset's
     shipped label map.
     """
-    from classifier.features import PROFILES
+    from classifier.model.features import PROFILES
     from classifier.training import TrainingSettings
 
     models_dir = kwargs["models_dir"]

@@ -1,6 +1,6 @@
 """The Dask engine of archive tagging: the same chunks, tagged on a ``dask.distributed`` cluster.
 
-Partitions are the chunks of :mod:`classifier.tagchunks`: this process reads the
+Partitions are the chunks of :mod:`classifier.tagging.chunks`: this process reads the
 inputs with the project's readers and submits each run of ``chunk_size``
 records as one task, a few per worker thread at a time. Why the client reads
 rather than each worker reading a byte range of the files:
@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING
 
 from classifier.errors import HeadlineTaggerError
 from classifier.persistence import MANIFEST_FILE, MODEL_FILE, load_model, read_manifest
-from classifier.tagstore import Staging, write_atomically
-from classifier.tagworkers import Chunk, ChunkResult
+from classifier.tagging.store import Staging, write_atomically
+from classifier.tagging.workers import Chunk, ChunkResult
 
 try:
     from distributed import Client, Future, LocalCluster, WorkerPlugin, get_worker
@@ -43,7 +43,7 @@ except ImportError as error:  # dask is an optional extra
     raise HeadlineTaggerError("the dask engine needs Dask: pip install 'headline-tagger[dask]'") from error
 
 if TYPE_CHECKING:  # the Dask workers load the model, not this process
-    from classifier.model import TopicModel
+    from classifier.model.topic_model import TopicModel
 
 __all__ = ["DaskTagger"]
 

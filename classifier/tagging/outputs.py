@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING, Any
 import zstandard
 
 from classifier.errors import OutputError
-from classifier.records import BadRow, Record
-from classifier.textio import strip_compression
+from classifier.inputs.records import BadRow, Record
+from classifier.inputs.textio import strip_compression
 
 if TYPE_CHECKING:
     import pyarrow
 
-    from classifier.model import Prediction
+    from classifier.model.topic_model import Prediction
 
 __all__ = [
     "OUTPUT_FORMATS",

@@ -1,21 +1,21 @@
 """Batch-tag whole archives: streaming, parallel, resumable.
 
 :func:`tag_archive` runs a :class:`TagJob`: it checks the job, opens the
-staging folder of :mod:`classifier.tagstore` (or reopens it to resume), and
+staging folder of :mod:`classifier.tagging.store` (or reopens it to resume), and
 picks how to read:
 
 * JSON-lines inputs read with the generic options, written as JSON lines or
   CSV by the local engine, go by raw blocks of lines
-  (:mod:`classifier.taglines`): workers parse, predict and encode, and the main
+  (:mod:`classifier.tagging.lines`): workers parse, predict and encode, and the main
   process only decompresses, splits and writes bytes; a resumed run starts at
   the byte where the checkpoint says the committed chunks end;
-* everything else goes record by record (:mod:`classifier.tagchunks`): one
+* everything else goes record by record (:mod:`classifier.tagging.chunks`): one
   reader streams the records through the project's readers and the workers
-  (or a Dask cluster, :mod:`classifier.tagging_dask`) tag whole chunks.
+  (or a Dask cluster, :mod:`classifier.tagging.dask_engine`) tag whole chunks.
 
 Either way chunk *i* is the *i*-th run of ``chunk_size`` records, committed
 in input order with the rows rejected while reading it
-(:mod:`classifier.tagcommits`), so the output is the same bytes whichever way
+(:mod:`classifier.tagging.commits`), so the output is the same bytes whichever way
 it was read, however many workers tagged it, and after any interruption.
 
 The core prints nothing: ``progress`` is called after every committed chunk.
@@ -31,17 +31,17 @@ from pathlib import Path
 from typing import Any
 
 from classifier.errors import OutputError
+from classifier.inputs.readers import DataSource, ReadOptions
+from classifier.inputs.records import BadRowLimit, ReadReport
 from classifier.persistence import load_model, read_manifest
-from classifier.readers import DataSource, ReadOptions
-from classifier.records import BadRowLimit, ReadReport
-from classifier.tagchunks import record_chunks, tag_records
-from classifier.tagcommits import Commits, TagProgress
-from classifier.tageta import estimated_rows
-from classifier.tagformats import OutputSpec, output_spec
-from classifier.taginputs import expand_inputs, json_lines_inputs, run_fingerprint
-from classifier.taglines import LineChunks, first_columns, line_blocks, tag_lines
-from classifier.tagstore import Committed, Staging
-from classifier.tagworkers import InProcessTagger, PoolTagger
+from classifier.tagging.chunks import record_chunks, tag_records
+from classifier.tagging.commits import Commits, TagProgress
+from classifier.tagging.eta import estimated_rows
+from classifier.tagging.inputs import expand_inputs, json_lines_inputs, run_fingerprint
+from classifier.tagging.lines import LineChunks, first_columns, line_blocks, tag_lines
+from classifier.tagging.outputs import OutputSpec, output_spec
+from classifier.tagging.store import Committed, Staging
+from classifier.tagging.workers import InProcessTagger, PoolTagger
 
 __all__ = ["ENGINES", "TagJob", "TagProgress", "TagSummary", "expand_inputs", "tag_archive"]
 
@@ -238,7 +238,7 @@ def _tag_by_lines(
     tagger: Any,
     total: int | None,
 ) -> None:
-    """Tag JSON-lines inputs by raw blocks (:mod:`classifier.taglines`), from the checkpoint's position."""
+    """Tag JSON-lines inputs by raw blocks (:mod:`~classifier.tagging.lines`), from the checkpoint."""
     options, files = lines
     if committed.position is not None:  # what the committed chunks read counts as read
         _restore(report, committed)
@@ -262,7 +262,7 @@ def _restore(report: ReadReport, committed: Committed) -> None:
 
 def _tagger(job: TagJob, model_dir: Path, staging: Staging) -> Any:
     if job.engine == "dask":
-        from classifier.tagging_dask import DaskTagger  # dask is an optional extra
+        from classifier.tagging.dask_engine import DaskTagger  # dask is an optional extra
 
         return DaskTagger(
             model_dir,

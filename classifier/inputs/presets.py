@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from classifier.errors import DataError
-from classifier.readers import (
+from classifier.inputs.readers import (
     ReadOptions,
     Row,
     RowRejected,
@@ -29,8 +29,8 @@ from classifier.readers import (
     read_records,
     record_from_row,
 )
-from classifier.records import BadRow, ReadReport, Record
-from classifier.textio import open_text, strip_compression
+from classifier.inputs.records import BadRow, ReadReport, Record
+from classifier.inputs.textio import open_text, strip_compression
 
 __all__ = [
     "AGNEWS_CLASSES",

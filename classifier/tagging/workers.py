@@ -6,7 +6,7 @@ it can per row. Each worker process loads the model once, from its directory,
 with the checksum verified (:func:`~classifier.persistence.load_model`).
 
 A piece of work is a :class:`Chunk` of records tagged by :func:`tag_chunk`, or
-a block of raw lines tagged by :func:`classifier.taglines.tag_block`. Both
+a block of raw lines tagged by :func:`classifier.tagging.lines.tag_block`. Both
 taggers have ``submit(function, work)`` returning a
 :class:`concurrent.futures.Future` of ``function(model, work)``, ``close()``,
 ``failure()``, and ``in_flight``, the number of pieces worth submitting before
@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 from classifier.errors import HeadlineTaggerError, ModelError
 from classifier.persistence import load_model
-from classifier.tagformats import OutputSpec, encode_part
+from classifier.tagging.outputs import OutputSpec, encode_part
 
 if TYPE_CHECKING:  # only the workers load the model, and scikit-learn with it
-    from classifier.model import TopicModel
+    from classifier.model.topic_model import TopicModel
 
 __all__ = ["Chunk", "ChunkResult", "InProcessTagger", "PoolTagger", "tag_chunk"]
 
@@ -42,7 +42,7 @@ class Chunk:
     """The ``index``-th run of input records, reduced to what tagging needs.
 
     ``rows`` are the records' output fields (see
-    :func:`~classifier.tagformats.base_row`); ``columns`` are the CSV columns
+    :func:`~classifier.tagging.outputs.base_row`); ``columns`` are the CSV columns
     of the whole run.
     """
 
@@ -66,7 +66,7 @@ class ChunkResult:
 
 
 def tag_chunk(model: TopicModel, chunk: Chunk) -> ChunkResult:
-    """Predict every row of ``chunk`` and encode the part (see :func:`~classifier.tagformats.encode_part`)."""
+    """Predict every row of ``chunk`` and encode it (:func:`~classifier.tagging.outputs.encode_part`)."""
     predictions = model.predict(chunk.headlines, chunk.teasers)
     labels = Counter(p.label for p in predictions if not p.abstained)
     data = encode_part(chunk.rows, predictions, chunk.spec, columns=chunk.columns, first=chunk.index == 0)
@@ -98,7 +98,7 @@ class InProcessTagger:
 
 # What the forkserver imports once, so that every worker forked from it has it already: this module,
 # the block tagger, and what loading the model takes (scikit-learn, about a second, and joblib).
-_WORKER_IMPORTS = [__name__, "classifier.taglines", "classifier.model", "joblib"]
+_WORKER_IMPORTS = [__name__, "classifier.tagging.lines", "classifier.model.topic_model", "joblib"]
 # The model of a worker process, loaded once by _load_worker_model.
 _worker_model: TopicModel | None = None
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier.errors import DataError
-from classifier.presets import read_preset
-from classifier.readers import DataSource, ReadOptions, read_records
-from classifier.records import BadRow, ReadReport, Record
+from classifier.inputs.presets import read_preset
+from classifier.inputs.readers import DataSource, ReadOptions, read_records
+from classifier.inputs.records import BadRow, ReadReport, Record
 from classifier.taxonomy import LabelMap, Taxonomy, load_label_map, shipped_label_maps
 
 # Presets whose labels already are the default taxonomy's topics.

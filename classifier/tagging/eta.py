@@ -14,8 +14,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from classifier.readers import DataSource, ReadOptions
-from classifier.textio import data_files, detect_format, open_binary, strip_compression
+from classifier.inputs.readers import DataSource, ReadOptions
+from classifier.inputs.textio import data_files, detect_format, open_binary, strip_compression
 
 __all__ = ["estimated_rows"]
 

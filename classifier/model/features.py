@@ -35,7 +35,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, normalize
 
-from classifier.ngramindex import NgramIndex
+from classifier.model.ngramindex import NgramIndex
 
 __all__ = [
     "HEADLINE",

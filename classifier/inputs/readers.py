@@ -5,8 +5,8 @@ Reading has two steps, so that dataset presets can reuse both:
 1. :func:`iter_rows` turns a file (or a folder of files) into :class:`Row` objects,
    the raw fields of one row each. Rows that cannot even be parsed (malformed JSON,
    a CSV row with the wrong number of columns, undecodable bytes) are rejected
-   into the :class:`~classifier.records.ReadReport` on the way.
-2. :func:`record_from_row` builds a :class:`~classifier.records.Record` from a row,
+   into the :class:`~classifier.inputs.records.ReadReport` on the way.
+2. :func:`record_from_row` builds a :class:`~classifier.inputs.records.Record` from a row,
    raising :class:`RowRejected` for a row that is parsed but unusable (no headline,
    no label). :func:`convert_rows` applies such a converter and does the counting.
 
@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from classifier.errors import DataError
-from classifier.records import BadRow, ReadReport, Record
-from classifier.textio import (
+from classifier.inputs.records import BadRow, ReadReport, Record
+from classifier.inputs.textio import (
     FORMATS,
     data_files,
     detect_format,
@@ -68,7 +68,7 @@ class ReadOptions:
     ----------
     format
         ``jsonl``, ``csv``, ``tsv``, ``parquet`` or ``folder``; None detects it
-        from the file name (see :func:`classifier.textio.detect_format`).
+        from the file name (see :func:`classifier.inputs.textio.detect_format`).
     headline_field, teaser_field, label_field
         Field (column) names. A None or absent teaser field gives an empty teaser;
         a None label field reads the data as unlabelled.
@@ -283,7 +283,7 @@ def parse_data_argument(text: str) -> DataSource:
         A preset is named but no path follows it.
     """
     # Imported here because the presets are built on this module.
-    from classifier.presets import PRESETS
+    from classifier.inputs.presets import PRESETS
 
     prefix, colon, path = text.partition(":")
     if not colon or prefix.lower() not in PRESETS:

@@ -13,7 +13,7 @@ JSON-lines or CSV output, the main process does almost nothing per row:
    output rows to bytes.
 3. :class:`LineChunks`, back in the main process, cuts the encoded rows into
    chunks of ``chunk_size`` rows, exactly the chunks of the record path
-   (:mod:`classifier.tagchunks`), so parts and rejects are byte-identical to
+   (:mod:`classifier.tagging.chunks`), so parts and rejects are byte-identical to
    it, compresses each part and commits it with its input position.
 
 The checkpoint's position (file, byte offset after the chunk's last row,
@@ -32,15 +32,15 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from classifier.errors import DataError
-from classifier.readers import ReadOptions, RowRejected, jsonl_row, record_from_row
-from classifier.records import BadRow, ReadReport
-from classifier.tagchunks import csv_columns
-from classifier.tagcommits import Commits
-from classifier.tagformats import OutputSpec, base_row, compress_part, encode_rows, part_header
-from classifier.textio import open_binary, open_text, strip_compression
+from classifier.inputs.readers import ReadOptions, RowRejected, jsonl_row, record_from_row
+from classifier.inputs.records import BadRow, ReadReport
+from classifier.inputs.textio import open_binary, open_text, strip_compression
+from classifier.tagging.chunks import csv_columns
+from classifier.tagging.commits import Commits
+from classifier.tagging.outputs import OutputSpec, base_row, compress_part, encode_rows, part_header
 
 if TYPE_CHECKING:  # the main process reads and writes blocks without the model (or scikit-learn)
-    from classifier.model import TopicModel
+    from classifier.model.topic_model import TopicModel
 
 __all__ = [
     "BlockResult",
@@ -143,7 +143,7 @@ def tag_block(model: TopicModel, block: LineBlock) -> BlockResult:
 
 
 def first_columns(files: list[str], options: ReadOptions, spec: OutputSpec) -> tuple[str, ...]:
-    """The CSV columns of a run (see :func:`~classifier.tagchunks.csv_columns`): its first row's fields.
+    """The CSV columns of a run (see :func:`~classifier.tagging.chunks.csv_columns`): its first row's fields.
 
     Read again on resume, as the first row may lie before the checkpoint's position.
     """

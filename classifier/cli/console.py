@@ -1,6 +1,6 @@
 """Terminal output for the command line: progress on stderr, tables on stdout.
 
-Kept apart from :mod:`classifier.cli` so that the commands read as
+Kept apart from :mod:`classifier.cli.commands` so that the commands read as
 "parse, call the core, print", and so the core never prints anything itself.
 """
 
@@ -24,8 +24,8 @@ from rich.table import Table
 
 if TYPE_CHECKING:  # for the type hints only: evaluation and the model import scikit-learn
     from classifier.evaluation import EvaluationReport
-    from classifier.model import Prediction
-    from classifier.tagging import TagProgress, TagSummary
+    from classifier.model.topic_model import Prediction
+    from classifier.tagging.job import TagProgress, TagSummary
 
 __all__ = [
     "metrics_table",
@@ -141,7 +141,7 @@ def prediction_text(headline: str, prediction: Prediction) -> str:
 def tag_progress(*, quiet: bool = False) -> Iterator[callable]:
     """A progress bar on stderr for ``tag``: rows done, rows/s, and the ETA when the size is known.
 
-    Yields the callback to pass to :func:`classifier.tagging.tag_archive`. It is
+    Yields the callback to pass to :func:`classifier.tagging.job.tag_archive`. It is
     off when stderr is not a terminal or ``quiet``.
     """
     progress = Progress(

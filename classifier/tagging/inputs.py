@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.errors import DataError
-from classifier.readers import DataSource, ReadOptions, jsonl_files, parse_data_argument
+from classifier.inputs.readers import DataSource, ReadOptions, jsonl_files, parse_data_argument
 
 __all__ = ["expand_inputs", "json_lines_inputs", "run_fingerprint"]
 
@@ -48,7 +48,7 @@ def json_lines_inputs(
 ) -> tuple[ReadOptions, list[str]] | None:
     """The files of ``sources`` when all are JSON lines read with the generic ``options``, else None.
 
-    Such inputs can be split into raw lines (:mod:`classifier.taglines`);
+    Such inputs can be split into raw lines (:mod:`classifier.tagging.lines`);
     presets, CSV, Parquet and labelled folders are read record by record.
     """
     files: list[str] = []

@@ -3,8 +3,8 @@
 For one headline, :meth:`Pipeline.predict_proba` spends almost all of its
 1 to 2 ms in scikit-learn's machinery (``ColumnTransformer``, input validation,
 sparse stacking), not in arithmetic. When every feature channel is a
-:class:`~classifier.features.FastWordTfidfVectorizer` and the classifier a
-:class:`~classifier.calibration.CalibratedLinearClassifier`,
+:class:`~classifier.model.features.FastWordTfidfVectorizer` and the classifier a
+:class:`~classifier.model.calibration.CalibratedLinearClassifier`,
 :func:`compile_scorer` reads the fitted pipeline into plain tables:
 
 * one vocabulary per channel, n-gram → column of the stacked feature matrix,
@@ -22,7 +22,7 @@ headlines before handing a scorer out. Any other model (character n-grams,
 legacy ``LogisticRegression`` models, unknown shapes) gets no scorer and keeps
 the pipeline path.
 
-A scorer is derived state: :class:`~classifier.model.TopicModel` builds it on
+A scorer is derived state: :class:`~classifier.model.topic_model.TopicModel` builds it on
 first use and keeps it out of model files.
 """
 
@@ -42,8 +42,8 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from classifier.calibration import CalibratedLinearClassifier
-from classifier.features import (
+from classifier.model.calibration import CalibratedLinearClassifier
+from classifier.model.features import (
     HEADLINE,
     SEPARATOR,
     SEPARATOR_ID,
@@ -58,7 +58,7 @@ from classifier.features import (
 
 __all__ = ["CompiledScorer", "NotTextError", "compile_scorer"]
 
-# TfidfVectorizer's default tokens (see classifier.features), for one document ...
+# TfidfVectorizer's default tokens (see classifier.model.features), for one document ...
 _WORDS = re.compile(r"\w\w+")
 _ASCII_WORDS = re.compile(r"\w\w+", re.ASCII)
 # ... and for a batch: rows separated by \x00, headline and teaser by \x01. Both separators are
