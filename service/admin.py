@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 
 from classifier.errors import ModelError
+from service import responses
 from service.auth import require_bearer
 from service.errors import Problem
 
@@ -34,7 +35,6 @@ def reload():
     except ModelError as error:
         kept = previous.manifest.model_id if previous else None
         raise Problem(409, str(error), slug="model-refused", title="Model refused", kept=kept) from None
-    return {
-        "model": loaded.manifest.model_id,
-        "previous": previous.manifest.model_id if previous else None,
-    }
+    return responses.Reloaded(
+        model=loaded.manifest.model_id, previous=previous.manifest.model_id if previous else None
+    )

@@ -1,8 +1,8 @@
 """The versioned JSON API: ``POST /v1/tag``, ``GET /v1/labels``, ``GET /v1/model``.
 
 Each view reads the current model once, parses the request, makes one call to
-:meth:`classifier.model.topic_model.TopicModel.predict` (or reads the manifest) and shapes
-the answer; the core never sees Flask.
+:meth:`classifier.model.topic_model.TopicModel.predict` (or reads the manifest) and builds
+the answer with a model of :mod:`service.responses`; the core never sees Flask.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import PurePath
 from flask import Blueprint, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from service import responses
 from service.auth import require_bearer
 from service.errors import Problem
 from service.holder import LoadedModel
@@ -58,9 +59,12 @@ def tag():
     g.predictions = predictions
     model_id = loaded.manifest.model_id
     if not isinstance(body, BatchRequest):
-        return {"model": model_id, **predictions[0].to_dict()}
-    results = [{"id": item.id, **p.to_dict()} for item, p in zip(items, predictions, strict=True)]
-    return {"model": model_id, "results": results}
+        return responses.TagResult(model=model_id, **predictions[0].to_dict())
+    # A literal per item: a TypedDict call would build each dict twice, once for its keyword arguments.
+    results: list[responses.BatchItemResult] = [
+        {"id": item.id, **prediction.to_dict()} for item, prediction in zip(items, predictions, strict=True)
+    ]
+    return responses.BatchResult(model=model_id, results=results)
 
 
 def _body() -> bytes:
@@ -83,19 +87,19 @@ def labels():
     loaded = current_model()
     topics = {topic.label: topic for topic in loaded.taxonomy.topics} if loaded.taxonomy else {}
     manifest = loaded.manifest
-    return {
-        "model": manifest.model_id,
-        "taxonomy": loaded.taxonomy.name if loaded.taxonomy else None,
-        "labels": [
-            {
-                "label": label,
-                "description": topics[label].description if label in topics else None,
-                "iptc": topics[label].iptc if label in topics else None,
-                "threshold": manifest.thresholds[label],
-            }
+    return responses.Labels(
+        model=manifest.model_id,
+        taxonomy=loaded.taxonomy.name if loaded.taxonomy else None,
+        labels=[
+            responses.LabelInfo(
+                label=label,
+                description=topics[label].description if label in topics else None,
+                iptc=topics[label].iptc if label in topics else None,
+                threshold=manifest.thresholds[label],
+            )
             for label in manifest.labels
         ],
-    }
+    )
 
 
 @bp.get("/model")
@@ -104,18 +108,20 @@ def model():
     manifest = current_model().manifest
     # Server paths stay private: a source is named by its file name only.
     sources = [
-        {"file": PurePath(str(source.get("path", ""))).name}
-        | {key: value for key, value in source.items() if key not in {"path", "source"}}
+        responses.Source(
+            file=PurePath(str(source.get("path", ""))).name,
+            **{key: value for key, value in source.items() if key not in {"path", "source", "file"}},
+        )
         for source in manifest.sources
     ]
-    return {
-        "id": manifest.model_id,
-        "created": manifest.created,
-        "labels": manifest.labels,
-        "multilabel": manifest.multilabel,
-        "thresholds": manifest.thresholds,
-        "abstain_threshold": manifest.abstain_threshold,
-        "metrics": manifest.validation_metrics,
-        "sources": sources,
-        "versions": manifest.versions,
-    }
+    return responses.Model(
+        id=manifest.model_id,
+        created=manifest.created,
+        labels=manifest.labels,
+        multilabel=manifest.multilabel,
+        thresholds=manifest.thresholds,
+        abstain_threshold=manifest.abstain_threshold,
+        metrics=manifest.validation_metrics,
+        sources=sources,
+        versions=manifest.versions,
+    )

@@ -14,6 +14,8 @@ from http import HTTPStatus
 from flask import Flask, Response, current_app, json
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from service import responses
+
 __all__ = ["MEDIA_TYPE", "PROBLEM_TYPE", "Problem", "problem_response", "register_error_handlers"]
 
 log = logging.getLogger(__name__)
@@ -47,13 +49,13 @@ class Problem(Exception):
 
 def problem_response(problem: Problem) -> Response:
     """The ``application/problem+json`` response for ``problem``."""
-    body = {
-        "type": PROBLEM_TYPE + problem.slug if problem.slug else "about:blank",
-        "title": problem.title or _phrase(problem.status),
-        "status": problem.status,
-        "detail": problem.detail,
+    body = responses.Problem(
+        type=PROBLEM_TYPE + problem.slug if problem.slug else "about:blank",
+        title=problem.title or _phrase(problem.status),
+        status=problem.status,
+        detail=problem.detail,
         **problem.members,
-    }
+    )
     response = current_app.response_class(
         json.dumps(body, separators=(",", ":")), status=problem.status, mimetype=MEDIA_TYPE
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
+from service import responses
 from service.api import current_model
 from service.openapi import document
 
@@ -20,13 +21,13 @@ bp = Blueprint("health", __name__)
 @bp.get("/livez")
 def livez():
     """The process is up and answering."""
-    return {"status": "ok"}
+    return responses.Status(status="ok")
 
 
 @bp.get("/readyz")
 def readyz():
     """Ready when a model is loaded; 503 before."""
-    return {"status": "ready", "model": current_model().manifest.model_id}
+    return responses.Status(status="ready", model=current_model().manifest.model_id)
 
 
 @bp.get("/metrics")

@@ -1,8 +1,8 @@
 """The OpenAPI 3.1 document served at ``/openapi.json``.
 
-Request bodies come from the pydantic models that validate them, so the two
-cannot drift; response schemas are written here and checked against real
-responses by ``tests/test_service_openapi.py``.
+Every schema in it is generated: request bodies from the pydantic models that
+validate them (:mod:`service.schemas`), answers from the models the views
+build them with (:mod:`service.responses`).
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 from functools import cache
 from importlib.metadata import version
 
-from pydantic.json_schema import models_json_schema
+from pydantic import TypeAdapter
 
+from service import responses
 from service.schemas import BatchRequest, SingleRequest
 
 __all__ = ["document"]
@@ -19,110 +20,21 @@ __all__ = ["document"]
 _REF = "#/components/schemas/{model}"
 
 
-def _ref(name: str) -> dict:
-    return {"$ref": _REF.format(model=name)}
+def _ref(model: type) -> dict:
+    return {"$ref": _REF.format(model=model.__name__)}
 
 
-def _json(schema: str, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+def _json(description: str, *models: type) -> dict:
+    schema = _ref(models[0]) if len(models) == 1 else {"oneOf": [_ref(model) for model in models]}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 def _problem(description: str) -> dict:
-    return {"description": description, "content": {"application/problem+json": {"schema": _ref("Problem")}}}
-
-
-_NULLABLE_STRING = {"type": ["string", "null"]}
-_PREDICTION_FIELDS = {
-    "label": {**_NULLABLE_STRING, "description": "The top topic; null when the model abstains."},
-    "score": {"type": "number"},
-    "labels": {"type": "array", "items": _ref("LabelScore")},
-    "abstained": {"type": "boolean"},
-    "explanations": {
-        "type": "object",
-        "additionalProperties": {"type": "array", "items": _ref("Contribution")},
-    },
-}
-_PREDICTION_REQUIRED = ["label", "score", "labels", "abstained"]
-
-
-def _object(properties: dict, required: list[str] | None = None) -> dict:
     return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties) if required is None else required,
-        "additionalProperties": False,
+        "description": description,
+        "content": {"application/problem+json": {"schema": _ref(responses.Problem)}},
     }
 
-
-_RESPONSE_SCHEMAS = {
-    "LabelScore": _object({"label": {"type": "string"}, "score": {"type": "number"}}),
-    "Contribution": _object(
-        {
-            "ngram": {"type": "string"},
-            "field": {"enum": ["headline", "teaser", "headline+teaser", "chars"]},
-            "weight": {"type": "number"},
-        }
-    ),
-    "TagResult": _object(
-        {"model": {"type": "string"}, **_PREDICTION_FIELDS}, ["model", *_PREDICTION_REQUIRED]
-    ),
-    "BatchResult": _object(
-        {
-            "model": {"type": "string"},
-            "results": {
-                "type": "array",
-                "items": _object({"id": {}, **_PREDICTION_FIELDS}, ["id", *_PREDICTION_REQUIRED]),
-            },
-        }
-    ),
-    "Labels": _object(
-        {
-            "model": {"type": "string"},
-            "taxonomy": _NULLABLE_STRING,
-            "labels": {
-                "type": "array",
-                "items": _object(
-                    {
-                        "label": {"type": "string"},
-                        "description": _NULLABLE_STRING,
-                        "iptc": _NULLABLE_STRING,
-                        "threshold": {"type": "number"},
-                    }
-                ),
-            },
-        }
-    ),
-    "Model": _object(
-        {
-            "id": {"type": "string"},
-            "created": {"type": "string"},
-            "labels": {"type": "array", "items": {"type": "string"}},
-            "multilabel": {"type": "boolean"},
-            "thresholds": {"type": "object", "additionalProperties": {"type": "number"}},
-            "abstain_threshold": {"type": "number"},
-            "metrics": {"type": ["object", "null"], "description": "Validation metrics from training."},
-            "sources": {"type": "array", "items": {"type": "object", "required": ["file", "rows", "sha256"]}},
-            "versions": {"type": "object", "additionalProperties": {"type": "string"}},
-        }
-    ),
-    "Status": _object({"status": {"type": "string"}, "model": {"type": "string"}}, ["status"]),
-    "Reloaded": _object({"model": {"type": "string"}, "previous": _NULLABLE_STRING}),
-    "Problem": {
-        "type": "object",
-        "description": "RFC 9457 problem details; 413 and 422 name the failing field (and item index).",
-        "properties": {
-            "type": {"type": "string"},
-            "title": {"type": "string"},
-            "status": {"type": "integer"},
-            "detail": {"type": "string"},
-            "field": {"type": "string", "examples": ["items[3].headline"]},
-            "item": {"type": "integer", "minimum": 0},
-            "errors": {"type": "array", "items": {"type": "object", "required": ["field", "detail"]}},
-            "kept": {**_NULLABLE_STRING, "description": "409: the model that keeps serving."},
-        },
-        "required": ["type", "title", "status", "detail"],
-    },
-}
 
 _KEYED = {"security": [{"apiKey": []}, {}]}
 _NO_MODEL = _problem("No model is loaded yet.")
@@ -130,7 +42,7 @@ _UNAUTHORIZED = _problem("HEADLINE_TAGGER_API_KEYS is set and the request has no
 
 
 def _paths() -> dict:
-    tag_body = {"oneOf": [_ref("SingleRequest"), _ref("BatchRequest")]}
+    tag_body = {"oneOf": [_ref(SingleRequest), _ref(BatchRequest)]}
     return {
         "/v1/tag": {
             "post": {
@@ -138,14 +50,11 @@ def _paths() -> dict:
                 **_KEYED,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": tag_body}}},
                 "responses": {
-                    "200": {
-                        "description": "TagResult for one headline, BatchResult for a batch.",
-                        "content": {
-                            "application/json": {
-                                "schema": {"oneOf": [_ref("TagResult"), _ref("BatchResult")]}
-                            }
-                        },
-                    },
+                    "200": _json(
+                        "TagResult for one headline, BatchResult for a batch.",
+                        responses.TagResult,
+                        responses.BatchResult,
+                    ),
                     "400": _problem("The body is not valid JSON."),
                     "401": _UNAUTHORIZED,
                     "413": _problem(
@@ -161,14 +70,22 @@ def _paths() -> dict:
             "get": {
                 "summary": "The model's topics with descriptions, IPTC codes and thresholds.",
                 **_KEYED,
-                "responses": {"200": _json("Labels", "The topics."), "401": _UNAUTHORIZED, "503": _NO_MODEL},
+                "responses": {
+                    "200": _json("The topics.", responses.Labels),
+                    "401": _UNAUTHORIZED,
+                    "503": _NO_MODEL,
+                },
             }
         },
         "/v1/model": {
             "get": {
                 "summary": "The model's manifest, without server paths.",
                 **_KEYED,
-                "responses": {"200": _json("Model", "The manifest."), "401": _UNAUTHORIZED, "503": _NO_MODEL},
+                "responses": {
+                    "200": _json("The manifest.", responses.Model),
+                    "401": _UNAUTHORIZED,
+                    "503": _NO_MODEL,
+                },
             }
         },
         "/v1/admin/reload": {
@@ -176,18 +93,18 @@ def _paths() -> dict:
                 "summary": "Load models/current again and swap it in; a broken model is refused.",
                 "security": [{"adminToken": []}],
                 "responses": {
-                    "200": _json("Reloaded", "The new model serves."),
+                    "200": _json("The new model serves.", responses.Reloaded),
                     "401": _problem("Missing or wrong admin token."),
                     "404": _problem("HEADLINE_TAGGER_ADMIN_TOKEN is not set: the endpoint is disabled."),
                     "409": _problem("The model failed to load; the previous one keeps serving."),
                 },
             }
         },
-        "/livez": {"get": {"summary": "Liveness.", "responses": {"200": _json("Status", "Up.")}}},
+        "/livez": {"get": {"summary": "Liveness.", "responses": {"200": _json("Up.", responses.Status)}}},
         "/readyz": {
             "get": {
                 "summary": "Readiness: a model is loaded.",
-                "responses": {"200": _json("Status", "Ready."), "503": _NO_MODEL},
+                "responses": {"200": _json("Ready.", responses.Status), "503": _NO_MODEL},
             }
         },
         "/metrics": {
@@ -211,12 +128,19 @@ def _paths() -> dict:
     }
 
 
+def _schemas() -> dict:
+    """The components: requests as they are validated, answers as they are written."""
+    models = [(model, "validation") for model in (SingleRequest, BatchRequest)]
+    models += [(model, "serialization") for model in responses.ALL]
+    _, schemas = TypeAdapter.json_schemas(
+        [(model.__name__, mode, TypeAdapter(model)) for model, mode in models], ref_template=_REF
+    )
+    return schemas["$defs"]
+
+
 @cache
 def document() -> dict:
     """The OpenAPI document (built once)."""
-    _, request_schemas = models_json_schema(
-        [(SingleRequest, "validation"), (BatchRequest, "validation")], ref_template=_REF
-    )
     return {
         "openapi": "3.1.0",
         "info": {
@@ -227,7 +151,7 @@ def document() -> dict:
         },
         "paths": _paths(),
         "components": {
-            "schemas": {**request_schemas["$defs"], **_RESPONSE_SCHEMAS},
+            "schemas": _schemas(),
             "securitySchemes": {
                 "apiKey": {
                     "type": "http",

@@ -1,19 +1,31 @@
-"""/openapi.json tells the truth: every documented answer is produced here and matches its schema."""
+"""/openapi.json tells the truth: every documented answer is produced here and matches its schema.
+
+The response schemas are generated from :mod:`service.responses`; each real
+answer is also validated against the response model itself, which refuses any
+field it does not declare.
+"""
+
+import operator
+from functools import reduce
 
 import pytest
 from conftest import ADMIN_TOKEN
+from jsonschema.exceptions import ValidationError as SchemaError
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_spec
+from pydantic import TypeAdapter, ValidationError
 
-from service import create_app
+from service import create_app, responses
 from service.openapi import document
 
 BEARER = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ONE = {"json": {"headline": "Striker scores twice in derby win"}}
+EXPLAINED = {"json": {**ONE["json"], "explain": True, "top_k": 2, "threshold": 0}}
 
 # (path, method, status, kind of app, request) for every response the document lists.
 CASES = [
     ("/v1/tag", "post", "200", "plain", ONE),
+    ("/v1/tag", "post", "200", "plain", EXPLAINED),
     ("/v1/tag", "post", "200", "plain", {"json": {"items": [{"id": 1, "headline": "x"}], "explain": True}}),
     ("/v1/tag", "post", "400", "plain", {"data": "{", "content_type": "application/json"}),
     ("/v1/tag", "post", "401", "keyed", ONE),
@@ -90,6 +102,44 @@ def test_real_answers_match_the_document(make_client, path, method, status, kind
         assert response.mimetype == media_type
         if "schema" in content:
             validate(response.get_json(force=True), content["schema"])
+
+
+def response_model(schema: dict) -> TypeAdapter:
+    """The model (or union of models) of :mod:`service.responses` that a documented schema refers to."""
+    by_name = {model.__name__: model for model in responses.ALL}
+    models = [by_name[ref["$ref"].rsplit("/", 1)[1]] for ref in schema.get("oneOf", [schema])]
+    return TypeAdapter(reduce(operator.or_, models))
+
+
+def documented_content(path: str, method: str, status: str) -> dict:
+    [content] = document()["paths"][path][method]["responses"][status]["content"].values()
+    return content
+
+
+def documented_answer(client, path: str, method: str, status: str, request_: dict) -> tuple[dict, dict]:
+    """The JSON body of a real answer and the schema the document gives it."""
+    with getattr(client, method)(path, **request_) as response:
+        assert str(response.status_code) == status, response.get_data(as_text=True)
+        return response.get_json(force=True), documented_content(path, method, status)["schema"]
+
+
+JSON_CASES = [case for case in CASES if "schema" in documented_content(*case[:3])]
+
+
+@pytest.mark.parametrize(("path", "method", "status", "kind", "request_"), JSON_CASES)
+def test_no_answer_has_a_field_its_response_model_lacks(make_client, path, method, status, kind, request_):
+    body, schema = documented_answer(make_client(kind), path, method, status, request_)
+    response_model(schema).validate_python(body)
+
+
+def test_a_field_outside_the_response_model_fails_both_checks(make_client, monkeypatch):
+    monkeypatch.setattr(responses, "Status", lambda **fields: {**fields, "uptime": 12.5})
+    body, schema = documented_answer(make_client("plain"), "/livez", "get", "200", {})
+    assert body == {"status": "ok", "uptime": 12.5}
+    with pytest.raises(ValidationError, match="uptime"):
+        response_model(schema).validate_python(body)
+    with pytest.raises(SchemaError, match="uptime"):
+        validate(body, schema)
 
 
 def test_errors_outside_the_operations_are_problems_too(make_client):
