@@ -62,8 +62,8 @@ import psutil
 from fasttext_baseline import LABEL_PREFIX, label_token
 
 from classifier.inputs.presets import read_preset
-from classifier.inputs.readers import ReadOptions, read_records
-from classifier.inputs.records import BadRowLimit, ReadReport
+from classifier.inputs.readers import read_records
+from classifier.inputs.records import BadRowLimit, ReadOptions, ReadReport
 from classifier.training import TrainingSettings
 from classifier.workflows import DataRequest, load_data, train_model
 

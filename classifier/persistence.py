@@ -39,6 +39,7 @@ __all__ = [
     "MANIFEST_FILE",
     "MODEL_FILE",
     "Manifest",
+    "file_sha256",
     "fsync_folder",
     "load_model",
     "new_model_id",
@@ -112,7 +113,8 @@ def _versions() -> dict[str, str]:
     }
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file at ``path``, in hex, read in blocks."""
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
@@ -198,7 +200,7 @@ def save_model(
             sources=sources,
             training=training,
             validation_metrics=validation_metrics,
-            model_sha256=_sha256(model_path),
+            model_sha256=file_sha256(model_path),
         )
         (staging / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
         for path in (model_path, staging / MANIFEST_FILE):
@@ -284,7 +286,7 @@ def load_model(model_dir: Path, *, allow_version_mismatch: bool = False) -> tupl
     manifest = read_manifest(model_dir)
     model_path = model_dir / MODEL_FILE
     try:
-        actual = _sha256(model_path)
+        actual = file_sha256(model_path)
     except OSError as error:
         raise ModelError(f"{model_path}: cannot read: {error.strerror}") from None
     if actual != manifest.model_sha256:

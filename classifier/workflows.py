@@ -14,8 +14,8 @@ from pathlib import Path
 
 from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.inputs.datasets import LabeledData, load_labeled_data
-from classifier.inputs.readers import DataSource, ReadOptions, parse_data_argument
-from classifier.inputs.records import BadRowLimit, ReadReport
+from classifier.inputs.records import BadRowLimit, ReadOptions, ReadReport
+from classifier.inputs.sources import DataSource, parse_data_argument
 from classifier.persistence import Manifest, load_model, new_model_id, promote, save_model
 from classifier.taxonomy import load_label_map, load_taxonomy
 from classifier.training import StepReporter, TrainingResult, TrainingSettings, train

@@ -253,7 +253,7 @@ def tagging_model_dir(tmp_path_factory, tiny_model):
 
 def tagging_job(inputs, output: Path, model_dir: Path, **options):
     """A tagging job with the tagging archives' field names (``id``, no labels), tolerating 100 bad rows."""
-    from classifier.inputs.readers import ReadOptions
+    from classifier.inputs.records import ReadOptions
     from classifier.tagging.job import TagJob
 
     settings = {"options": ReadOptions(label_field=None, id_field="id"), "max_bad_rows": "100", **options}

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from classifier.errors import DataError
-from classifier.inputs.presets import PRESETS, first_sentence, read_preset
-from classifier.inputs.readers import DataSource, parse_data_argument
+from classifier.inputs.presets import PRESETS, read_preset
 from classifier.inputs.records import BadRowLimit, ReadReport, Record
+from classifier.inputs.reuters import first_sentence
+from classifier.inputs.sources import DataSource, parse_data_argument
 
 DATA = Path(__file__).parent / "data" / "presets"
 
@@ -250,7 +251,7 @@ def test_an_unknown_preset_lists_the_presets():
 
 
 def test_a_split_for_a_preset_without_splits_is_a_data_error():
-    with pytest.raises(DataError, match="preset 'huffpost' has no splits"):
+    with pytest.raises(DataError, match=r"^preset 'huffpost' has no splits; --split is for reuters$"):
         read_preset("huffpost", DATA / "huffpost", ReadReport(), split="train")
 
 

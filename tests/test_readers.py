@@ -19,8 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier.errors import DataError, TooManyBadRows
-from classifier.inputs.readers import ReadOptions, collapse_whitespace, read_records
-from classifier.inputs.records import BadRow, BadRowLimit, ReadReport, Record
+from classifier.inputs.cleaning import collapse_whitespace
+from classifier.inputs.readers import read_records
+from classifier.inputs.records import BadRow, BadRowLimit, ReadOptions, ReadReport, Record
 from classifier.inputs.textio import detect_format, strip_compression
 
 DATA = Path(__file__).parent / "data" / "generic"

@@ -17,8 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from classifier.errors import DataError
-from classifier.inputs.readers import ReadOptions, read_records
-from classifier.inputs.records import BadRowLimit, ReadReport
+from classifier.inputs.formats import jsonl_row
+from classifier.inputs.readers import read_records
+from classifier.inputs.records import BadRow, BadRowLimit, ReadOptions, ReadReport, Row
+from classifier.inputs.textio import has_undecodable
 
 FORMATS = ["jsonl", "csv", "tsv"]
 
@@ -87,6 +89,47 @@ def test_a_corrupt_gzip_is_a_clear_error(data):
             assert str(path) in str(error)
         else:
             _assert_clean(records, report)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+_JSON_PIECES = st.sampled_from(
+    ["{", "}", "[", "]", '"', ":", ",", " ", "\t", "\u3000", "\x1c", "\ufeff", "\\", "\x00", "1", "é", "null"]
+)
+_LINES = st.one_of(
+    _JSON_VALUES.map(lambda value: json.dumps(value, ensure_ascii=False).encode()),
+    st.lists(_JSON_PIECES, max_size=12).map(lambda pieces: "".join(pieces).encode()),
+    st.binary(max_size=60),
+)
+
+
+def _expected_row(text: str) -> Row | BadRow | None:
+    """What a JSON line means: None when blank, a row for an object, else a bad row with json's reason."""
+    if not text.strip():
+        return None
+    if has_undecodable(text):
+        return BadRow("f", 7, "undecodable bytes: the line is not valid UTF-8")
+    try:
+        value = json.loads(text.rstrip("\r\n"))
+    except json.JSONDecodeError as exc:
+        return BadRow("f", 7, f"malformed JSON: {exc.msg} at column {exc.colno}")
+    return Row("f", 7, value) if isinstance(value, dict) else BadRow("f", 7, "not a JSON object")
+
+
+@settings(max_examples=400, deadline=None)
+@given(line=_LINES, end=st.sampled_from([b"", b"\n", b"\r\n", b"\r"]))
+def test_a_json_line_parses_alike_from_bytes_and_from_text(line, end):
+    raw = line.replace(b"\n", b"").replace(b"\r", b"") + end
+    text = raw.decode("utf-8", "surrogateescape")
+    from_text, from_bytes, expected = jsonl_row("f", 7, text), jsonl_row("f", 7, raw), _expected_row(text)
+    assert repr(from_bytes) == repr(from_text)
+    if isinstance(expected, BadRow) and expected.reason == "not a JSON object":
+        assert isinstance(from_text, BadRow) and from_text.reason.startswith("not a JSON object: ")
+    else:
+        assert repr(from_text) == repr(expected)
 
 
 def test_deeply_nested_json_is_rejected(tmp_path):

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from classifier.inputs.presets import read_preset
-from classifier.inputs.readers import ReadOptions, read_records
-from classifier.inputs.records import BadRowLimit, ReadReport
+from classifier.inputs.readers import read_records
+from classifier.inputs.records import BadRowLimit, ReadOptions, ReadReport
 
 SHARED = Path(__file__).parents[1].parent / "shared" / "data"
 

@@ -7,7 +7,8 @@ import json
 import pyarrow
 import pyarrow.parquet
 
-from classifier.inputs.readers import DataSource, ReadOptions
+from classifier.inputs.records import ReadOptions
+from classifier.inputs.sources import DataSource
 from classifier.tagging.eta import estimated_rows
 
 OPTIONS = ReadOptions(label_field=None)
@@ -50,3 +51,15 @@ def test_anything_it_cannot_tell_cheaply_makes_the_total_unknown(tmp_path):
     known = DataSource(None, str(tmp_path / "a.jsonl"))
     assert estimated_rows([known, DataSource(None, str(tmp_path / "b.jsonl.bz2"))], OPTIONS) is None
     assert estimated_rows([known, DataSource(None, str(tmp_path / "missing.jsonl"))], OPTIONS) is None
+
+
+def test_a_preset_source_is_estimated_in_its_presets_format_and_files(tmp_path):
+    (tmp_path / "nyt").mkdir()
+    (tmp_path / "nyt" / "ArticlesJan2017.csv").write_text("headline,newDesk\na,b\nc,d\n")
+    (tmp_path / "nyt" / "CommentsJan2017.csv").write_text("commentBody\n" + "x\n" * 50)
+    assert estimated_rows([DataSource("nyt", str(tmp_path / "nyt"))], OPTIONS) == 3  # the header counts
+
+
+def test_a_reuters_source_makes_the_total_unknown(tmp_path):
+    (tmp_path / "reut2-000.sgm").write_text('<REUTERS NEWID="1">\n<TITLE>A</TITLE>\n</REUTERS>\n')
+    assert estimated_rows([DataSource("reuters", str(tmp_path))], OPTIONS) is None

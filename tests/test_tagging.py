@@ -21,7 +21,7 @@ from conftest import TAGGING_DATA, tagging_job
 
 from classifier.cli import main
 from classifier.errors import DataError, ModelError, OutputError, TooManyBadRows
-from classifier.inputs.readers import ReadOptions
+from classifier.inputs.records import ReadOptions
 from classifier.inputs.textio import open_text, strip_compression
 from classifier.model.topic_model import LabelScore, Prediction
 from classifier.tagging.job import tag_archive

@@ -29,7 +29,7 @@ import click
 from classifier.cli import console
 from classifier.errors import HeadlineTaggerError
 from classifier.inputs.presets import PRESETS
-from classifier.inputs.readers import ReadOptions
+from classifier.inputs.records import ReadOptions
 from classifier.persistence import load_model, read_manifest
 from classifier.tagging.job import ENGINES, TagJob, tag_archive
 from classifier.tagging.outputs import OUTPUT_FORMATS

@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier.errors import DataError
-from classifier.inputs.presets import read_preset
-from classifier.inputs.readers import DataSource, ReadOptions, read_records
-from classifier.inputs.records import BadRow, ReadReport, Record
+from classifier.inputs.presets import PRESETS, read_preset
+from classifier.inputs.readers import read_records
+from classifier.inputs.records import BadRow, ReadOptions, ReadReport, Record
+from classifier.inputs.sources import DataSource
+from classifier.persistence import file_sha256
 from classifier.taxonomy import LabelMap, Taxonomy, load_label_map, shipped_label_maps
-
-# Presets whose labels already are the default taxonomy's topics.
-PRESETS_IN_DEFAULT_TAXONOMY = frozenset({"starter"})
 
 __all__ = ["LabeledData", "SourceSummary", "fingerprint", "iter_source", "load_labeled_data"]
 
@@ -84,7 +83,8 @@ def _label_map_for(
         return label_map
     if taxonomy is None:
         return None
-    if source.preset is None or source.preset in PRESETS_IN_DEFAULT_TAXONOMY:
+    preset = PRESETS.get(source.preset) if source.preset is not None else None
+    if source.preset is None or (preset is not None and preset.in_default_taxonomy):
         # These sources must already speak the taxonomy's labels.
         return LabelMap(
             name=f"taxonomy {taxonomy.name}",
@@ -166,11 +166,6 @@ def fingerprint(path: Path) -> str:
     if path.is_dir():
         for file in sorted(p for p in path.rglob("*") if p.is_file()):
             digest.update(str(file.relative_to(path)).encode("utf-8", "surrogateescape") + b"\0")
-            digest.update(_file_digest(file).encode())
+            digest.update(file_sha256(file).encode())
         return digest.hexdigest()
-    return _file_digest(path)
-
-
-def _file_digest(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+    return file_sha256(path)

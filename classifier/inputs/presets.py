@@ -1,9 +1,10 @@
-"""Readers for the shared news datasets, each in the format it is published in.
+"""The shared news datasets, each read in the format it is published in: the preset registry.
 
 A preset knows a dataset's field names and cleans its known quirks, so that
-``huffpost:news.jsonl.gz`` needs no further options. Each preset is a function
-``(path, report) -> Iterator[Record]`` in :data:`PRESETS`; :func:`read_preset`
-picks one by name. Like the generic readers, presets stream.
+``huffpost:news.jsonl.gz`` needs no further options. :data:`PRESETS` holds one
+:class:`Preset` per dataset, with its reader ``(path, report, **options) ->
+Iterator[Record]`` and what the rest of the program needs to know about it;
+:func:`read_preset` reads a path with one. Like the generic readers, presets stream.
 """
 
 from __future__ import annotations
@@ -12,45 +13,29 @@ import html
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import replace
-from functools import partial
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 from classifier.errors import DataError
-from classifier.inputs.readers import (
-    ReadOptions,
-    Row,
-    RowRejected,
-    RowSkipped,
-    checked_rows,
-    collapse_whitespace,
-    convert_rows,
-    iter_rows,
-    read_records,
-    record_from_row,
-)
-from classifier.inputs.records import BadRow, ReadReport, Record
-from classifier.inputs.textio import open_text, strip_compression
+from classifier.inputs.cleaning import collapse_whitespace, record_from_row
+from classifier.inputs.readers import convert_rows, iter_rows, read_records
+from classifier.inputs.records import ReadOptions, ReadReport, Record, Row, RowRejected, RowSkipped
+from classifier.inputs.reuters import REUTERS_BODIES, REUTERS_SPLITS, read_reuters
 
 __all__ = [
     "AGNEWS_CLASSES",
     "PRESETS",
-    "REUTERS_BODIES",
-    "REUTERS_SPLITS",
-    "first_sentence",
+    "Preset",
     "read_agnews",
     "read_bbc",
     "read_huffpost",
     "read_nyt",
     "read_preset",
-    "read_reuters",
     "read_starter",
 ]
 
 AGNEWS_CLASSES = {"1": "World", "2": "Sports", "3": "Business", "4": "Sci/Tech"}
-REUTERS_SPLITS = ("train", "test")
-REUTERS_BODIES = ("first-sentence", "full")
 
+_STARTER = ReadOptions(format="jsonl", headline_field="headline", teaser_field="teaser", label_field="labels")
 _HUFFPOST = ReadOptions(
     format="jsonl",
     headline_field="headline",
@@ -60,6 +45,7 @@ _HUFFPOST = ReadOptions(
     date_field="date",
 )
 _AGNEWS = ReadOptions(format="csv", header=False, headline_field="2", teaser_field="3", label_field="1")
+_NYT_FILES = "Articles*"
 _NYT = ReadOptions(
     format="csv",
     headline_field="headline",
@@ -68,9 +54,6 @@ _NYT = ReadOptions(
     id_field="articleID",
     date_field="pubDate",
 )
-
-
-_STARTER = ReadOptions(format="jsonl", headline_field="headline", teaser_field="teaser", label_field="labels")
 
 
 def read_starter(path: str | os.PathLike, report: ReadReport) -> Iterator[Record]:
@@ -136,7 +119,7 @@ def read_nyt(path: str | os.PathLike, report: ReadReport) -> Iterator[Record]:
     is not empty, else ``snippet``. Rows whose headline is the placeholder
     ``Unknown`` are skipped, not rejected.
     """
-    return convert_rows(iter_rows(path, _NYT, report, pattern="Articles*"), _nyt_record, report)
+    return convert_rows(iter_rows(path, _NYT, report, pattern=_NYT_FILES), _nyt_record, report)
 
 
 def _nyt_record(row: Row) -> Record:
@@ -149,181 +132,53 @@ def _nyt_record(row: Row) -> Record:
     return replace(record, teaser=collapse_whitespace(row.fields.get("snippet") or ""))
 
 
-# --- Reuters-21578 --------------------------------------------------------------------------------
-
-_REUTERS_ATTRIBUTE = re.compile(r'([A-Z]+)="([^"]*)"')
-_REUTERS_TEXT_TYPE = re.compile(r'<TEXT\s+TYPE="(\w+)"')
-_REUTERS_ELEMENTS = {
-    name.lower(): re.compile(rf"<{name}>(.*?)</{name}>", re.DOTALL)
-    for name in ("DATE", "TOPICS", "TITLE", "DATELINE", "BODY")
-}
-_REUTERS_TOPIC = re.compile(r"<D>(.*?)</D>")
-# References to control characters (&#2; starts a text, &#3; ends it, ...), and the
-# "^M" that stands for a carriage return in a few documents.
-_REUTERS_CONTROL = re.compile(r"&#(?:[0-9]|[12][0-9]|3[01]|127);|\^M")
-_REUTERS_TRAILER = re.compile(r"\n[ \t]*reuters?[ \t.]*\s*$", re.IGNORECASE)
-_REUTERS_PARAGRAPH = re.compile(r"\n(?:[ \t]+|[ \t]*\n)")
+# --- the registry ---------------------------------------------------------------------------------
 
 
-def read_reuters(
-    path: str | os.PathLike,
-    report: ReadReport,
-    *,
-    split: str | None = None,
-    body: str = "first-sentence",
-) -> Iterator[Record]:
-    """Reuters-21578 SGML: a folder of ``reut2-*.sgm`` files (maybe compressed) or one file.
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """A published dataset: its reader and the facts about it that other steps rely on.
 
     Parameters
     ----------
-    path
-        The folder or one file. Files are decoded as Latin-1 (``reut2-017.sgm`` has
-        one 0xFC byte) and parsed one ``<REUTERS>`` block at a time.
-    report
-        Counts the documents; documents outside ``split`` and documents without a
-        ``<TITLE>`` (type UNPROC) are skipped, not rejected.
-    split
-        None for every document, ``"train"`` or ``"test"`` for the ModApte split
-        (``LEWISSPLIT`` of that name and ``TOPICS="YES"``).
-    body
-        The teaser: ``"first-sentence"`` of the body or the ``"full"`` body.
-
-    Returns
-    -------
-    Iterator[Record]
-        Labels are the ``<D>`` items of ``<TOPICS>``, which may be none: such a
-        document is a valid negative for multi-label training, so it is yielded.
+    name
+        The name in ``PRESET:PATH`` data arguments and ``--preset``.
+    read
+        ``(path, report, **options) -> Iterator[Record]``; the options are
+        ``split`` and ``body`` when the preset has them.
+    format
+        The format its files are in: ``jsonl``, ``csv``, ``folder`` (a labelled
+        folder) or ``sgml``; the tagging ETA estimates rows from it.
+    files
+        The glob that picks its files out of a folder of files.
+    splits
+        The values of the ``split`` option it accepts; none for most presets.
+    bodies
+        The values of the ``body`` option it accepts; none for most presets.
+    in_default_taxonomy
+        Its labels already are the default taxonomy's topics, so no label map
+        is needed to train the default model on it.
     """
-    if split is not None and split not in REUTERS_SPLITS:
-        raise DataError(f"unknown Reuters split {split!r}; choose {' or '.join(REUTERS_SPLITS)}")
-    if body not in REUTERS_BODIES:
-        raise DataError(f"unknown Reuters body {body!r}; choose {' or '.join(REUTERS_BODIES)}")
-    files = _reuters_files(Path(path))
-    rows = (row for file in files for row in checked_rows(_reuters_items(str(file)), report, str(file)))
-    return convert_rows(rows, partial(_reuters_record, split=split, body=body), report)
+
+    name: str
+    read: Callable[..., Iterator[Record]]
+    format: str
+    files: str = "*"
+    splits: tuple[str, ...] = ()
+    bodies: tuple[str, ...] = ()
+    in_default_taxonomy: bool = False
 
 
-def _reuters_files(path: Path) -> list[Path]:
-    """The SGML files to read: ``path`` itself, or the ``.sgm`` files in it in name order."""
-    if not path.exists():
-        raise DataError(f"{path}: no such file or directory")
-    if not path.is_dir():
-        return [path]
-    files = sorted(
-        file
-        for file in path.iterdir()
-        if file.is_file() and strip_compression(file.name)[0].lower().endswith(".sgm")
+PRESETS: dict[str, Preset] = {
+    preset.name: preset
+    for preset in (
+        Preset("huffpost", read_huffpost, "jsonl"),
+        Preset("agnews", read_agnews, "csv"),
+        Preset("bbc", read_bbc, "folder"),
+        Preset("reuters", read_reuters, "sgml", splits=REUTERS_SPLITS, bodies=REUTERS_BODIES),
+        Preset("nyt", read_nyt, "csv", files=_NYT_FILES),
+        Preset("starter", read_starter, "jsonl", in_default_taxonomy=True),
     )
-    if not files:
-        raise DataError(f"{path} has no Reuters-21578 .sgm files")
-    return files
-
-
-def _reuters_items(source: str) -> Iterator[Row | BadRow]:
-    """One row per ``<REUTERS>`` ... ``</REUTERS>`` block, the line of its start tag as line."""
-    with open_text(source, encoding="latin-1") as stream:
-        block: list[str] | None = None
-        start = 0
-        for number, line in enumerate(stream, 1):
-            if line.startswith("<REUTERS"):
-                if block is not None:
-                    yield BadRow(source, start, "unterminated document: no </REUTERS> before the next one")
-                block, start = [], number
-            if block is not None:
-                block.append(line)
-                if "</REUTERS>" in line:
-                    yield Row(source, start, _reuters_fields("".join(block)))
-                    block = None
-        if block is not None:
-            yield BadRow(source, start, "unterminated document: the file ends before </REUTERS>")
-
-
-def _reuters_fields(block: str) -> dict[str, object]:
-    """The fields of one document, raw.
-
-    The attributes of ``<REUTERS>`` keep their names (``TOPICS="YES"``,
-    ``LEWISSPLIT``, ``NEWID``, ...); the elements are lower-case (``date``,
-    ``title``, ``dateline``, ``body``, and ``topics``, the list of ``<D>`` items),
-    plus ``type``, the ``<TEXT TYPE=...>`` (NORMAL when there is none).
-    """
-    fields: dict[str, object] = dict(_REUTERS_ATTRIBUTE.findall(block[: block.index(">")]))
-    text_type = _REUTERS_TEXT_TYPE.search(block)
-    fields["type"] = text_type.group(1) if text_type else "NORMAL"
-    for name, pattern in _REUTERS_ELEMENTS.items():
-        if match := pattern.search(block):
-            fields[name] = match.group(1)
-    fields["topics"] = _REUTERS_TOPIC.findall(str(fields.get("topics", "")))
-    return fields
-
-
-def _reuters_record(row: Row, *, split: str | None, body: str) -> Record:
-    """A record from a document in ``split`` that has a title."""
-    fields = row.fields
-    if split is not None and (fields.get("LEWISSPLIT"), fields.get("TOPICS")) != (split.upper(), "YES"):
-        raise RowSkipped(f"not in ModApte {split} split")
-    if "title" not in fields:
-        raise RowSkipped("no TITLE")
-    headline = collapse_whitespace(_reuters_text(fields["title"]))
-    if not headline:
-        raise RowRejected("missing headline: the TITLE is empty")
-    text = _REUTERS_TRAILER.sub("", _reuters_text(fields.get("body", "")))
-    teaser = first_sentence(text) if body == "first-sentence" else collapse_whitespace(text)
-    return Record(
-        headline=headline,
-        teaser=teaser,
-        labels=tuple(topic.strip() for topic in fields["topics"] if topic.strip()),
-        id=fields.get("NEWID"),
-        date=collapse_whitespace(fields.get("date", "")) or None,
-        fields=fields,
-        source=row.source,
-        line=row.line,
-    )
-
-
-def _reuters_text(raw: str) -> str:
-    """SGML text without control-character references, with &lt; &gt; &amp; unescaped."""
-    text = _REUTERS_CONTROL.sub(" ", raw)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-# --- first sentence -------------------------------------------------------------------------------
-
-# A full stop (or ! ?) that may end a sentence: followed by space and a capital or digit.
-_SENTENCE_END = re.compile(r"[.!?][\"')]*(?=\s+[\"'(]?[A-Z0-9])")
-_INITIALS = re.compile(r"^(?:[A-Za-z]\.)+$")
-_ABBREVIATIONS = frozenset(
-    {
-        *("mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sen", "rep", "gov", "st", "mt", "ft"),
-        *("jr", "sr", "no", "vs", "co", "corp", "inc", "ltd", "bros"),
-        *("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"),
-    }
-)
-
-
-def first_sentence(text: str) -> str:
-    """The first sentence of the first paragraph of ``text``, whitespace collapsed.
-
-    A paragraph ends at a blank line or at a line starting with indentation (as
-    in Reuters bodies). A full stop after an abbreviation (``Mr.``, ``Corp.``,
-    ``Feb.``) or initials (``U.S.``) does not end the sentence.
-    """
-    paragraph = collapse_whitespace(_REUTERS_PARAGRAPH.split(text.strip(), maxsplit=1)[0])
-    for end in _SENTENCE_END.finditer(paragraph):
-        word = paragraph[: end.start() + 1].rsplit(None, 1)[-1].lstrip("\"'(")
-        if not _INITIALS.match(word) and word[:-1].lower() not in _ABBREVIATIONS:
-            return paragraph[: end.end()]
-    return paragraph
-
-
-# --- the registry ---------------------------------------------------------------------------------
-
-PRESETS: dict[str, Callable[..., Iterator[Record]]] = {
-    "huffpost": read_huffpost,
-    "agnews": read_agnews,
-    "bbc": read_bbc,
-    "reuters": read_reuters,
-    "nyt": read_nyt,
-    "starter": read_starter,
 }
 
 
@@ -337,8 +192,8 @@ def read_preset(
 ) -> Iterator[Record]:
     """Read ``path`` with the preset called ``name``.
 
-    ``split`` and ``body`` are Reuters-21578 options: ``body`` is ignored by the
-    other presets (they have no body text), while a ``split`` they cannot honour
+    ``split`` and ``body`` go to the presets that have them: ``body`` is ignored
+    by the others (they have no body text), while a ``split`` they cannot honour
     is an error rather than a silently unsplit read.
 
     Raises
@@ -347,11 +202,15 @@ def read_preset(
         Unknown preset, a split for a preset without splits, or any error of the
         preset's reader.
     """
-    reader = PRESETS.get(name)
-    if reader is None:
+    preset = PRESETS.get(name)
+    if preset is None:
         raise DataError(f"unknown preset {name!r}; the presets are {', '.join(PRESETS)}")
-    if reader is read_reuters:
-        return read_reuters(path, report, split=split, body=body)
-    if split is not None:
-        raise DataError(f"preset {name!r} has no splits; --split is for reuters")
-    return reader(path, report)
+    options: dict[str, str | None] = {}
+    if preset.splits:
+        options["split"] = split
+    elif split is not None:
+        with_splits = " and ".join(other.name for other in PRESETS.values() if other.splits)
+        raise DataError(f"preset {name!r} has no splits; --split is for {with_splits}")
+    if preset.bodies:
+        options["body"] = body
+    return preset.read(path, report, **options)

@@ -1,8 +1,12 @@
-"""The record every reader yields, and the report of rows a reader rejected.
+"""What reading works with: the options, the raw row, the record, and the report of rejected rows.
 
-A record is one labelled (or unlabelled) news item: a headline, an optional
-teaser and zero or more labels, plus where it came from so that errors and
-rejects can name the file and line.
+A format parser (:mod:`~classifier.inputs.formats`) turns a file into
+:class:`Row` objects, the raw fields of one row each, found where
+:class:`ReadOptions` says; a converter (:mod:`~classifier.inputs.cleaning`,
+or a preset's) makes each row a :class:`Record`, or drops it with
+:class:`RowRejected` or :class:`RowSkipped`. A record is one labelled (or
+unlabelled) news item: a headline, an optional teaser and zero or more labels,
+plus where it came from so that errors and rejects can name the file and line.
 """
 
 from __future__ import annotations
@@ -11,11 +15,60 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from classifier.errors import TooManyBadRows
 
-__all__ = ["BadRow", "BadRowLimit", "ReadReport", "Record"]
+__all__ = [
+    "BadRow",
+    "BadRowLimit",
+    "ReadOptions",
+    "ReadReport",
+    "Record",
+    "Row",
+    "RowDropped",
+    "RowRejected",
+    "RowSkipped",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """Where the fields of a record are in a generic data file.
+
+    Parameters
+    ----------
+    format
+        ``jsonl``, ``csv``, ``tsv``, ``parquet`` or ``folder``; None detects it
+        from the file name (see :func:`classifier.inputs.textio.detect_format`).
+    headline_field, teaser_field, label_field
+        Field (column) names. A None or absent teaser field gives an empty teaser;
+        a None label field reads the data as unlabelled.
+    label_delimiter
+        Splits a text label into several labels, e.g. ``"|"``.
+    id_field, date_field
+        Optional fields copied into :attr:`Record.id` and :attr:`Record.date`.
+    header
+        CSV/TSV only: False means there is no header row and the columns are named
+        by their 1-based position, ``"1"``, ``"2"``, ...
+    """
+
+    format: str | None = None
+    headline_field: str = "headline"
+    teaser_field: str | None = "teaser"
+    label_field: str | None = "label"
+    label_delimiter: str | None = None
+    id_field: str | None = None
+    date_field: str | None = None
+    header: bool = True
+
+
+class Row(NamedTuple):
+    """The raw fields of one row, with the file and the 1-based line it starts on."""
+
+    source: str
+    line: int
+    fields: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +99,22 @@ class BadRow:
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}: {self.reason}"
+
+
+class RowDropped(Exception):
+    """Raised by a row converter to leave a row out, with the reason; see the two kinds below."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RowRejected(RowDropped):
+    """The row is bad data: reported with its file and line, and counted against the limit."""
+
+
+class RowSkipped(RowDropped):
+    """The row is left out on purpose (not an error): only counted, by reason."""
 
 
 _LIMIT_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")

@@ -16,8 +16,8 @@ from itertools import chain
 from typing import Any
 
 from classifier.inputs.datasets import iter_source
-from classifier.inputs.readers import DataSource, ReadOptions
-from classifier.inputs.records import BadRow, ReadReport, Record
+from classifier.inputs.records import BadRow, ReadOptions, ReadReport, Record
+from classifier.inputs.sources import DataSource
 from classifier.tagging.commits import Commits
 from classifier.tagging.outputs import PREDICTION_KEYS, OutputSpec, base_row
 from classifier.tagging.workers import Chunk, tag_chunk

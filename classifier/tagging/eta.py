@@ -14,26 +14,32 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from classifier.inputs.readers import DataSource, ReadOptions
+from classifier.inputs.presets import PRESETS
+from classifier.inputs.records import ReadOptions
+from classifier.inputs.sources import DataSource
 from classifier.inputs.textio import data_files, detect_format, open_binary, strip_compression
 
 __all__ = ["estimated_rows"]
 
 _SAMPLE_BYTES = 1 << 20
-_PRESET_FORMATS = {"huffpost": "jsonl", "starter": "jsonl", "agnews": "csv", "nyt": "csv", "bbc": "folder"}
+# Formats estimated file by file: from the Parquet footer, or from the line count of a sample.
+_FILE_FORMATS = frozenset({"jsonl", "csv", "tsv", "parquet"})
 
 
 def estimated_rows(sources: list[DataSource], options: ReadOptions) -> int | None:
     """About how many rows ``sources`` hold, or None when that cannot be told cheaply."""
     try:
-        return _sum_or_none(_source_rows(Path(source.path), _format(source, options)) for source in sources)
+        return _sum_or_none(_rows(source, options) for source in sources)
     except (OSError, ValueError):
         return None
 
 
-def _format(source: DataSource, options: ReadOptions) -> str:
-    fmt = _PRESET_FORMATS.get(source.preset) if source.preset else options.format
-    return fmt or detect_format(source.path)
+def _rows(source: DataSource, options: ReadOptions) -> int | None:
+    """The estimate for one source, whose files are in its preset's format or that of ``options``."""
+    if source.preset is None:
+        return _source_rows(Path(source.path), options.format or detect_format(source.path), "*")
+    preset = PRESETS.get(source.preset)
+    return None if preset is None else _source_rows(Path(source.path), preset.format, preset.files)
 
 
 def _sum_or_none(counts: Iterable[int | None]) -> int | None:
@@ -46,12 +52,14 @@ def _sum_or_none(counts: Iterable[int | None]) -> int | None:
     return total
 
 
-def _source_rows(path: Path, fmt: str) -> int | None:
+def _source_rows(path: Path, fmt: str, pattern: str) -> int | None:
     if fmt == "folder":
         return sum(
             1 for label in path.iterdir() if label.is_dir() for item in label.iterdir() if item.is_file()
         )
-    files = data_files(path, fmt) if path.is_dir() else [path]
+    if fmt not in _FILE_FORMATS:
+        return None
+    files = data_files(path, fmt, pattern) if path.is_dir() else [path]
     return _sum_or_none(_file_rows(file, fmt) for file in files)
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from classifier.errors import DataError
-from classifier.inputs.readers import DataSource, ReadOptions, jsonl_files, parse_data_argument
+from classifier.inputs.readers import jsonl_files
+from classifier.inputs.records import ReadOptions
+from classifier.inputs.sources import DataSource, parse_data_argument
 
 __all__ = ["expand_inputs", "json_lines_inputs", "run_fingerprint"]
 

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from classifier.errors import OutputError
-from classifier.inputs.readers import DataSource, ReadOptions
-from classifier.inputs.records import BadRowLimit, ReadReport
+from classifier.inputs.records import BadRowLimit, ReadOptions, ReadReport
+from classifier.inputs.sources import DataSource
 from classifier.persistence import load_model, read_manifest
 from classifier.tagging.chunks import record_chunks, tag_records
 from classifier.tagging.commits import Commits, TagProgress

@@ -32,8 +32,9 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from classifier.errors import DataError
-from classifier.inputs.readers import ReadOptions, RowRejected, jsonl_row, record_from_row
-from classifier.inputs.records import BadRow, ReadReport
+from classifier.inputs.cleaning import record_from_row
+from classifier.inputs.formats import jsonl_row
+from classifier.inputs.records import BadRow, ReadOptions, ReadReport, RowRejected
 from classifier.inputs.textio import open_binary, open_text, strip_compression
 from classifier.tagging.chunks import csv_columns
 from classifier.tagging.commits import Commits
