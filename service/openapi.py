@@ -2,12 +2,14 @@
 
 Every schema in it is generated: request bodies from the pydantic models that
 validate them (:mod:`service.schemas`), answers from the models the views
-build them with (:mod:`service.responses`).
+build them with (:mod:`service.responses`). :func:`answer_model` gives the
+model of each documented answer, for the tests to validate real answers with.
 """
 
 from __future__ import annotations
 
-from functools import cache
+import operator
+from functools import cache, reduce
 from importlib.metadata import version
 
 from pydantic import TypeAdapter
@@ -15,7 +17,7 @@ from pydantic import TypeAdapter
 from service import responses
 from service.schemas import BatchRequest, SingleRequest
 
-__all__ = ["document"]
+__all__ = ["answer_model", "document"]
 
 _REF = "#/components/schemas/{model}"
 
@@ -166,3 +168,25 @@ def document() -> dict:
             },
         },
     }
+
+
+def answer_model(path: str, method: str, status: int) -> TypeAdapter | None:
+    """The response model the document gives an answer, or None for an answer that is not JSON.
+
+    A union for ``POST /v1/tag``'s 200; an error outside the documented
+    operations (an unknown URL, a wrong method) is a :class:`~service.responses.Problem`.
+    """
+    operation = document()["paths"].get(path, {}).get(method.lower(), {"responses": {}})
+    if str(status) not in operation["responses"]:
+        return _adapter(("Problem",)) if status >= 400 else None
+    [content] = operation["responses"][str(status)]["content"].values()
+    schema = content.get("schema")
+    if schema is None:
+        return None
+    return _adapter(tuple(ref["$ref"].rsplit("/", 1)[1] for ref in schema.get("oneOf", [schema])))
+
+
+@cache
+def _adapter(names: tuple[str, ...]) -> TypeAdapter:
+    by_name = {model.__name__: model for model in responses.ALL}
+    return TypeAdapter(reduce(operator.or_, (by_name[name] for name in names)))

@@ -4,10 +4,12 @@ import json
 
 import pytest
 from conftest import problem
+from flask.testing import FlaskClient
 
 import service.api
 from classifier.persistence import load_model
 from service import create_app
+from service.openapi import answer_model
 
 HEADLINE, TEASER = "Central bank raises interest rates", "Stocks fell on the news."
 
@@ -17,9 +19,22 @@ def models(service_env, publish):
     return publish("tiny-a").parent
 
 
+class CheckedClient(FlaskClient):
+    """A test client that validates every JSON answer against the response model the document gives it."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        model = answer_model(response.request.path, response.request.method, response.status_code)
+        if model is not None:
+            model.validate_json(response.get_data())
+        return response
+
+
 @pytest.fixture
 def app(models):
-    return create_app({"MODELS_DIR": models})
+    app = create_app({"MODELS_DIR": models})
+    app.test_client_class = CheckedClient
+    return app
 
 
 @pytest.fixture
