@@ -51,11 +51,12 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 from sklearn.utils.class_weight import compute_class_weight
 
+from classifier import settings as defaults
 from classifier.errors import DataError
 from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.inputs.datasets import LabeledData
 from classifier.model.calibration import CalibratedLinearClassifier
-from classifier.model.features import FeatureSettings, as_input, build_features
+from classifier.model.features import PROFILES, FeatureSettings, as_input, build_features
 from classifier.model.topic_model import TopicModel
 
 __all__ = [
@@ -74,23 +75,23 @@ StepReporter = Callable[[str], AbstractContextManager]
 class TrainingSettings:
     """Everything that shapes a model; stored in the manifest as hyper-parameters.
 
-    The defaults are the settings that won the accuracy benchmark.
+    The defaults (:mod:`classifier.settings`) are the settings that won the accuracy benchmark.
     ``calibration_folds=None`` means 5 for single-label models, 3 for multi-label
     ones; ``naive_bayes=None`` means: for single-label models, fit with and
     without naive-Bayes scaling and keep the better by cross-validated accuracy.
     """
 
-    features: FeatureSettings = field(default_factory=FeatureSettings)
-    C: float = 1.0
-    class_weight: str | None = "balanced"
+    features: FeatureSettings = field(default_factory=lambda: PROFILES[defaults.PROFILE])
+    C: float = defaults.C
+    class_weight: str | None = defaults.CLASS_WEIGHT
     multilabel: bool = False
-    validation_fraction: float = 0.1
-    seed: int = 0
-    label_threshold: float = 0.25
-    abstain_threshold: float = 0.0
+    validation_fraction: float = defaults.VALIDATION_FRACTION
+    seed: int = defaults.SEED
+    label_threshold: float = defaults.LABEL_THRESHOLD
+    abstain_threshold: float = defaults.ABSTAIN_THRESHOLD
     calibration_folds: int | None = None
     max_iter: int = 5000
-    naive_bayes: bool | None = None
+    naive_bayes: bool | None = defaults.NAIVE_BAYES_MODES[defaults.NAIVE_BAYES]
 
     def to_dict(self) -> dict:
         """JSON-ready hyper-parameters, with the name of the feature profile (or ``custom``)."""

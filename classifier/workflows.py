@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from classifier import settings as defaults
 from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.inputs.datasets import LabeledData, load_labeled_data
 from classifier.inputs.records import BadRowLimit, ReadOptions, ReadReport
@@ -40,8 +41,8 @@ class DataRequest:
     taxonomy: str | None = None
     label_map: str | None = None
     split: str | None = None
-    body: str = "first-sentence"
-    max_bad_rows: str = "1%"
+    body: str = defaults.REUTERS_BODY
+    max_bad_rows: str = defaults.MAX_BAD_ROWS
     starter: bool = False
 
     def sources(self) -> list[DataSource]:
@@ -99,7 +100,7 @@ def train_model(
     """Read the data, train, save the model directory atomically and (optionally) promote it.
 
     The model goes to ``out_dir``, or to a new folder named after its id under
-    ``models_dir``; promotion points ``models_dir/current`` at it.
+    ``models_dir``; promotion points the ``current`` link of ``models_dir`` at it.
     """
     data, report = load_data(request, keep_unlabeled=settings.multilabel, on_row=on_row)
     result = train(data, settings, step=step)
@@ -127,7 +128,7 @@ def train_model(
     )
     promoted = None
     if promote_to_current:
-        promoted = Path(models_dir) / "current"
+        promoted = defaults.current_link(models_dir)
         promote(target, promoted)
     return TrainOutcome(result, manifest, target, promoted, report)
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
+from classifier.settings import ENV_PREFIX, MODELS_DIR
+
 __all__ = ["DEFAULTS", "ENV_PREFIX", "settings"]
 
-ENV_PREFIX = "HEADLINE_TAGGER_"
-
 DEFAULTS: dict[str, object] = {
-    "MODELS_DIR": "models",
-    "MODEL": None,  # None: MODELS_DIR/current
+    "MODELS_DIR": str(MODELS_DIR),
+    "MODEL": None,  # None: the current link of MODELS_DIR
     "ADMIN_TOKEN": None,  # None: POST /v1/admin/reload is disabled
     "API_KEYS": (),  # empty: /v1/* needs no key
     "MAX_BODY_BYTES": 1 << 20,

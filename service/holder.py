@@ -18,6 +18,7 @@ from pathlib import Path
 from classifier.errors import DataError, ModelError
 from classifier.model.topic_model import TopicModel
 from classifier.persistence import MANIFEST_FILE, MODEL_FILE, Manifest, load_model
+from classifier.settings import env_var, model_path
 from classifier.taxonomy import Taxonomy, load_taxonomy
 
 __all__ = ["LoadedModel", "ModelHolder"]
@@ -66,9 +67,9 @@ class ModelHolder:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, object]) -> ModelHolder:
-        """An empty holder for the ``MODEL`` setting (default ``MODELS_DIR/current``) in ``MODELS_DIR``."""
+        """An empty holder for the ``MODEL`` setting (default: the ``current`` link) in ``MODELS_DIR``."""
         models_dir = Path(str(settings["MODELS_DIR"]))
-        return cls(settings["MODEL"] or models_dir / "current", models_dir)
+        return cls(model_path(settings["MODEL"], models_dir), models_dir)
 
     def reload(self) -> LoadedModel:
         """Load ``path`` again and swap it in; on failure keep the current model and raise.
@@ -101,6 +102,6 @@ class ModelHolder:
             if not resolved.is_relative_to(root):
                 raise ModelError(
                     f"{path}: leads to {resolved}, outside the models directory {root}; "
-                    "models are only loaded from there (set --models-dir or HEADLINE_TAGGER_MODELS_DIR)"
+                    f"models are only loaded from there (set --models-dir or {env_var('MODELS_DIR')})"
                 )
         return target

@@ -35,6 +35,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, normalize
 
+from classifier import settings as defaults
 from classifier.model.ngramindex import NgramIndex
 
 __all__ = [
@@ -59,13 +60,13 @@ HEADLINE, TEASER = 0, 1
 class FeatureSettings:
     """Hyper-parameters of the feature union (recorded in the model manifest)."""
 
-    word_ngrams: tuple[int, int] = (1, 2)
-    char_ngrams: tuple[int, int] | None = None
-    headline_weight: float = 0.5
-    char_weight: float = 1.0
-    min_df: int = 2
-    max_features: int | None = None
-    sublinear_tf: bool = True
+    word_ngrams: tuple[int, int] = defaults.WORD_NGRAMS
+    char_ngrams: tuple[int, int] | None = defaults.CHAR_NGRAMS
+    headline_weight: float = defaults.HEADLINE_WEIGHT
+    char_weight: float = defaults.CHAR_WEIGHT
+    min_df: int = defaults.MIN_DF
+    max_features: int | None = defaults.MAX_FEATURES
+    sublinear_tf: bool = defaults.SUBLINEAR_TF
 
     @property
     def profile(self) -> str:
@@ -73,9 +74,9 @@ class FeatureSettings:
         return next((name for name, settings in PROFILES.items() if settings == self), "custom")
 
 
-# Named feature sets: "fast" meets the archive-tagging speed target, "accurate"
+# Named feature sets (classifier.settings): "fast" meets the archive-tagging speed target, "accurate"
 # adds character n-grams for about a point of accuracy at a tenth of the speed.
-PROFILES = {"fast": FeatureSettings(), "accurate": replace(FeatureSettings(), char_ngrams=(2, 5))}
+PROFILES = {name: replace(FeatureSettings(), **changes) for name, changes in defaults.PROFILES.items()}
 
 
 def as_input(headlines: Sequence[str], teasers: Sequence[str] | None = None) -> np.ndarray:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from classifier import settings
 from classifier.errors import OutputError
 from classifier.inputs.records import BadRowLimit, ReadOptions, ReadReport
 from classifier.inputs.sources import DataSource
@@ -85,19 +86,19 @@ class TagJob:
 
     inputs: tuple[str, ...]
     output: Path
-    model_dir: Path = Path("models/current")
+    model_dir: Path = settings.MODEL
     preset: str | None = None
     options: ReadOptions = field(default_factory=lambda: ReadOptions(label_field=None))
     split: str | None = None
-    body: str = "first-sentence"
+    body: str = settings.REUTERS_BODY
     output_format: str | None = None
     slim: bool = False
     workers: int = 1
-    chunk_size: int = 10_000
+    chunk_size: int = settings.TAG_CHUNK_SIZE
     resume: bool = False
     overwrite: bool = False
-    max_bad_rows: str = "1%"
-    engine: str = "local"
+    max_bad_rows: str = settings.MAX_BAD_ROWS
+    engine: str = settings.TAG_ENGINE
     scheduler: str | None = None
     allow_version_mismatch: bool = False
 
