@@ -7,7 +7,9 @@ What the OpenAPI document says is what is checked here: ``2.0`` is an integer
 (as in JSON Schema), a headline needs a character that is not white space
 (the pattern lists exactly the characters :meth:`str.isspace` counts), and a
 number too large for a float (``1e400``) is refused rather than echoed back as
-``Infinity``, which is not JSON.
+``Infinity``, which is not JSON. What a headline and a teaser are is the core's
+definition (:mod:`classifier.headlines`), the same that ``predict`` applies to
+its stdin lines.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from classifier.headlines import NOT_BLANK_PATTERN, NOT_UNICODE, Headline, Teaser, is_unicode
 from service.errors import Problem
 
 __all__ = [
@@ -31,62 +34,14 @@ __all__ = [
 ]
 
 
-def _not_space_class() -> str:
-    """A JSON Schema (ECMA-262) class of every character that :meth:`str.isspace` does not count.
-
-    U+3000 is the last white-space character; runs become ranges, like ``\\u2000-\\u200a``.
-    """
-    runs: list[list[int]] = []
-    for code in (code for code in range(0x3001) if chr(code).isspace()):
-        if runs and runs[-1][1] == code - 1:
-            runs[-1][1] = code
-        else:
-            runs.append([code, code])
-    spaces = "".join(f"\\u{a:04x}" + (f"-\\u{b:04x}" if b > a else "") for a, b in runs)
-    return f"[^{spaces}]"
-
-
-NOT_BLANK_PATTERN = _not_space_class()
-
 # An ``id`` is echoed back; nested deeper than this it is refused, long before json.dumps would recurse
 # too deep to answer.
 MAX_ID_DEPTH = 32
 
 
-_NOT_UNICODE = "must be valid Unicode text (no unpaired surrogate)"
-
-
-def _is_unicode(text: str) -> bool:
-    """Whether ``text`` can be written back as UTF-8 (JSON escapes can smuggle in lone surrogates)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _unicode(value: str) -> str:
-    if not _is_unicode(value):
-        raise ValueError(_NOT_UNICODE)
-    return value
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be empty")
-    return value
-
-
 def _whole_float_as_int(value: object) -> object:
     """``2.0`` is the integer 2 in JSON Schema; ``2.5`` stays a float, for strict validation to refuse."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-# Every text field goes back out (results, explanations, ids), so each must be valid Unicode.
-Text = Annotated[str, AfterValidator(_unicode)]
-Headline = Annotated[
-    Text, Field(min_length=1, json_schema_extra={"pattern": NOT_BLANK_PATTERN}), AfterValidator(_not_blank)
-]
 
 
 class _Body(BaseModel):
@@ -107,7 +62,7 @@ class SingleRequest(_Options):
     """One headline and its optional teaser."""
 
     headline: Headline
-    teaser: Text | None = None
+    teaser: Teaser = None
 
 
 class BatchItem(_Body):
@@ -117,7 +72,7 @@ class BatchItem(_Body):
         default=None, description=f"Any JSON value, nested at most {MAX_ID_DEPTH} deep; echoed back."
     )
     headline: Headline
-    teaser: Text | None = None
+    teaser: Teaser = None
 
 
 class BatchRequest(_Options):
@@ -184,8 +139,8 @@ def _id_problem(value: object) -> str | None:
     while stack:
         node, depth = stack.pop()
         if isinstance(node, str):
-            if not _is_unicode(node):
-                return _NOT_UNICODE
+            if not is_unicode(node):
+                return NOT_UNICODE
             continue
         if isinstance(node, dict | list):
             if depth + 1 > MAX_ID_DEPTH:
@@ -197,16 +152,13 @@ def _id_problem(value: object) -> str | None:
 
 _MESSAGES = {
     "missing": "is required",
-    "string_type": "must be a string",
     "bool_type": "must be true or false",
     "int_type": "must be a whole number",
     "float_type": "must be a number",
-    "string_too_short": "must not be empty",
     "extra_forbidden": "is not a field this endpoint accepts",
     "list_type": "must be a list",
     "too_short": "must not be empty",
     "model_type": "must be a JSON object",
-    "string_unicode": _NOT_UNICODE,
 }
 
 
