@@ -88,6 +88,49 @@ def test_predict_stdin_bad_line_keeps_its_place_and_fails_at_the_end(trained, ru
     assert "2 input line(s) were invalid" in result.stderr
 
 
+# JSON lines that the service and predict's stdin must both accept or both refuse: the same core rules.
+ITEMS = [
+    {"headline": "Stocks slide"},
+    {"headline": "Stocks slide", "teaser": None},
+    {"headline": "Stocks slide", "teaser": ""},
+    {"headline": "Stocks slide", "teaser": 5},
+    {"headline": ""},
+    {"headline": " \u3000\t"},
+    {"headline": 5},
+    {"headline": None},
+    {"teaser": "no headline"},
+    {"headline": "Stocks \ud800 slide"},
+    {"headline": "Stocks slide", "teaser": "a \udc00"},
+    {"headline": "Börsen fallen: 北京"},
+]
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=[json.dumps(item) for item in ITEMS])
+def test_predict_stdin_accepts_a_headline_exactly_when_the_service_does(trained, runner, item):
+    from service.errors import Problem
+    from service.schemas import Limits, parse_tag_request
+
+    line = json.dumps(item)
+    try:
+        parse_tag_request(line.encode(), Limits(max_items=10, max_field_chars=100))
+        served = True
+    except Problem:
+        served = False
+    result = runner.invoke(main, ["predict", "--model", str(trained / "current")], input=line + "\n")
+    assert (result.exit_code == 0) is served
+    assert ("error" not in json.loads(result.stdout)) is served
+
+
+def test_predict_stdin_names_a_teaser_that_is_not_valid_unicode(trained, runner):
+    stdin = '{"headline": "Striker scores", "teaser": "\\udc00"}\n'
+    stdin += '{"headline": "Stocks slide", "teaser": null}\n'
+    result = runner.invoke(main, ["predict", "--model", str(trained / "current")], input=stdin)
+    assert result.exit_code == 1
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows[0] == {"error": "line 1: 'teaser' must be valid Unicode text (no unpaired surrogate)"}
+    assert rows[1]["label"] == "finance"
+
+
 def test_predict_text_output_with_explanations(trained, runner):
     result = runner.invoke(
         main,
@@ -133,6 +176,35 @@ def test_model_defaults_to_the_environment_variable(trained, runner):
         main, ["predict", "Stocks rally", "--json"], env={"HEADLINE_TAGGER_MODEL": str(trained / "current")}
     )
     assert result.exit_code == 0 and json.loads(result.output)["label"]
+
+
+def _made_with_another_scikit_learn(trained, tmp_path) -> Path:
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for file in (trained / "current").iterdir():
+        (copy / file.name).write_bytes(file.read_bytes())
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["versions"]["scikit_learn"] = "0.24.2"
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    return copy
+
+
+def test_allow_version_mismatch_loads_a_model_of_another_scikit_learn(trained, runner, tmp_path):
+    model = str(_made_with_another_scikit_learn(trained, tmp_path))
+    refused = runner.invoke(main, ["predict", "Stocks rally", "--model", model])
+    assert refused.exit_code == 1 and "made with scikit-learn 0.24.2" in refused.output
+    allowed = runner.invoke(main, ["predict", "Stocks rally", "--model", model, "--allow-version-mismatch"])
+    assert allowed.exit_code == 0, allowed.output
+
+
+@pytest.mark.parametrize("options", [[], ["--allow-version-mismatch"]])
+def test_info_reads_the_manifest_of_any_scikit_learn_version(trained, runner, tmp_path, options):
+    """info never loads the pickle, so the flag has nothing to allow: still accepted, not advertised."""
+    model = str(_made_with_another_scikit_learn(trained, tmp_path))
+    result = runner.invoke(main, ["info", "--model", model, *options])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["versions"]["scikit_learn"] == "0.24.2"
+    assert "--allow-version-mismatch" not in runner.invoke(main, ["info", "--help"]).output
 
 
 def test_tampered_model_is_refused_by_the_cli(trained, runner, tmp_path):
@@ -254,6 +326,21 @@ def test_installed_entry_point_runs():
     assert result.returncode == 0
     for command in ("train", "evaluate", "predict", "labels", "info"):
         assert command in result.stdout
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "tag", "serve", "start"])
+def test_help_of_every_command_imports_no_scikit_learn(command):
+    """Option defaults come from classifier.settings, so no help (and no option parsing) waits for a model."""
+    code = "\n".join(
+        [
+            "import sys",
+            "from classifier.cli import main",
+            f"main([{command!r}, '--help'], standalone_mode=False)",
+            f"print(sorted(m for m in {MODEL_MODULES!r} if m in sys.modules))",
+        ]
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "[]"
 
 
 def test_the_tag_command_leaves_scikit_learn_to_its_workers(tagging_model_dir, tmp_path):

@@ -1,7 +1,7 @@
-"""Terminal output for the command line: progress on stderr, tables on stdout.
+"""Terminal output for the command line: progress on stderr, tables on stdout, errors as one line.
 
-Kept apart from :mod:`classifier.cli.commands` so that the commands read as
-"parse, call the core, print", and so the core never prints anything itself.
+Kept apart from the commands so that they read as "parse, call the core,
+print", and so the core never prints anything itself.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+import click
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -22,14 +23,18 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from classifier.errors import HeadlineTaggerError
+
 if TYPE_CHECKING:  # for the type hints only: evaluation and the model import scikit-learn
     from classifier.evaluation import EvaluationReport
+    from classifier.inputs.records import ReadReport
     from classifier.model.topic_model import Prediction
     from classifier.tagging.job import TagProgress, TagSummary
 
 __all__ = [
     "metrics_table",
     "prediction_text",
+    "print_read_report",
     "row_counter",
     "stderr",
     "stdout",
@@ -37,10 +42,28 @@ __all__ = [
     "summary_lines",
     "tag_progress",
     "tag_summary_lines",
+    "user_errors",
 ]
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Report the core's errors (and ``ValueError`` for bad parameters) as one line and exit status 1."""
+    try:
+        yield
+    except (HeadlineTaggerError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+def print_read_report(report: ReadReport) -> None:
+    """Warn on stderr about the rows that reading data rejected or skipped."""
+    if report.bad:
+        stderr.print(f"[yellow]warning:[/] {report.summary()}")
+    for reason, count in report.skipped.most_common():
+        stderr.print(f"skipped {count:,} rows: {reason}")
 
 
 @contextmanager

@@ -1,0 +1,206 @@
+"""``train`` and ``evaluate``: labelled data in, a saved model or its scores out."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from classifier import settings
+from classifier.cli import console
+from classifier.cli.options import data_options, data_request, int_pair, model_option, models_dir_option
+
+if TYPE_CHECKING:
+    from classifier.training import TrainingSettings
+    from classifier.workflows import DataRequest
+
+__all__ = ["evaluate", "train", "train_and_report"]
+
+_FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df")
+
+
+@click.command()
+@data_options
+@click.option("--starter", is_flag=True, help="Also train on the bundled starter corpus (default taxonomy).")
+@click.option("--multilabel", is_flag=True, help="One yes/no model per topic; a headline can get several.")
+@click.option("--out", type=click.Path(path_type=Path), help="Model directory to write (must not exist).")
+@models_dir_option("Where new models and the 'current' link live")
+@click.option("--no-promote", is_flag=True, help="Do not point models/current at the new model.")
+@click.option("--if-missing", is_flag=True, help="Do nothing when models/current already exists.")
+@click.option(
+    "--validation-fraction",
+    type=click.FloatRange(0, 0.9),
+    default=settings.VALIDATION_FRACTION,
+    show_default=True,
+)
+@click.option("--seed", type=int, default=settings.SEED, show_default=True)
+@click.option(
+    "--c",
+    "c_value",
+    type=click.FloatRange(min=0, min_open=True),
+    default=settings.C,
+    show_default=True,
+    help="Inverse regularisation strength of the linear SVM.",
+)
+@click.option(
+    "--class-weight",
+    type=click.Choice(["none", "balanced"]),
+    default=settings.CLASS_WEIGHT or "none",
+    show_default=True,
+    help="'balanced' weighs each topic by its inverse frequency, which lifts rare topics.",
+)
+@click.option(
+    "--naive-bayes",
+    type=click.Choice(list(settings.NAIVE_BAYES_MODES)),
+    default=settings.NAIVE_BAYES,
+    show_default=True,
+    help="Single-label models: scale features by naive-Bayes log-count ratios (NB-SVM). 'auto' fits "
+    "both and keeps NB-SVM only if cross-validation prefers it, which doubles training time; "
+    "'off' saves that on large archives.",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(list(settings.PROFILES)),
+    default=settings.PROFILE,
+    show_default=True,
+    help="Feature set: 'fast' (word n-grams, the default) or 'accurate' (adds character n-grams: "
+    "about a point more accurate, about ten times slower). The options below override it.",
+)
+@click.option("--word-ngrams", help="Word n-gram range MIN,MAX (at most 3 words).  [default: from --profile]")
+@click.option("--char-ngrams", help="Character n-gram range MIN,MAX, or none.  [default: from --profile]")
+@click.option(
+    "--headline-weight",
+    type=click.FloatRange(min=0),
+    help="Weight of the extra headline-only features.  [default: from --profile]",
+)
+@click.option(
+    "--min-df",
+    type=click.IntRange(min=1),
+    help="Ignore n-grams seen in fewer rows.  [default: from --profile]",
+)
+@click.option(
+    "--label-threshold",
+    type=click.FloatRange(0, 1),
+    default=settings.LABEL_THRESHOLD,
+    show_default=True,
+    help="Single-label models: score a second topic needs to be listed.",
+)
+@click.option(
+    "--abstain-below",
+    type=click.FloatRange(0, 1),
+    default=settings.ABSTAIN_THRESHOLD,
+    show_default=True,
+    help="Answer 'abstained' when the top score is under this.",
+)
+def train(**kwargs) -> None:
+    """Train a model on labelled DATA and save it under models/.
+
+    DATA is PATH (read with --preset or the generic field options) or
+    PRESET:PATH, e.g. huffpost:news.jsonl.gz agnews:test.csv bbc:bbc/ nyt:nyt/.
+    Several can be combined; --taxonomy default maps each through its preset's
+    shipped label map.
+    """
+    models_dir = kwargs.pop("models_dir")
+    current = settings.current_link(models_dir)
+    if kwargs.pop("if_missing") and current.exists():
+        console.stderr.print(f"{current} exists; not training (--if-missing)")
+        return
+    training = _training_settings(kwargs)
+    request = data_request(kwargs, starter=kwargs.pop("starter"))
+    train_and_report(
+        request,
+        training,
+        models_dir,
+        out_dir=kwargs.pop("out"),
+        promote_to_current=not kwargs.pop("no_promote"),
+    )
+
+
+def _training_settings(kwargs: dict) -> TrainingSettings:
+    """The :class:`TrainingSettings` of train's model options in ``kwargs`` (which are popped)."""
+    from classifier.model.features import PROFILES  # scikit-learn: loaded only when training
+    from classifier.training import TrainingSettings
+
+    given = {name: kwargs.pop(name) for name in _FEATURE_OPTIONS}
+    changes = {
+        name: int_pair(value) if name.endswith("_ngrams") else value
+        for name, value in given.items()
+        if value is not None
+    }
+    class_weight = kwargs.pop("class_weight")
+    return TrainingSettings(
+        features=dataclasses.replace(PROFILES[kwargs.pop("profile")], **changes),
+        C=kwargs.pop("c_value"),
+        multilabel=kwargs.pop("multilabel"),
+        class_weight=None if class_weight == "none" else class_weight,
+        validation_fraction=kwargs.pop("validation_fraction"),
+        seed=kwargs.pop("seed"),
+        label_threshold=kwargs.pop("label_threshold"),
+        abstain_threshold=kwargs.pop("abstain_below"),
+        naive_bayes=settings.NAIVE_BAYES_MODES[kwargs.pop("naive_bayes")],
+    )
+
+
+def train_and_report(
+    request: DataRequest,
+    training: TrainingSettings,
+    models_dir: Path,
+    *,
+    out_dir: Path | None = None,
+    promote_to_current: bool = True,
+) -> None:
+    """Run the training job with progress on stderr, then print its validation table."""
+    from classifier.workflows import train_model
+
+    with console.user_errors(), console.row_counter("Reading training data") as count:
+        outcome = train_model(
+            request,
+            training,
+            models_dir=models_dir,
+            out_dir=out_dir,
+            promote_to_current=promote_to_current,
+            on_row=count,
+            step=console.step,
+        )
+    console.print_read_report(outcome.report)
+    result = outcome.result
+    for note in result.notes:
+        console.stderr.print(f"[yellow]note:[/] {note}")
+    if result.validation is not None:
+        console.stdout.print(
+            console.metrics_table(result.validation, f"Validation ({result.validation_rows:,} held-out rows)")
+        )
+        for line in console.summary_lines(result.validation):
+            console.stdout.print(line)
+    console.stdout.print(
+        f"model {outcome.manifest.model_id}: {len(result.model.labels)} labels, "
+        f"{result.train_rows:,} training rows, {result.seconds:.1f} s"
+    )
+    console.stdout.print(
+        f"saved to {outcome.model_dir}" + (f" (now {outcome.promoted_to})" if outcome.promoted_to else "")
+    )
+
+
+@click.command()
+@data_options
+@model_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every metric.")
+def evaluate(model_dir: Path, allow_version_mismatch: bool, as_json: bool, **kwargs) -> None:
+    """Score a model on labelled DATA (same DATA forms as train)."""
+    from classifier.workflows import evaluate_model
+
+    request = data_request(kwargs)
+    with console.user_errors(), console.row_counter("Reading evaluation data", quiet=as_json) as count:
+        report, read_report, manifest = evaluate_model(
+            model_dir, request, allow_version_mismatch=allow_version_mismatch, on_row=count
+        )
+    console.print_read_report(read_report)
+    if as_json:
+        click.echo(json.dumps({"model": manifest.model_id, **report.to_dict()}))
+        return
+    console.stdout.print(console.metrics_table(report, f"Model {manifest.model_id} on {report.n:,} rows"))
+    for line in console.summary_lines(report):
+        console.stdout.print(line)
