@@ -51,7 +51,7 @@ def serve(model_dir: Path | None, models_dir: Path, host: str, port: int, worker
 
     SIGTERM stops gracefully; SIGHUP loads models/current again and keeps the
     old model when the new one fails to load. Settings: the flags, or
-    HEADLINE_TAGGER_* variables (README, "HTTP service").
+    HEADLINE_TAGGER_* variables (docs/configuration.md).
     """
     _serve(model_dir, models_dir, host, port, workers)
 
