@@ -17,7 +17,6 @@ import platform
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -25,14 +24,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from classifier.atomic import fsync_folder, replace_atomically
 from classifier.errors import ModelError
 
 if TYPE_CHECKING:
     from classifier.model.topic_model import TopicModel
 
 # scikit-learn, joblib and the model's module load inside the functions that save or load a
-# model: reading a manifest or writing a file atomically (all the main process of `tag` does
-# here) should not wait about a second for them.
+# model: reading a manifest (all the main process of `tag` does here) should not wait about a
+# second for them.
 
 __all__ = [
     "FORMAT_VERSION",
@@ -40,14 +40,11 @@ __all__ = [
     "MODEL_FILE",
     "Manifest",
     "file_sha256",
-    "fsync_folder",
     "load_model",
     "new_model_id",
     "promote",
     "read_manifest",
-    "replace_atomically",
     "save_model",
-    "write_atomically",
 ]
 
 MODEL_FILE = "model.joblib"
@@ -117,43 +114,6 @@ def file_sha256(path: Path) -> str:
     """The SHA-256 of the file at ``path``, in hex, read in blocks."""
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def fsync_folder(path: Path) -> None:
-    """Flush a folder's entries to disk, so that files created or renamed in it survive a crash."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Create ``path`` all at once: ``write`` a temporary sibling, rename it over ``path``, fsync the folder.
-
-    A crash leaves either the old ``path`` or the new one, never a mix; on an
-    error the temporary file is removed and the ``OSError`` raised.
-    """
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-        fsync_folder(path.parent)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` (fsynced) through :func:`replace_atomically`."""
-
-    def write(temporary: Path) -> None:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-
-    replace_atomically(path, write)
 
 
 def save_model(

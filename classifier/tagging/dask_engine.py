@@ -32,9 +32,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from classifier.atomic import write_atomically
 from classifier.errors import HeadlineTaggerError
 from classifier.persistence import MANIFEST_FILE, MODEL_FILE, load_model, read_manifest
-from classifier.tagging.store import Staging, write_atomically
+from classifier.tagging.store import Staging, output_errors
 from classifier.tagging.workers import Chunk, ChunkResult
 
 try:
@@ -65,7 +66,8 @@ class _ModelPlugin(WorkerPlugin):
         folder = Path(worker.local_directory) / f"headline-tagger-model-{self.model_id}"
         folder.mkdir(parents=True, exist_ok=True)
         for name, data in self.files.items():
-            write_atomically(folder / name, data)
+            with output_errors(folder / name):
+                write_atomically(folder / name, data)
         self.model, _ = load_model(folder, allow_version_mismatch=self.allow_version_mismatch)
 
 
@@ -74,7 +76,8 @@ def _tag_partition(
 ) -> ChunkResult:
     """Tag one chunk on a worker and write its part; the result carries no bytes."""
     result = function(get_worker().plugins[_PLUGIN].model, chunk)
-    write_atomically(Path(part_path), result.data)
+    with output_errors(Path(part_path)):
+        write_atomically(Path(part_path), result.data)
     return replace(result, data=None)
 
 

@@ -24,15 +24,16 @@ import secrets
 import shutil
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classifier import persistence
+from classifier.atomic import fsync_folder, replace_atomically, write_atomically
 from classifier.errors import OutputError
 from classifier.inputs.records import BadRow
 
-__all__ = ["CHECKPOINT_FILE", "Committed", "Staging", "write_atomically"]
+__all__ = ["CHECKPOINT_FILE", "Committed", "Staging", "output_errors"]
 
 CHECKPOINT_FILE = "checkpoint.json"
 _CHECKPOINT_VERSION = 1
@@ -166,7 +167,9 @@ class Staging:
 
     def write_part(self, index: int, data: bytes) -> None:
         """Write chunk ``index``'s part (not yet committed: :meth:`commit` does that)."""
-        write_atomically(self.part_path(index), data)
+        path = self.part_path(index)
+        with output_errors(path):
+            write_atomically(path, data)
 
     def discard(self) -> None:
         """Remove the staging folder of a run that failed before committing anything."""
@@ -178,14 +181,18 @@ class Staging:
         ``committed`` already counts the chunk; its index is ``committed.chunks - 1``.
         """
         if rejects:
-            write_atomically(self.folder / "rejects" / f"rejects-{committed.chunks - 1:08d}.jsonl", rejects)
+            path = self.folder / "rejects" / f"rejects-{committed.chunks - 1:08d}.jsonl"
+            with output_errors(path):
+                write_atomically(path, rejects)
         self._write_checkpoint(committed)
 
     def _write_checkpoint(self, committed: Committed) -> None:
         # Not asdict: it would turn the Counter into a Counter of (label, count) pairs.
         counts = {**vars(committed), "labels": dict(committed.labels)}
         state = {"version": _CHECKPOINT_VERSION, "fingerprint": self._fingerprint, "committed": counts}
-        write_atomically(self.folder / CHECKPOINT_FILE, json.dumps(state, indent=1).encode("utf-8"))
+        path = self.folder / CHECKPOINT_FILE
+        with output_errors(path):
+            write_atomically(path, json.dumps(state, indent=1).encode("utf-8"))
 
     # -- finishing -----------------------------------------------------------------------------------
 
@@ -209,16 +216,17 @@ class Staging:
             if self.output.exists():
                 os.rename(self.output, old)
             os.rename(self.parts, self.output)
-            persistence.fsync_folder(self.output.parent)
+            fsync_folder(self.output.parent)
         except OSError as error:
             raise OutputError(f"{self.output}: cannot move the output into place: {error.strerror}") from None
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``path`` as a temporary sibling, fsync it and rename it over ``path``."""
+@contextmanager
+def output_errors(path: Path) -> Iterator[None]:
+    """Turn an ``OSError`` while writing ``path`` (a full disk, a read-only folder) into an OutputError."""
     try:
-        persistence.write_atomically(path, data)
+        yield
     except OSError as error:
         raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
 
@@ -234,7 +242,5 @@ def _concatenate(parts: list[Path], target: Path) -> None:
             out.flush()
             os.fsync(out.fileno())
 
-    try:
-        persistence.replace_atomically(target, write)
-    except OSError as error:
-        raise OutputError(f"{target}: cannot write: {error.strerror or error}") from None
+    with output_errors(target):
+        replace_atomically(target, write)
