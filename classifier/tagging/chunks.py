@@ -1,48 +1,80 @@
 """Tagging by records: the path for every input format, preset and engine.
 
 One reader streams the records through the project's readers; chunk *i* is
-the *i*-th run of ``chunk_size`` records. Chunks go to a tagger (see
-:mod:`classifier.tagging.workers`, :mod:`classifier.tagging.dask_engine`) that predicts
-and encodes the whole part, at most ``tagger.in_flight`` at a time, and come
-back to be committed in input order. A resumed run reads the committed chunks
-again, to count them, but does not tag them.
+the *i*-th run of ``chunk_size`` records, reduced to what tagging needs (a
+:class:`Chunk`). A tagger (:mod:`classifier.tagging.inflight`) predicts and
+encodes each chunk with :func:`tag_chunk`, and the results are committed in
+input order with the rows rejected while reading each chunk. A resumed run
+reads the committed chunks again, to count them, but does not tag them.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from classifier.inputs.datasets import iter_source
 from classifier.inputs.records import BadRow, ReadOptions, ReadReport, Record
 from classifier.inputs.sources import DataSource
 from classifier.tagging.commits import Commits
-from classifier.tagging.outputs import PREDICTION_KEYS, OutputSpec, base_row
-from classifier.tagging.workers import Chunk, tag_chunk
+from classifier.tagging.inflight import Tagger, in_order
+from classifier.tagging.outputs import PREDICTION_KEYS, OutputSpec, base_row, encode_part
 
-__all__ = ["csv_columns", "record_chunks", "tag_records"]
+if TYPE_CHECKING:  # only the taggers load the model, and scikit-learn with it
+    from classifier.model.topic_model import TopicModel
+
+__all__ = ["Chunk", "ChunkResult", "csv_columns", "record_chunks", "tag_chunk", "tag_records"]
 
 
-def tag_records(chunks: Iterator[tuple[Chunk | None, list[BadRow]]], tagger: Any, commits: Commits) -> None:
-    """Tag and commit every chunk of :func:`record_chunks`, ``tagger.in_flight`` at a time at most."""
-    queue: deque = deque()
-    for chunk, rejects in chunks:
-        if chunk is None:  # the rows rejected after the last record
-            while queue:
-                _commit_next(queue, tagger, commits)
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """The ``index``-th run of input records, reduced to what tagging needs.
+
+    ``rows`` are the records' output fields (see
+    :func:`~classifier.tagging.outputs.base_row`); ``columns`` are the CSV columns
+    of the whole run.
+    """
+
+    index: int
+    headlines: list[str]
+    teasers: list[str]
+    rows: list[Mapping[str, Any]]
+    spec: OutputSpec
+    columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkResult:
+    """A tagged chunk: its part's bytes (None when the worker wrote the part itself) and counts."""
+
+    index: int
+    rows: int
+    labels: dict[str, int]
+    abstained: int
+    data: bytes | None
+
+
+def tag_chunk(model: TopicModel, chunk: Chunk) -> ChunkResult:
+    """Predict every row of ``chunk`` and encode it (:func:`~classifier.tagging.outputs.encode_part`)."""
+    predictions = model.predict(chunk.headlines, chunk.teasers)
+    labels = Counter(p.label for p in predictions if not p.abstained)
+    data = encode_part(chunk.rows, predictions, chunk.spec, columns=chunk.columns, first=chunk.index == 0)
+    abstained = sum(bool(p.abstained) for p in predictions)
+    return ChunkResult(chunk.index, len(predictions), dict(labels), abstained, data)
+
+
+def tag_records(
+    chunks: Iterator[tuple[Chunk | None, list[BadRow]]], tagger: Tagger, commits: Commits
+) -> None:
+    """Tag the chunks of :func:`record_chunks` and commit them in order, each with its rejected rows."""
+    for result, rejects in in_order(tagger, tag_chunk, chunks):
+        if result is None:  # the rows rejected after the last record
             commits.last(rejects)
-            return
-        queue.append((tagger.submit(tag_chunk, chunk), rejects))
-        if len(queue) >= tagger.in_flight:
-            _commit_next(queue, tagger, commits)
-
-
-def _commit_next(queue: deque, tagger: Any, commits: Commits) -> None:
-    future, rejects = queue.popleft()
-    result = tagger.result(future)
-    commits.chunk(result.index, result.data, result.rows, result.labels, result.abstained, rejects)
+        else:
+            commits.chunk(result.index, result.data, result.rows, result.labels, result.abstained, rejects)
 
 
 def record_chunks(

@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING
 from classifier.atomic import write_atomically
 from classifier.errors import HeadlineTaggerError
 from classifier.persistence import MANIFEST_FILE, MODEL_FILE, load_model, read_manifest
+from classifier.tagging.chunks import Chunk, ChunkResult
 from classifier.tagging.store import Staging, output_errors
-from classifier.tagging.workers import Chunk, ChunkResult
 
 try:
     from distributed import Client, Future, LocalCluster, WorkerPlugin, get_worker
@@ -45,6 +45,7 @@ except ImportError as error:  # dask is an optional extra
 
 if TYPE_CHECKING:  # the Dask workers load the model, not this process
     from classifier.model.topic_model import TopicModel
+    from classifier.tagging.inflight import Pending
 
 __all__ = ["DaskTagger"]
 
@@ -83,6 +84,9 @@ def _tag_partition(
 
 class DaskTagger:
     """Submits chunks to a Dask cluster: the one at ``scheduler``, or a local one started here.
+
+    A :class:`~classifier.tagging.inflight.Tagger` for the record path: each
+    piece of work is a :class:`~classifier.tagging.chunks.Chunk`.
 
     Parameters
     ----------
@@ -131,9 +135,9 @@ class DaskTagger:
         key = f"headline-tagger-{self._run}-{chunk.index}"
         return self.client.submit(_tag_partition, function, chunk, str(part), key=key, pure=False)
 
-    def result(self, future: Future) -> ChunkResult:
+    def result(self, pending: Pending[ChunkResult]) -> ChunkResult:
         """What a submitted task computed (Dask raises the task's own error)."""
-        return future.result()
+        return pending.result()
 
     def close(self) -> None:
         """Disconnect, and stop the local cluster if this tagger started one."""

@@ -13,10 +13,13 @@ picks how to read:
   reader streams the records through the project's readers and the workers
   (or a Dask cluster, :mod:`classifier.tagging.dask_engine`) tag whole chunks.
 
-Either way chunk *i* is the *i*-th run of ``chunk_size`` records, committed
-in input order with the rows rejected while reading it
-(:mod:`classifier.tagging.commits`), so the output is the same bytes whichever way
-it was read, however many workers tagged it, and after any interruption.
+Either way the work goes to one :class:`~classifier.tagging.inflight.Tagger`
+(this process, a pool of worker processes, or Dask), kept busy and its results
+taken in input order (:func:`~classifier.tagging.inflight.in_order`), and chunk
+*i* is the *i*-th run of ``chunk_size`` records, committed in input order with
+the rows rejected while reading it (:mod:`classifier.tagging.commits`), so the
+output is the same bytes whichever way it was read, however many workers
+tagged it, and after any interruption.
 
 The core prints nothing: ``progress`` is called after every committed chunk.
 """
@@ -28,7 +31,6 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from classifier import settings
 from classifier.errors import OutputError
@@ -38,6 +40,7 @@ from classifier.persistence import load_model, read_manifest
 from classifier.tagging.chunks import record_chunks, tag_records
 from classifier.tagging.commits import Commits, TagProgress
 from classifier.tagging.eta import estimated_rows
+from classifier.tagging.inflight import Tagger
 from classifier.tagging.inputs import expand_inputs, json_lines_inputs, run_fingerprint
 from classifier.tagging.lines import LineChunks, first_columns, line_blocks, tag_lines
 from classifier.tagging.outputs import OutputSpec, output_spec
@@ -236,7 +239,7 @@ def _tag_by_lines(
     committed: Committed,
     report: ReadReport,
     progress: Callable[[TagProgress], None] | None,
-    tagger: Any,
+    tagger: Tagger,
     total: int | None,
 ) -> None:
     """Tag JSON-lines inputs by raw blocks (:mod:`~classifier.tagging.lines`), from the checkpoint."""
@@ -261,7 +264,7 @@ def _restore(report: ReadReport, committed: Committed) -> None:
         report.bad = committed.report.get("bad", 0)
 
 
-def _tagger(job: TagJob, model_dir: Path, staging: Staging) -> Any:
+def _tagger(job: TagJob, model_dir: Path, staging: Staging) -> Tagger:
     if job.engine == "dask":
         from classifier.tagging.dask_engine import DaskTagger  # dask is an optional extra
 

@@ -6,11 +6,11 @@ JSON-lines or CSV output, the main process does almost nothing per row:
 1. :func:`line_blocks` reads each file's decompressed bytes in blocks of
    whole lines (about ``block_bytes`` each) and notes where each starts: the
    byte offset into the uncompressed stream and the line number.
-2. :func:`tag_block`, in a worker, splits a block into lines exactly as the
-   text reader does (``\\n``, ``\\r\\n`` or ``\\r``; a byte-order mark only at
-   the start of a file), parses them with the same reader functions (so bad
-   rows carry the same file, line and reason), predicts, and encodes the
-   output rows to bytes.
+2. :func:`tag_block`, in a worker (see :mod:`classifier.tagging.inflight`),
+   splits a block into lines exactly as the text reader does (``\\n``,
+   ``\\r\\n`` or ``\\r``; a byte-order mark only at the start of a file),
+   parses them with the same reader functions (so bad rows carry the same
+   file, line and reason), predicts, and encodes the output rows to bytes.
 3. :class:`LineChunks`, back in the main process, cuts the encoded rows into
    chunks of ``chunk_size`` rows, exactly the chunks of the record path
    (:mod:`classifier.tagging.chunks`), so parts and rejects are byte-identical to
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import codecs
 from array import array
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate
@@ -38,6 +38,7 @@ from classifier.inputs.records import BadRow, ReadOptions, ReadReport, RowReject
 from classifier.inputs.textio import open_binary, open_text, strip_compression
 from classifier.tagging.chunks import csv_columns
 from classifier.tagging.commits import Commits
+from classifier.tagging.inflight import Tagger, in_order
 from classifier.tagging.outputs import OutputSpec, base_row, compress_part, encode_rows, part_header
 
 if TYPE_CHECKING:  # the main process reads and writes blocks without the model (or scikit-learn)
@@ -88,8 +89,7 @@ class BlockResult:
     their top labels (None when the model abstained); ``offsets`` and
     ``lines`` where each row's input line ends and its number. ``events`` are
     the rows rejected in the block (a :class:`BadRow`), each with the number of
-    tagged rows before it. ``items`` counts the
-    non-blank lines.
+    tagged rows before it. ``items`` counts the non-blank lines.
     """
 
     file: int
@@ -172,8 +172,11 @@ def line_blocks(
     *,
     block_bytes: int,
     start: dict[str, int] | None = None,
-) -> Iterator[LineBlock | FileEnd]:
+) -> Iterator[tuple[LineBlock, None] | tuple[None, FileEnd]]:
     """The blocks of every file in turn, each file followed by its :class:`FileEnd`.
+
+    Each comes as the ``(work, note)`` pair :func:`~classifier.tagging.inflight.in_order`
+    takes: ``(block, None)``, then ``(None, end)``.
 
     ``start`` is a checkpoint's position: the files before it are passed over
     and its file is read from just after the line it names.
@@ -207,12 +210,12 @@ def line_blocks(
                 if block:
                     if offset == 0 and block.startswith(codecs.BOM_UTF8):  # as "utf-8-sig" decodes
                         block, offset = block[3:], 3
-                    yield LineBlock(index, source, offset, number, block, options, spec, columns)
+                    yield LineBlock(index, source, offset, number, block, options, spec, columns), None
                     offset += len(block)
                     number += block.count(b"\n") if b"\r" not in block else len(block.splitlines())
                 if not data:
                     break
-        yield FileEnd(index, source, resumed)
+        yield None, FileEnd(index, source, resumed)
 
 
 def _skip(stream: Any, source: str, offset: int) -> None:
@@ -228,31 +231,16 @@ def _skip(stream: Any, source: str, offset: int) -> None:
         left -= skipped
 
 
-def tag_lines(blocks: Iterator[LineBlock | FileEnd], tagger: Any, chunks: LineChunks) -> None:
-    """Tag every block, ``tagger.in_flight`` at a time at most, and chunk the results in order."""
-    queue: deque = deque()
-    waiting = 0
-    for item in blocks:
-        if isinstance(item, FileEnd):
-            queue.append(item)
-            continue
-        queue.append(tagger.submit(tag_block, item))
-        waiting += 1
-        while waiting >= tagger.in_flight:
-            waiting -= _take_next(queue, tagger, chunks)
-    while queue:
-        _take_next(queue, tagger, chunks)
+def tag_lines(
+    blocks: Iterator[tuple[LineBlock, None] | tuple[None, FileEnd]], tagger: Tagger, chunks: LineChunks
+) -> None:
+    """Tag the blocks of :func:`line_blocks` and hand their results to ``chunks``, in input order."""
+    for result, end in in_order(tagger, tag_block, blocks):
+        if result is not None:
+            chunks.add(result)
+        else:
+            chunks.file_end(end)
     chunks.finish()
-
-
-def _take_next(queue: deque, tagger: Any, chunks: LineChunks) -> int:
-    """Hand the oldest item of ``queue`` to ``chunks``; 1 if it was a block, 0 if a file's end."""
-    item = queue.popleft()
-    if isinstance(item, FileEnd):
-        chunks.file_end(item)
-        return 0
-    chunks.add(tagger.result(item))
-    return 1
 
 
 class LineChunks:
