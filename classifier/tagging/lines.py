@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 from classifier.errors import DataError
 from classifier.inputs.cleaning import record_from_row
-from classifier.inputs.formats import jsonl_row
+from classifier.inputs.formats import jsonl_items, jsonl_row
 from classifier.inputs.records import BadRow, ReadOptions, ReadReport, RowRejected
-from classifier.inputs.textio import open_binary, open_text, strip_compression
+from classifier.inputs.textio import open_binary, strip_compression
 from classifier.tagging.chunks import csv_columns
 from classifier.tagging.commits import Commits
 from classifier.tagging.inflight import Tagger, in_order
@@ -110,11 +110,10 @@ def tag_block(model: TopicModel, block: LineBlock) -> BlockResult:
     for raw in block.data.splitlines(keepends=True):
         number += 1
         offset += len(raw)
-        line = raw.decode("utf-8", "surrogateescape")
-        if not line.strip():
+        row = jsonl_row(block.source, number, raw)
+        if row is None:  # a blank line
             continue
         items += 1
-        row = jsonl_row(block.source, number, line)
         if isinstance(row, BadRow):
             events.append((len(records), row))
             continue
@@ -151,16 +150,14 @@ def first_columns(files: list[str], options: ReadOptions, spec: OutputSpec) -> t
     if spec.format != "csv":
         return ()
     for source in files:
-        with open_text(source) as stream:
-            for number, line in enumerate(stream, 1):
-                row = jsonl_row(source, number, line) if line.strip() else None
-                if row is None or isinstance(row, BadRow):
-                    continue
-                try:
-                    record = record_from_row(row, options)
-                except RowRejected:
-                    continue
-                return csv_columns(base_row(record, spec.slim), spec)
+        for row in jsonl_items(source):
+            if isinstance(row, BadRow):
+                continue
+            try:
+                record = record_from_row(row, options)
+            except RowRejected:
+                continue
+            return csv_columns(base_row(record, spec.slim), spec)
     return ()
 
 
