@@ -8,6 +8,7 @@ from pathlib import Path
 import joblib
 import pytest
 
+from classifier.atomic import write_atomically
 from classifier.errors import ModelError
 from classifier.persistence import (
     MANIFEST_FILE,
@@ -177,3 +178,19 @@ def test_promote_refuses_to_replace_a_real_directory(saved):
     (saved.parent / "current").mkdir()
     with pytest.raises(ModelError, match="not a symlink"):
         promote(saved, saved.parent / "current")
+
+
+def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    target = tmp_path / "checkpoint.json"
+    write_atomically(target, b"old")
+    write_atomically(target, b"new")
+    assert target.read_bytes() == b"new"
+
+    def full_disk(descriptor):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        write_atomically(target, b"newer")
+    assert target.read_bytes() == b"new"
+    assert [path.name for path in tmp_path.iterdir()] == ["checkpoint.json"]

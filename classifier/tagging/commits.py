@@ -48,7 +48,7 @@ class Commits:
         self._report_progress()
 
     def taken(self) -> list[BadRow]:
-        """The rejected rows waiting for a commit, which no longer wait."""
+        """The rejected rows waiting for a commit, handed over: :attr:`pending` is emptied."""
         taken = self.pending.copy()
         self.pending.clear()
         return taken

@@ -2,9 +2,9 @@
 
 The work is done where the model is: predicting, building the output rows and
 encoding them all happen in the worker, so the main process does as little as
-it can per row. Each worker process loads the model once, from its directory,
-with the checksum verified (:func:`~classifier.persistence.load_model`); the
-main process never loads it, nor scikit-learn.
+it can per row. With a pool, each worker process loads the model once, from its
+directory, with the checksum verified (:func:`~classifier.persistence.load_model`),
+and the main process imports neither the model's modules nor scikit-learn.
 """
 
 from __future__ import annotations
