@@ -6,14 +6,17 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from classifier.cli import console
 from classifier.cli.options import model_dir_option, model_option
-from classifier.headlines import NOT_UNICODE, ItemError, headline_item
 from classifier.persistence import load_model, read_manifest
 from classifier.taxonomy import load_taxonomy
+
+if TYPE_CHECKING:
+    from classifier.headlines import ItemError
 
 __all__ = ["info", "labels", "predict"]
 
@@ -80,6 +83,9 @@ def predict(
 
 def _stdin_items(lines: Iterable[str]) -> Iterator[tuple[str, str] | str]:
     """(headline, teaser) for each non-blank line, or the message saying why the line is not one."""
+    # Imported here: building the headline's JSON Schema pattern takes milliseconds every command would pay.
+    from classifier.headlines import ItemError, headline_item
+
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -98,6 +104,8 @@ def _stdin_items(lines: Iterable[str]) -> Iterator[tuple[str, str] | str]:
 
 
 def _problem(error: ItemError) -> str:
+    from classifier.headlines import NOT_UNICODE
+
     if error.problem == NOT_UNICODE:
         return f"'{error.field}' {NOT_UNICODE}"
     if error.field == "headline":
