@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 from scipy.special import expit, softmax
+from sklearn.exceptions import DataConversionWarning
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.svm import LinearSVC
 
@@ -41,12 +42,37 @@ def test_confidence_matches_accuracy_on_new_rows():
     assert abs(probabilities.max(axis=1).mean() - accuracy) < 0.03
 
 
-def test_a_binary_model_scores_both_classes():
+def test_a_binary_model_scores_both_classes_and_decides_by_the_second():
     X, y = _blobs(classes=2)
     model = CalibratedLinearClassifier(LinearSVC()).fit(X, y)
-    scores = model.decision_function(X)
-    assert scores.shape == (300, 2) and np.allclose(scores[:, 0], -scores[:, 1])
+    scores = model.class_scores(X)
+    assert scores.shape == (300, 2) and np.array_equal(scores[:, 0], -scores[:, 1])
+    assert np.array_equal(model.decision_function(X), scores[:, 1])  # scikit-learn's binary shape
+    assert np.array_equal(model.link(model.decision_function(X)), model.predict_proba(X))
     assert np.allclose(model.predict_proba(X).sum(axis=1), 1.0)
+    assert np.array_equal(model.predict(X), np.where(scores[:, 1] > 0, 1, 0))
+
+
+def test_class_scores_are_the_validated_decision_scores_without_the_checks():
+    X, y = _blobs()
+    model = CalibratedLinearClassifier(LinearSVC()).fit(X, y)
+    features = X.astype(np.float32)
+    assert np.array_equal(model.class_scores(features), model.decision_function(features))
+    assert np.array_equal(model.link(model.class_scores(features)), model.predict_proba(features))
+    assert model.n_features_in_ == 20
+    broken = features.copy()
+    broken.data[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict_proba(broken)
+    with pytest.raises(ValueError, match="20 features"):
+        model.decision_function(features[:, :19])
+
+
+def test_a_column_of_labels_is_read_as_labels():
+    X, y = _blobs()
+    with pytest.warns(DataConversionWarning):
+        model = CalibratedLinearClassifier(LinearSVC()).fit(X, y[:, None])
+    assert not model.multilabel_ and list(model.classes_) == [0, 1, 2]
 
 
 def test_a_class_with_one_row_is_learned_without_warnings():
@@ -110,10 +136,10 @@ def test_link_accepts_a_scale_and_an_offset_per_class():
     assert np.allclose(model.predict_proba(X), expected)
 
 
-def test_a_model_pickled_with_scalar_link_parameters_predicts_as_before():
+def test_a_model_pickled_with_scalar_link_parameters_predicts_the_same():
     X, y = _blobs()
     model = CalibratedLinearClassifier(LinearSVC()).fit(X, y)
-    model.scale_, model.offset_ = 2.5, 0.0  # what models saved before link() existed hold
+    model.scale_, model.offset_ = 2.5, 0.0
     restored = pickle.loads(pickle.dumps(model))
     scores = X @ model.coef_.T + model.intercept_
     assert np.allclose(restored.predict_proba(X), softmax(2.5 * scores, axis=1), atol=1e-5)

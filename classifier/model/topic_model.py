@@ -182,8 +182,11 @@ class TopicModel:
         return compiled[1]
 
     def _scores_from_features(self, features: sparse.csr_matrix) -> np.ndarray:
+        classifier = self.pipeline.named_steps["classifier"]
+        if isinstance(classifier, CalibratedLinearClassifier):  # the pipeline's features need no checks
+            return classifier.link(classifier.class_scores(features))
         with _fitted():
-            return self.pipeline.named_steps["classifier"].predict_proba(features)
+            return classifier.predict_proba(features)
 
     # -- predictions ----------------------------------------------------------------------------------
 
