@@ -9,7 +9,8 @@ become probabilities through :class:`~classifier.model.calibration.CalibratedLin
 (temperature scaling fitted on out-of-fold scores), so the model stays one
 linear function whose weights explain each decision exactly.
 
-A single-label model may instead be a :class:`NaiveBayesScaledSVC` (NB-SVM):
+A single-label model may instead be a
+:class:`~classifier.model.naive_bayes.NaiveBayesScaledSVC` (NB-SVM):
 training fits both and keeps the scaled one if its cross-validated accuracy on
 the training rows (from the out-of-fold scores the calibration needs anyway)
 is higher by more than one standard error, else the plain one. Naive-Bayes
@@ -41,15 +42,12 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
-from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import f1_score
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
-from sklearn.utils.class_weight import compute_class_weight
 
 from classifier import settings as defaults
 from classifier.errors import DataError
@@ -57,11 +55,11 @@ from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.inputs.datasets import LabeledData
 from classifier.model.calibration import CalibratedLinearClassifier
 from classifier.model.features import PROFILES, FeatureSettings, as_input, build_features
+from classifier.model.naive_bayes import NaiveBayesScaledSVC
 from classifier.model.topic_model import TopicModel
 
 __all__ = [
     "MIN_POSITIVES_TO_TUNE",
-    "NaiveBayesScaledSVC",
     "TrainingResult",
     "TrainingSettings",
     "train",
@@ -143,79 +141,6 @@ def validation_split(
         validation.extend(indices[:n_validation].tolist())
         train.extend(indices[n_validation:].tolist())
     return sorted(train), sorted(validation)
-
-
-class NaiveBayesScaledSVC(ClassifierMixin, BaseEstimator):
-    """One-vs-rest linear SVMs on features scaled by each class's naive-Bayes log-count ratio.
-
-    NB-SVM (Wang & Manning, 2012): for class ``c``, feature ``j`` is multiplied
-    by ``r[c, j] = log(p[j] / q[j])``, where ``p`` and ``q`` are the smoothed,
-    normalised feature sums over the rows of ``c`` and over the other rows, so
-    the SVM starts from what naive Bayes knows about each word. Here the ratio
-    is square-rooted (sign kept): the full ratio lost 4-6 more points of
-    validation accuracy on HuffPost and was no better elsewhere. The SVM of
-    class ``c`` learns ``w`` on the scaled features; on the original ones its
-    weights are ``r[c] * w``, which is what ``coef_`` holds, so the model is an
-    ordinary linear model of the features.
-
-    Parameters
-    ----------
-    C, class_weight, max_iter, random_state
-        As for ``LinearSVC``; a class's weight multiplies its rows' losses in
-        every class's SVM, as ``LinearSVC`` does for multi-class targets.
-    alpha
-        Added to every feature sum before the ratio (Laplace smoothing).
-
-    Attributes
-    ----------
-    classes_, coef_, intercept_
-        As for ``LinearSVC``: one row per class, or a single row (for the
-        second class) when there are two.
-    """
-
-    def __init__(self, *, C=1.0, class_weight=None, alpha=1.0, max_iter=1000, random_state=None):
-        self.C = C
-        self.class_weight = class_weight
-        self.alpha = alpha
-        self.max_iter = max_iter
-        self.random_state = random_state
-
-    def fit(self, X, y):
-        """Fit one SVM per class (one in all for two classes) on its scaled features."""
-        X, y = sparse.csr_matrix(X), np.asarray(y)
-        self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise ValueError("need at least two classes")
-        weights = None
-        if self.class_weight is not None:
-            per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
-            weights = per_class[np.searchsorted(self.classes_, y)]
-        positives = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
-        coef, intercept = [], []
-        for label in positives:
-            rows = y == label
-            p = self.alpha + np.asarray(X[rows].sum(axis=0)).ravel()
-            q = self.alpha + np.asarray(X[~rows].sum(axis=0)).ravel()
-            ratio = np.log(p / p.sum()) - np.log(q / q.sum())
-            ratio = np.sign(ratio) * np.sqrt(np.abs(ratio))
-            svm = LinearSVC(C=self.C, max_iter=self.max_iter, random_state=self.random_state)
-            svm.fit(X @ sparse.diags(ratio), rows.astype(int), sample_weight=weights)
-            coef.append(svm.coef_[0] * ratio)
-            intercept.append(svm.intercept_[0])
-        self.coef_, self.intercept_ = np.array(coef), np.array(intercept)
-        return self
-
-    def decision_function(self, X) -> np.ndarray:
-        """``X @ coef_.T + intercept_`` (one column when there are two classes)."""
-        scores = np.asarray(X @ self.coef_.T) + self.intercept_
-        return scores.ravel() if len(self.classes_) == 2 else scores
-
-    def predict(self, X) -> np.ndarray:
-        """The class with the highest decision score."""
-        scores = self.decision_function(X)
-        if len(self.classes_) == 2:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[scores.argmax(axis=1)]
 
 
 def _classifier(settings: TrainingSettings, naive_bayes: bool = False) -> CalibratedLinearClassifier:

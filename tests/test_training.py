@@ -4,17 +4,11 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from scipy import sparse
 
 from classifier.errors import DataError
 from classifier.inputs.datasets import LabeledData
-from classifier.training import (
-    MIN_POSITIVES_TO_TUNE,
-    NaiveBayesScaledSVC,
-    TrainingSettings,
-    train,
-    validation_split,
-)
+from classifier.model.naive_bayes import NaiveBayesScaledSVC
+from classifier.training import MIN_POSITIVES_TO_TUNE, TrainingSettings, train, validation_split
 
 
 def test_split_is_stratified_seeded_and_disjoint():
@@ -98,18 +92,6 @@ def test_single_label_models_calibrate_on_five_folds_and_multilabel_ones_on_thre
     assert multi.pipeline.named_steps["classifier"].cv == 3
     chosen = train(tiny, TrainingSettings(validation_fraction=0.0, calibration_folds=4)).model
     assert chosen.pipeline.named_steps["classifier"].cv == 4
-
-
-def test_naive_bayes_scaled_svm_is_one_linear_function_of_the_features():
-    rng = np.random.default_rng(0)
-    y = rng.integers(3, size=200)
-    X = sparse.csr_matrix(np.abs(rng.normal(size=(200, 12))) + 2.0 * (np.arange(12) % 3 == y[:, None]))
-    model = NaiveBayesScaledSVC(class_weight="balanced", random_state=0).fit(X, y)
-    assert model.coef_.shape == (3, 12)
-    assert np.allclose(model.decision_function(X), X @ model.coef_.T + model.intercept_)
-    assert (model.predict(X) == y).mean() > 0.9
-    binary = NaiveBayesScaledSVC().fit(X, y == 2)
-    assert binary.coef_.shape == (1, 12) and binary.decision_function(X).shape == (200,)
 
 
 def test_naive_bayes_models_explain_their_scores_exactly(tiny):
