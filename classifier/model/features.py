@@ -23,6 +23,7 @@ pipeline.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import string
 from collections.abc import Iterable, Sequence
@@ -208,7 +209,16 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
     (to float rounding), without a Python step per n-gram.
 
     Only the default word analyzer (lower-casing, default token pattern, no
-    stop words, no preprocessor) and n-grams up to three words are supported.
+    stop words, no preprocessor) and n-grams up to three words are supported:
+    ``fit`` refuses other parameters.
+
+    Otherwise it is a ``TfidfVectorizer``: documents may be ``str`` or ``bytes``
+    (decoded with ``encoding`` and ``decode_error``), a single string is refused,
+    and parameters set after ``fit`` act as they do on the parent. The ones of
+    the analyzer (``ngram_range``, ``lowercase``, ...) apply at once: the fitted
+    tables are no longer for them, so ``transform`` is the parent's until the
+    next ``fit``; the tf-idf ones (``norm``, ``sublinear_tf``, ``smooth_idf``)
+    and ``min_df``, ``max_df``, ``max_features`` wait for the next ``fit``.
 
     Attributes
     ----------
@@ -222,6 +232,9 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
         n-grams (token ids as digits in base ``len(token_ids_)``) and their columns.
         The hash tables built from them on first use are not saved with the model.
     """
+
+    # The parameters the fitted tables are built for (transform() applies them itself), read in one call.
+    _analysis_of = operator.attrgetter(*_FIXED_PARAMETERS, "ngram_range")
 
     def __getstate__(self) -> dict:
         state = dict(super().__getstate__())  # a copy: the parent's may be the instance's own dict
@@ -254,6 +267,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
     def _index_vocabulary(self) -> None:
         for name in _DERIVED:  # a refit's vocabulary needs its own tables
             self.__dict__.pop(name, None)
+        self._analysis_at_fit = self._analysis_of(self)
         ngrams = [(feature.split(" "), column) for feature, column in self.vocabulary_.items()]
         tokens = sorted({token for words, _ in ngrams for token in words})
         ids = {token: number for number, token in enumerate(tokens)}
@@ -321,9 +335,20 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
             index = indexes[order] = NgramIndex(self.ngram_keys_[order], self.ngram_columns_[order])
         return index
 
-    def transform(self, raw_documents: Iterable[str]) -> sparse.csr_matrix:
+    def transform(self, raw_documents: Iterable[str | bytes]) -> sparse.csr_matrix:
         """The tf-idf matrix of ``raw_documents`` (equal to ``TfidfVectorizer.transform``'s)."""
-        documents = [document.replace(SEPARATOR, " ") for document in raw_documents]
+        if isinstance(raw_documents, str):
+            raise ValueError("Iterable over raw text documents expected, string object received.")
+        if self._analysis_of(self) != self.__dict__.get("_analysis_at_fit"):
+            # Not fitted (the parent raises NotFittedError), or analyzer parameters set since fit,
+            # which the parent applies to the fitted vocabulary.
+            return super().transform(raw_documents)
+        if not isinstance(raw_documents, (list, tuple, np.ndarray)):
+            raw_documents = list(raw_documents)  # read twice if a document needs decoding
+        try:
+            documents = [document.replace(SEPARATOR, " ") for document in raw_documents]
+        except (AttributeError, TypeError):  # bytes, decoded as the parent does; anything else fails there
+            documents = [self.decode(document).replace(SEPARATOR, " ") for document in raw_documents]
         text = SEPARATOR.join(documents).lower()
         tokens = byte_tokens(text)
         ids = np.fromiter(map(self._byte_token_ids().__getitem__, tokens), dtype=np.int64, count=len(tokens))
@@ -334,9 +359,10 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
         row_array, column_array = self.ngram_occurrences(ids)
         counts = sparse.csr_matrix((np.ones(len(row_array)), (row_array, column_array)), shape=shape)
         counts.sum_duplicates()
-        if self.sublinear_tf:
+        weighting = self._tfidf  # the tf-idf parameters of the last fit, as the parent uses them
+        if weighting.sublinear_tf:
             np.log(counts.data, out=counts.data)
             counts.data += 1.0
         counts.data *= self.idf_[counts.indices]
-        matrix = normalize(counts, norm=self.norm, copy=False) if self.norm else counts
+        matrix = normalize(counts, norm=weighting.norm, copy=False) if weighting.norm else counts
         return matrix.astype(self.dtype, copy=False)
