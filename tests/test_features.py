@@ -1,22 +1,15 @@
 """The feature union, and the fast word vectorizer that must equal scikit-learn's."""
 
-import re
-
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from classifier.model.features import (
     PROFILES,
-    SHORT_ID,
-    ByteTokenIds,
     FastWordTfidfVectorizer,
     FeatureSettings,
     as_input,
     build_features,
-    byte_tokens,
 )
 
 TRAIN = [
@@ -103,19 +96,3 @@ def test_profiles_name_their_settings():
     assert FeatureSettings().profile == "fast"
     assert PROFILES["accurate"].char_ngrams is not None and PROFILES["accurate"].profile == "accurate"
     assert FeatureSettings(min_df=1).profile == "custom"
-
-
-# A token table as the compiled scorer builds it (two separators), over a vocabulary that holds
-# none of the generated words.
-TOKEN_TABLE = ByteTokenIds.of({"\x00": -2, "\x01": -3})
-
-
-@given(st.text(alphabet=st.characters(max_codepoint=0x2FFFF, exclude_categories=()), max_size=60))
-@settings(max_examples=300, deadline=None)
-def test_batch_tokens_are_the_vectorizers_tokens(text):
-    """The byte-level split of a batch, less what the token table drops, is the regular expression's."""
-    text = text.lower()
-    expected = re.findall(r"\w\w+|[\x00\x01]", text)
-    tokens = byte_tokens(text, "\x00\x01")
-    kept = [token.decode("utf-8") for token in tokens if TOKEN_TABLE[token] != SHORT_ID]
-    assert kept == expected

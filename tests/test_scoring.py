@@ -4,6 +4,7 @@ import copy
 import json
 import pickle
 import threading
+from dataclasses import replace
 
 import joblib
 import numpy as np
@@ -13,7 +14,7 @@ from sklearn.pipeline import Pipeline
 
 import classifier.model.topic_model
 from classifier.inputs.datasets import LabeledData
-from classifier.model.features import FeatureSettings, as_input, build_features
+from classifier.model.features import PROFILES, FeatureSettings, as_input, build_features
 from classifier.model.scoring import _SMALL_BATCH
 from classifier.model.topic_model import TopicModel
 from classifier.training import TrainingSettings, train
@@ -207,11 +208,17 @@ def test_a_legacy_logistic_regression_model_keeps_the_pipeline(tiny):
     assert model.predict(["Central bank raises interest rates"])[0].label == "finance"
 
 
-def test_texts_that_are_not_strings_take_the_pipeline_path(tiny_model):
-    # What the pipeline always did with them (a teaser of None reads "None"), unchanged.
-    for headlines, teasers in ((["Bank rates"], [None]), (["Bank rates"] * 9, [None] * 9)):
-        expected = _pipeline_scores(tiny_model, headlines, teasers)
-        assert np.array_equal(tiny_model.scores(headlines, teasers), expected)
+@pytest.mark.parametrize("profile", ["fast", "accurate"])
+def test_texts_that_are_not_strings_are_refused(tiny, profile):
+    settings = TrainingSettings(features=replace(PROFILES[profile], min_df=1), validation_fraction=0.0)
+    model = train(tiny, settings).model
+    for rows in (1, 2, _SMALL_BATCH):
+        for headlines, teasers in ((["Bank rates"] * rows, [None] * rows), ([b"Bank rates"] * rows, None)):
+            for options in ({}, {"explain": True}):
+                with pytest.raises(TypeError, match="must be strings"):
+                    model.predict(headlines, teasers, **options)
+            with pytest.raises(TypeError, match="must be strings"):
+                model.scores(headlines, teasers)
 
 
 def test_the_fast_path_does_not_go_through_the_pipeline(model, monkeypatch):

@@ -22,10 +22,7 @@ pipeline.
 
 from __future__ import annotations
 
-import functools
 import operator
-import re
-import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -38,20 +35,16 @@ from sklearn.preprocessing import FunctionTransformer, normalize
 
 from classifier import settings as defaults
 from classifier.model.ngramindex import NgramIndex
+from classifier.model.tokens import SEPARATOR, SEPARATOR_ID, ByteTokenIds, word_tokens
 
 __all__ = [
     "HEADLINE",
     "PROFILES",
-    "SEPARATOR",
-    "SEPARATOR_ID",
-    "SHORT_ID",
     "TEASER",
-    "ByteTokenIds",
     "FastWordTfidfVectorizer",
     "FeatureSettings",
     "as_input",
     "build_features",
-    "byte_tokens",
 ]
 
 HEADLINE, TEASER = 0, 1
@@ -134,59 +127,8 @@ def build_features(settings: FeatureSettings) -> ColumnTransformer:
     return ColumnTransformer(transformers, transformer_weights=weights, sparse_threshold=1.0)
 
 
-# The tokens of TfidfVectorizer's default token_pattern r"(?u)\b\w\w+\b" (a greedy run of
-# two or more word characters is exactly a bounded one), plus the separator between documents.
-SEPARATOR = "\x00"
-SEPARATOR_ID = -2  # unknown tokens are -1; neither is part of any n-gram
-SHORT_ID = -4  # a single word character: no token, dropped
-# A batch is split as bytes, three times quicker than the regular expression: non-ASCII characters
-# that are not word characters become spaces in the text, ASCII ones in its UTF-8 bytes, the
-# separators stand apart, and ``bytes.split`` leaves exactly the runs of word characters.
-_NON_ASCII_NOT_WORD = re.compile(r"[^\w\x00-\x7f]")
-_ASCII_WORD_CHARACTERS = string.ascii_letters + string.digits + "_"  # \w in ASCII
-
-
-def byte_tokens(text: str, separators: str = SEPARATOR) -> list[bytes]:
-    """The runs of word characters (``\\w+``) of lower-cased ``text``, and each separator, as UTF-8.
-
-    Single word characters are runs too: :class:`ByteTokenIds` marks them to be dropped. Any
-    other character, an unpaired surrogate (which UTF-8 cannot encode) included, separates runs.
-    """
-    if not text.isascii():
-        text = _NON_ASCII_NOT_WORD.sub(" ", text)
-    data = text.encode("utf-8").translate(_ascii_table(separators))
-    for separator in separators.encode():
-        data = data.replace(bytes([separator]), b" %c " % separator)
-    return data.split()
-
-
-@functools.cache
-def _ascii_table(separators: str) -> bytes:
-    """Byte → itself for ASCII word characters, ``separators`` and non-ASCII bytes; → space otherwise."""
-    kept = _ASCII_WORD_CHARACTERS + separators
-    return bytes(byte if byte > 0x7F or chr(byte) in kept else 0x20 for byte in range(256))
-
-
-class ByteTokenIds(dict):
-    """Token (UTF-8 bytes, from :func:`byte_tokens`) → token id.
-
-    A token not in the vocabulary gets -1; a single word character, which the
-    vectorizer's tokens (``\\w\\w+``) leave out, :data:`SHORT_ID`, so that it is dropped.
-    """
-
-    @classmethod
-    def of(cls, token_ids: dict[str, int]) -> ByteTokenIds:
-        """The table of ``token_ids`` (separators included) and of the single ASCII word characters."""
-        table = cls({char.encode(): SHORT_ID for char in _ASCII_WORD_CHARACTERS})
-        table |= {token.encode(): number for token, number in token_ids.items()}
-        return table
-
-    def __missing__(self, token: bytes) -> int:
-        # A lone non-ASCII word character (the ASCII ones are keys) is no token either.
-        return SHORT_ID if len(token) <= 4 and len(token.decode("utf-8")) == 1 else -1
-
-
 _MAX_ORDER = 3
+_DEFAULT_TOKEN_PATTERN = TfidfVectorizer().token_pattern  # whose tokens word_tokens gives
 # What transform() hard-codes: the default word analyzer, raw counts, idf weights.
 _FIXED_PARAMETERS = (
     *("input", "analyzer", "tokenizer", "preprocessor", "token_pattern", "lowercase", "strip_accents"),
@@ -203,7 +145,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
 
     ``fit`` is the parent's, so vocabulary and idf are scikit-learn's own; it
     also indexes the vocabulary as integer keys. ``transform`` then tokenizes
-    the whole batch at once (:func:`byte_tokens`), maps tokens to integers,
+    the whole batch at once (:mod:`~classifier.model.tokens`), maps tokens to integers,
     finds each n-gram's column in a hash table of the keys (:class:`NgramIndex`), and builds the
     sparse matrix at once: the same matrix as ``TfidfVectorizer.transform``
     (to float rounding), without a Python step per n-gram.
@@ -264,6 +206,12 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
         if self.ngram_range[1] > _MAX_ORDER:
             raise ValueError(f"word n-grams can be at most {_MAX_ORDER} words long")
 
+    def build_tokenizer(self):
+        """:func:`~classifier.model.tokens.word_tokens` for the default token pattern, else the parent's."""
+        if self.tokenizer is None and self.token_pattern == _DEFAULT_TOKEN_PATTERN:
+            return word_tokens
+        return super().build_tokenizer()
+
     def _index_vocabulary(self) -> None:
         for name in _DERIVED:  # a refit's vocabulary needs its own tables
             self.__dict__.pop(name, None)
@@ -321,7 +269,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
         return np.concatenate(rows), np.concatenate(columns)
 
     def _byte_token_ids(self) -> ByteTokenIds:
-        """:attr:`token_ids_` for :func:`byte_tokens`, built on first use."""
+        """:attr:`token_ids_` as a byte table, built on first use."""
         table = self.__dict__.get("_byte_ids")
         if table is None:
             table = self.__dict__["_byte_ids"] = ByteTokenIds.of(self.token_ids_)
@@ -350,9 +298,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
         except (AttributeError, TypeError):  # bytes, decoded as the parent does; anything else fails there
             documents = [self.decode(document).replace(SEPARATOR, " ") for document in raw_documents]
         text = SEPARATOR.join(documents).lower()
-        tokens = byte_tokens(text)
-        ids = np.fromiter(map(self._byte_token_ids().__getitem__, tokens), dtype=np.int64, count=len(tokens))
-        ids = ids[ids != SHORT_ID]
+        ids = self._byte_token_ids().ids(text)
         shape = (len(documents), len(self.vocabulary_))
         if not documents:
             return sparse.csr_matrix(shape, dtype=self.dtype)

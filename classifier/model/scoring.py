@@ -1,8 +1,8 @@
 """A compiled form of the fitted "fast" pipeline: the same probabilities without scikit-learn's per-call cost.
 
-For one headline, :meth:`Pipeline.predict_proba` spends almost all of its
-1 to 2 ms in scikit-learn's machinery (``ColumnTransformer``, input validation,
-sparse stacking), not in arithmetic. When every feature channel is a
+For one headline, :meth:`Pipeline.predict_proba` spends almost all of its time
+in scikit-learn's machinery (``ColumnTransformer``, input validation, sparse
+stacking), not in arithmetic. When every feature channel is a
 :class:`~classifier.model.features.FastWordTfidfVectorizer` and the classifier a
 :class:`~classifier.model.calibration.CalibratedLinearClassifier`,
 :func:`compile_scorer` reads the fitted pipeline into plain tables:
@@ -12,15 +12,17 @@ sparse stacking), not in arithmetic. When every feature channel is a
 * per column its idf, channel and row of coefficients (``coef_.T``), so a
   document's decision scores are a sum of a few rows times its tf-idf values.
 
-One headline is then a regular-expression pass, a few dictionary lookups and a
-handful of small numpy operations (about 30 µs instead of 2 ms); a batch is
-tokenized in one pass and scored with one sparse product. Both do the
-pipeline's arithmetic operation for operation (float32 features, float32
-products summed in the same order, the same link), so their probabilities are
-the pipeline's to the last bit; :func:`compile_scorer` checks that on probe
-headlines before handing a scorer out. Any other model (character n-grams,
-legacy ``LogisticRegression`` models, unknown shapes) gets no scorer and keeps
-the pipeline path.
+One headline is then tokenized once for all channels
+(:func:`~classifier.model.tokens.word_tokens`), looked up in a few
+dictionaries and scored with a handful of small numpy operations. A batch is
+tokenized once for all channels too (:meth:`~classifier.model.tokens.ByteTokenIds.ids`),
+where the pipeline tokenizes it once per channel, and scored with one sparse
+product, without stacking the channels' matrices. Both do the pipeline's
+arithmetic operation for operation (float32 features, float32 products summed
+in the same order, the same link), so their probabilities are the pipeline's
+to the last bit; :func:`compile_scorer` checks that on probe headlines before
+handing a scorer out. Any other model (character n-grams, unknown shapes) gets
+no scorer and keeps the pipeline path.
 
 A scorer is derived state: :class:`~classifier.model.topic_model.TopicModel` builds it on
 first use and keeps it out of model files.
@@ -28,7 +30,6 @@ first use and keeps it out of model files.
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -45,33 +46,23 @@ from sklearn.preprocessing import FunctionTransformer
 from classifier.model.calibration import CalibratedLinearClassifier
 from classifier.model.features import (
     HEADLINE,
-    SEPARATOR,
-    SEPARATOR_ID,
-    SHORT_ID,
     TEASER,
-    ByteTokenIds,
     FastWordTfidfVectorizer,
     as_input,
-    byte_tokens,
     join_headline_and_teaser,
 )
+from classifier.model.tokens import SEPARATOR, SEPARATOR_ID, UNKNOWN_ID, ByteTokenIds, word_tokens
 
-__all__ = ["CompiledScorer", "NotTextError", "compile_scorer"]
+__all__ = ["CompiledScorer", "compile_scorer"]
 
-# TfidfVectorizer's default tokens (see classifier.model.features), for one document ...
-_WORDS = re.compile(r"\w\w+")
-_ASCII_WORDS = re.compile(r"\w\w+", re.ASCII)
-# ... and for a batch: rows separated by \x00, headline and teaser by \x01. Both separators are
+# A batch is one text: rows separated by \x00, headline and teaser by \x01. Both separators are
 # neither word characters nor case-ignorable, so tokens and lower-casing are those of each part.
 _ROW, _PART = SEPARATOR, "\x01"
-_ROW_ID, _PART_ID, _UNKNOWN_ID = SEPARATOR_ID, -3, -1
+_ROW_ID, _PART_ID = SEPARATOR_ID, -3
 # Below this many rows, scoring row by row beats the fixed cost of the batch path.
 _SMALL_BATCH = 12
 _FITTED_LINK = ("coef_", "intercept_", "scale_", "offset_", "multilabel_")
-
-
-class NotTextError(TypeError):
-    """A headline or teaser that is not a string (the pipeline path decides what to make of it)."""
+_NOT_TEXT = "headlines and teasers must be strings"
 
 
 @dataclass
@@ -102,7 +93,7 @@ class CompiledScorer:
             # through the negative ids and keep the separators and unknown tokens what they are.
             known = channel.vectorizer.token_ids_
             channel.local_ids = np.array(
-                [known.get(token, _UNKNOWN_ID) for token in tokens] + [_UNKNOWN_ID, _ROW_ID, _UNKNOWN_ID],
+                [known.get(token, UNKNOWN_ID) for token in tokens] + [UNKNOWN_ID, _ROW_ID, UNKNOWN_ID],
                 dtype=np.int64,
             )
         self._idf = np.zeros(n_features)
@@ -137,7 +128,7 @@ class CompiledScorer:
         ------
         ValueError
             Headlines and teasers of different lengths.
-        NotTextError
+        TypeError
             A headline or teaser that is not a string.
         """
         if teasers is None:
@@ -162,13 +153,12 @@ class CompiledScorer:
     def row_scores(self, headline: str, teaser: str = "") -> np.ndarray:
         """Decision scores of one headline, shape (labels,)."""
         if not (isinstance(headline, str) and isinstance(teaser, str)):
-            raise NotTextError("headlines and teasers must be strings")
+            raise TypeError(_NOT_TEXT)
         # Lower-casing the parts separately equals lower-casing "headline teaser" (the space
         # ends any final-sigma context), and \x00, which the vectorizer turns into a space, is
         # no word character either.
-        head, tail = headline.lower(), teaser.lower()
-        head_tokens = (_ASCII_WORDS if head.isascii() else _WORDS).findall(head)
-        text_tokens = head_tokens + (_ASCII_WORDS if tail.isascii() else _WORDS).findall(tail)
+        head_tokens = word_tokens(headline.lower())
+        text_tokens = head_tokens + word_tokens(teaser.lower())
         counts: Counter = Counter()
         for channel in self._channels:
             tokens = head_tokens if channel.headline_only else text_tokens
@@ -203,15 +193,13 @@ class CompiledScorer:
         try:
             text = _ROW.join(map(_PART.join, zip(headlines, teasers, strict=True)))
         except TypeError:
-            raise NotTextError("headlines and teasers must be strings") from None
+            raise TypeError(_NOT_TEXT) from None
         if text.count(_ROW) != rows - 1 or text.count(_PART) != rows:  # a separator inside a text
             text = _ROW.join(
                 f"{_clean(headline)}{_PART}{_clean(teaser)}"
                 for headline, teaser in zip(headlines, teasers, strict=True)
             )
-        tokens = byte_tokens(text.lower(), _ROW + _PART)
-        ids = np.fromiter(map(self._token_ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-        ids = ids[ids != SHORT_ID]
+        ids = self._token_ids.ids(text.lower(), _ROW + _PART)
         words = ids != _PART_ID  # "headline teaser": the part separator is a space
         if self._headline_only:
             # Before its row's part separator: as many part separators as row separators so far.

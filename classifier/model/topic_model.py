@@ -27,7 +27,7 @@ from sklearn.pipeline import Pipeline
 
 from classifier.model.calibration import CalibratedLinearClassifier, linear_terms
 from classifier.model.features import as_input
-from classifier.model.scoring import CompiledScorer, NotTextError, compile_scorer
+from classifier.model.scoring import CompiledScorer, compile_scorer
 
 __all__ = ["Contribution", "LabelScore", "Prediction", "TopicModel"]
 
@@ -149,7 +149,16 @@ class TopicModel:
     # -- scores ---------------------------------------------------------------------------------------
 
     def transform(self, headlines: Sequence[str], teasers: Sequence[str] | None = None) -> sparse.csr_matrix:
-        """Feature matrix of the given headlines (and teasers)."""
+        """Feature matrix of the given headlines (and teasers).
+
+        Raises
+        ------
+        TypeError
+            A headline or teaser that is not a string.
+        """
+        for texts in (headlines, () if teasers is None else teasers):
+            if not all(isinstance(text, str) for text in texts):
+                raise TypeError("headlines and teasers must be strings")
         with _fitted():
             return self.pipeline.named_steps["features"].transform(as_input(headlines, teasers))
 
@@ -157,10 +166,7 @@ class TopicModel:
         """Probabilities, shape (n, len(labels))."""
         scorer = self._scorer()
         if scorer is not None:
-            try:
-                return scorer.probabilities(headlines, teasers)
-            except NotTextError:  # let the pipeline deal with them as it always has
-                pass
+            return scorer.probabilities(headlines, teasers)
         return self._scores_from_features(self.transform(headlines, teasers))
 
     def prepare(self) -> None:

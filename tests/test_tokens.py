@@ -1,0 +1,59 @@
+"""The one tokenizer: scikit-learn's default tokens, for one text and for a whole batch as bytes."""
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from classifier.model.features import FastWordTfidfVectorizer
+from classifier.model.tokens import SEPARATOR, SEPARATOR_ID, UNKNOWN_ID, ByteTokenIds, word_tokens
+
+# Any character up to the supplementary planes: letters of every script, marks, digits, emoji,
+# unpaired surrogates, and the two separators the batches use.
+TEXT = st.text(alphabet=st.characters(max_codepoint=0x2FFFF, exclude_categories=()), max_size=60)
+PART = "\x01"
+SEPARATORS = {SEPARATOR: SEPARATOR_ID, PART: -3}
+
+
+@given(TEXT)
+@settings(max_examples=300, deadline=None)
+def test_word_tokens_are_scikit_learns_default_tokens(text):
+    assert word_tokens(text) == TfidfVectorizer().build_tokenizer()(text)
+    assert word_tokens(text.lower()) == re.findall(r"(?u)\b\w\w+\b", text.lower())
+
+
+@given(TEXT)
+@settings(max_examples=300, deadline=None)
+def test_batch_token_ids_are_the_word_tokens_of_each_part(text):
+    text = text.lower()
+    tokens = word_tokens(text)
+    vocabulary = {token: number for number, token in enumerate(sorted(set(tokens))[::2])}  # half known
+    expected = []
+    for piece in re.split("([\x00\x01])", text):
+        if piece in SEPARATORS:
+            expected.append(SEPARATORS[piece])
+        else:
+            expected.extend(vocabulary.get(token, UNKNOWN_ID) for token in word_tokens(piece))
+    ids = ByteTokenIds.of(vocabulary | SEPARATORS).ids(text, SEPARATOR + PART)
+    assert ids.tolist() == expected
+
+
+def test_lone_letters_and_separators_are_no_tokens():
+    table = ByteTokenIds.of({"bank": 0, "rates": 1, "zürich": 2, SEPARATOR: SEPARATOR_ID})
+    text = "a bank é rates\x00 x zürich ½ unknown"
+    assert word_tokens(text) == ["bank", "rates", "zürich", "unknown"]
+    assert table.ids(text).tolist() == [0, 1, SEPARATOR_ID, 2, UNKNOWN_ID]
+
+
+def test_the_vectorizer_fits_and_explains_with_word_tokens():
+    vectorizer = FastWordTfidfVectorizer(ngram_range=(1, 2), min_df=1)
+    assert vectorizer.build_tokenizer() is word_tokens
+    text = "Café owners' ÉLECTION rules, in Zürich: a 3.5% rise"
+    assert vectorizer.build_analyzer()(text) == TfidfVectorizer(ngram_range=(1, 2)).build_analyzer()(text)
+
+
+def test_another_token_pattern_gets_scikit_learns_tokenizer():
+    vectorizer = FastWordTfidfVectorizer(token_pattern=r"\w+")
+    assert vectorizer.build_tokenizer() is not word_tokens
+    assert vectorizer.build_tokenizer()("a bc") == ["a", "bc"]
