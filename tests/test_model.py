@@ -4,6 +4,8 @@ import copy
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from classifier.model.topic_model import LabelScore, Prediction
 
@@ -128,6 +130,38 @@ def test_one_headline_is_decided_as_in_a_batch(tiny_multilabel_model, tiny_model
     for model in (tiny_model, tiny_multilabel_model):
         batch = model.predict(headlines, **options)
         assert [model.predict([headline], **options)[0] for headline in headlines] == batch
+
+
+def _decided_by_the_rules(names, row, thresholds, abstain_below, top_k) -> Prediction:
+    """The decision rules as documented, one row, spelled out plainly."""
+    ranked = sorted(range(len(row)), key=lambda label: (-row[label], label))
+    top = row[ranked[0]]
+    if top < abstain_below:
+        return Prediction(None, top, (), True)
+    listed = [ranked[0]] + [label for label in ranked[1:] if row[label] >= thresholds[label]]
+    return Prediction(
+        names[ranked[0]], top, tuple(LabelScore(names[i], row[i]) for i in listed[:top_k]), False
+    )
+
+
+# Scores from a few values, so that ties (at the top, at a threshold, among the others) are common.
+LEVELS = st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.75, 1.0])
+
+
+@given(
+    rows=st.lists(st.lists(LEVELS, min_size=4, max_size=4), min_size=1, max_size=6),
+    thresholds=st.lists(LEVELS, min_size=4, max_size=4),
+    abstain_below=LEVELS,
+    top_k=st.one_of(st.none(), st.integers(1, 5)),
+)
+@settings(max_examples=300, deadline=None)
+def test_one_row_and_batches_follow_the_decision_rules(tiny_model, rows, thresholds, abstain_below, top_k):
+    model = copy.copy(tiny_model)
+    model.labels = ("a", "b", "c", "d")
+    scores, limits = np.array(rows), np.array(thresholds)
+    expected = [_decided_by_the_rules(model.labels, row, thresholds, abstain_below, top_k) for row in rows]
+    assert model._decide(scores, limits, abstain_below, top_k) == expected
+    assert [model._decide(scores[[n]], limits, abstain_below, top_k)[0] for n in range(len(rows))] == expected
 
 
 def test_result_shape_rounds_every_listed_score(tiny_model):

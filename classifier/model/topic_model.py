@@ -19,6 +19,8 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import ge
 
 import numpy as np
 from scipy import sparse
@@ -104,6 +106,20 @@ class Prediction:
                 for label, items in self.explanations.items()
             }
         return result
+
+
+def _row_summaries(scores: np.ndarray, limits: list[float]) -> tuple[list | None, list, list, list]:
+    """``scores`` as lists if they were needed, and per row: the top score, the first label with it,
+    and whether no other label reaches its limit."""
+    if len(scores) == 1:  # numpy's per-call cost would be most of the time of one row
+        rows = scores.tolist()
+        top = max(rows[0])
+        first = rows[0].index(top)
+        return rows, [top], [first], [sum(map(ge, rows[0], limits)) == (top >= limits[first])]
+    tops, firsts = scores.max(axis=1), scores.argmax(axis=1)
+    limits = np.asarray(limits)
+    alone = np.count_nonzero(scores >= limits, axis=1) == (tops >= limits[firsts])
+    return None, tops.tolist(), firsts.tolist(), alone.tolist()
 
 
 @dataclass
@@ -250,48 +266,32 @@ class TopicModel:
     def _decide(
         self, scores: np.ndarray, thresholds: np.ndarray, abstain_below: float, top_k: int | None
     ) -> list[Prediction]:
-        """Apply the decision rules to a batch of score rows (vectorised: this is the hot path)."""
-        if len(scores) == 1:
-            return [
-                self._decide_one(scores[0].tolist(), np.asarray(thresholds).tolist(), abstain_below, top_k)
-            ]
-        order = np.argsort(-scores, axis=1, kind="stable")
-        ranked = np.take_along_axis(scores, order, axis=1)
-        listed = np.take_along_axis(scores >= thresholds, order, axis=1)
-        listed[:, 0] = True  # the top label is always listed
-        if top_k is not None:  # at most top_k of the listed labels (not: only the top_k ranks)
-            listed &= np.cumsum(listed, axis=1) <= top_k
-        abstained = ranked[:, 0] < abstain_below
-        listed[abstained] = False
-        rows, ranks = np.nonzero(listed)  # row by row, best first
-        names = self.labels
-        entries = [
-            LabelScore(names[i], score)
-            for i, score in zip(order[rows, ranks].tolist(), ranked[rows, ranks].tolist(), strict=True)
-        ]
-        ends = np.cumsum(np.bincount(rows, minlength=len(scores))).tolist()
-        predictions, start = [], 0
-        for top, is_abstained, end in zip(ranked[:, 0].tolist(), abstained.tolist(), ends, strict=True):
-            if is_abstained:
-                predictions.append(Prediction(None, top, (), True))
-            else:
-                predictions.append(Prediction(entries[start].label, top, tuple(entries[start:end]), False))
-            start = end
-        return predictions
+        """The decision rules, row by row: the top label, then every other label over its threshold.
 
-    def _decide_one(
-        self, scores: list[float], thresholds: list[float], abstain_below: float, top_k: int | None
-    ) -> Prediction:
-        """:meth:`_decide` for one row, in plain Python (numpy's per-call cost dominates one row)."""
-        order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)  # stable, as argsort
-        top = scores[order[0]]
-        if top < abstain_below:
-            return Prediction(None, top, (), True)
-        names = self.labels
-        listed = [order[0]] + [i for i in order[1:] if scores[i] >= thresholds[i]]
-        return Prediction(
-            names[order[0]], top, tuple(LabelScore(names[i], scores[i]) for i in listed[:top_k]), False
-        )
+        The listed labels are ranked by score (ties in label order), at most ``top_k`` of them; a row
+        whose top score is under ``abstain_below`` lists none. Most rows list the top label alone,
+        which the summaries of :func:`_row_summaries` tell without looking at the row again.
+        """
+        limits = np.asarray(thresholds).tolist()
+        rows, tops, firsts, alone = _row_summaries(scores, limits)
+        names, labels = self.labels, range(len(self.labels))
+        predictions = []
+        for number, top in enumerate(tops):
+            if top < abstain_below:
+                predictions.append(Prediction(None, top, (), True))
+            elif alone[number]:
+                name = names[firsts[number]]
+                predictions.append(Prediction(name, top, (LabelScore(name, top),), False))
+            else:
+                if rows is None:  # made for the first row that lists more than its top label
+                    rows = scores.tolist()
+                row, first = rows[number], firsts[number]
+                listed = sorted(compress(labels, map(ge, row, limits)), key=row.__getitem__, reverse=True)
+                if not listed or listed[0] != first:
+                    listed.insert(0, first)
+                entries = tuple([LabelScore(names[label], row[label]) for label in listed[:top_k]])
+                predictions.append(Prediction(names[first], top, entries, False))
+        return predictions
 
     # -- explanations ---------------------------------------------------------------------------------
 
