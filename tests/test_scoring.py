@@ -9,12 +9,10 @@ from dataclasses import replace
 import joblib
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 
 import classifier.model.topic_model
 from classifier.inputs.datasets import LabeledData
-from classifier.model.features import PROFILES, FeatureSettings, as_input, build_features
+from classifier.model.features import PROFILES, FeatureSettings, as_input
 from classifier.model.scoring import _SMALL_BATCH
 from classifier.model.topic_model import TopicModel
 from classifier.training import TrainingSettings, train
@@ -194,18 +192,6 @@ def test_the_accurate_profile_keeps_the_pipeline(tiny):
         expected = _pipeline_scores(model, headlines, teasers)
         assert np.array_equal(model.scores(headlines, teasers), expected)
         assert model.predict(headlines, teasers) == _pipeline_only(model).predict(headlines, teasers)
-
-
-def test_a_legacy_logistic_regression_model_keeps_the_pipeline(tiny):
-    features = build_features(FeatureSettings(min_df=1))
-    matrix = features.fit_transform(as_input(tiny.headlines, tiny.teasers))
-    labels = [label for (label,) in tiny.labels]
-    pipeline = Pipeline([("features", features), ("classifier", LogisticRegression().fit(matrix, labels))])
-    names = tuple(pipeline.named_steps["classifier"].classes_)
-    model = TopicModel(pipeline, names, False, np.full(len(names), 0.25))
-    assert model._scorer() is None
-    assert np.array_equal(model.scores(HEADLINES, TEASERS), _pipeline_scores(model, HEADLINES, TEASERS))
-    assert model.predict(["Central bank raises interest rates"])[0].label == "finance"
 
 
 @pytest.mark.parametrize("profile", ["fast", "accurate"])

@@ -27,7 +27,6 @@ from scipy import sparse
 from sklearn import config_context
 from sklearn.pipeline import Pipeline
 
-from classifier.model.calibration import CalibratedLinearClassifier, linear_terms
 from classifier.model.features import as_input
 from classifier.model.scoring import CompiledScorer, compile_scorer
 
@@ -131,9 +130,8 @@ class TopicModel:
     pipeline
         Fitted ``Pipeline`` of ``features`` (a ``ColumnTransformer``) and
         ``classifier``: a :class:`~classifier.model.calibration.CalibratedLinearClassifier`
-        around a ``LinearSVC`` (a ``OneVsRestClassifier`` of them for
-        multi-label models), or a plain ``LogisticRegression`` in models made
-        before calibration existed.
+        around a linear SVM (a ``OneVsRestClassifier`` of them for multi-label
+        models).
     labels
         Topic labels, in the classifier's column order.
     multilabel
@@ -155,8 +153,8 @@ class TopicModel:
     _compiled = None
 
     def __getstate__(self) -> dict:
-        # The feature-name cache and the compiled scorer are rebuilt on demand; keep them out of
-        # model files (which are then byte for byte what they were before either existed).
+        # The feature-name cache and the compiled scorer are derived and rebuilt on demand: model
+        # files hold the fitted state only, and the same model always pickles to the same bytes.
         state = dict(self.__dict__)
         state["_feature_names"] = None
         state.pop("_compiled", None)
@@ -204,11 +202,8 @@ class TopicModel:
         return compiled[1]
 
     def _scores_from_features(self, features: sparse.csr_matrix) -> np.ndarray:
-        classifier = self.pipeline.named_steps["classifier"]
-        if isinstance(classifier, CalibratedLinearClassifier):  # the pipeline's features need no checks
-            return classifier.link(classifier.class_scores(features))
-        with _fitted():
-            return classifier.predict_proba(features)
+        classifier = self.pipeline.named_steps["classifier"]  # the pipeline's features need no checks
+        return classifier.link(classifier.class_scores(features))
 
     # -- predictions ----------------------------------------------------------------------------------
 
@@ -299,11 +294,7 @@ class TopicModel:
         """Coefficient vector and intercept whose dot product gives ``label``'s decision score."""
         index = self.labels.index(label)
         classifier = self.pipeline.named_steps["classifier"]
-        if isinstance(classifier, CalibratedLinearClassifier):
-            coef, intercept = classifier.coef_, classifier.intercept_
-        else:  # models saved before calibration: a LogisticRegression, or one per label
-            coef, intercept = linear_terms(classifier)
-        return coef[index], float(intercept[index])
+        return classifier.coef_[index], float(classifier.intercept_[index])
 
     def contributions(self, headline: str, teaser: str, label: str) -> tuple[Contribution, ...]:
         """Every n-gram's exact contribution to ``label``'s decision score, largest first.
