@@ -1,5 +1,6 @@
 """The topic model: features, the calibrated linear classifier, and fast scoring of a fitted pipeline.
 
+* :mod:`~classifier.model.tokens`: the one tokenizer of fitting, transforming, scoring and explaining.
 * :mod:`~classifier.model.features`: TF-IDF features over headline and teaser, and the fast vectorizer.
 * :mod:`~classifier.model.ngramindex`: the hash table the fast paths find n-grams in.
 * :mod:`~classifier.model.calibration`: one linear model whose scores become probabilities.
