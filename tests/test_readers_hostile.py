@@ -99,10 +99,32 @@ _JSON_VALUES = st.recursive(
 _JSON_PIECES = st.sampled_from(
     ["{", "}", "[", "]", '"', ":", ",", " ", "\t", "\u3000", "\x1c", "\ufeff", "\\", "\x00", "1", "é", "null"]
 )
+# What the fast parser (msgspec) refuses or reads its own way: it must still read as json.loads reads it.
+_JSON_EDGE_VALUES = st.sampled_from(
+    [
+        *[
+            "NaN",
+            "-Infinity",
+            "1e400",
+            "-1e-400",
+            '"\\ud800"',
+            '"\\udc00x"',
+            '"\\ud83d\\ude00"',
+            "-0",
+            "1.5E-7",
+        ],
+        *["123456789012345678901234567890", "1.0", "true", "null", '"\x7f\u2028"', "[]", "{}"],
+    ]
+)
+_EDGE_OBJECTS = st.lists(st.tuples(st.text(max_size=3), _JSON_EDGE_VALUES), max_size=4).map(
+    lambda pairs: ("{" + ", ".join(f"{json.dumps(key)}: {value}" for key, value in pairs) + "}").encode()
+)
 _LINES = st.one_of(
     _JSON_VALUES.map(lambda value: json.dumps(value, ensure_ascii=False).encode()),
+    _JSON_VALUES.map(lambda value: json.dumps(value, separators=(",", ":")).encode()),
     st.lists(_JSON_PIECES, max_size=12).map(lambda pieces: "".join(pieces).encode()),
     st.binary(max_size=60),
+    _EDGE_OBJECTS,
 )
 
 

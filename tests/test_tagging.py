@@ -331,6 +331,9 @@ def test_chunk_size_changes_the_parts_but_never_a_row(tmp_path, model_dir):
         Prediction(None, 0.2, (), True),
         Prediction("world", 1.0, (LabelScore("world", 1.0), LabelScore('a "quoted" ünïcode', 1e-07)), False),
         Prediction("x", np.float64(0.5), (LabelScore("x", np.float64(2 / 3)),), False),
+        Prediction("x", 0.5, (LabelScore("y", 0.5),), False),
+        Prediction("ünïcode \u2019", 1.23e-05, (LabelScore("ünïcode \u2019", 1.23e-05),), False),
+        Prediction("x", 0.5, (LabelScore("x", 0.5),), True),
     ],
 )
 def test_a_prediction_is_written_as_json_dumps_writes_its_dict(prediction):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import functools
 import gzip
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ import zstandard
 from classifier.errors import OutputError
 from classifier.inputs.records import BadRow, Record
 from classifier.inputs.textio import strip_compression
+from classifier.jsontext import dumps
 
 if TYPE_CHECKING:
     import pyarrow
@@ -56,8 +56,6 @@ _SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".cs
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _GZIP_LEVEL = 1  # fast: parts are compressed in the workers, on the tagging budget
 _ZSTD_LEVEL = 3
-# One encoder for every row: json.dumps with options would build a new one per call.
-_JSON = json.JSONEncoder(default=str)
 
 
 @dataclass(frozen=True)
@@ -164,10 +162,9 @@ def encode_rows(
 ) -> list[str]:
     """The text of each JSON-lines or CSV output row, newline included; a part is their concatenation."""
     if spec.format == "jsonl":
-        encode = _JSON.encode
         # The JSON of {**base, **prediction.to_dict()}, spliced from the two objects' JSON (no merged dict).
         return [
-            f"{encode(base)[:-1]}, {_prediction_json(prediction)[1:]}\n"
+            f"{dumps(base)[:-1]}, {_prediction_json(prediction)[1:]}\n"
             if base
             else f"{_prediction_json(prediction)}\n"
             for base, prediction in zip(bases, predictions, strict=True)
@@ -183,7 +180,16 @@ def encode_rows(
 def _prediction_json(prediction: Prediction) -> str:
     """``json.dumps(prediction.to_dict())``, written directly: a few times faster, the same text."""
     if prediction.explanations is not None or type(prediction.abstained) is not bool:
-        return _JSON.encode(prediction.to_dict())
+        return dumps(prediction.to_dict())
+    labels = prediction.labels
+    alone = len(labels) == 1 and labels[0].label == prediction.label and labels[0].score == prediction.score
+    if alone and not prediction.abstained:
+        # Most rows: the top label alone, the same text twice.
+        label, score = _json_text(prediction.label), _json_number(round(prediction.score, 6))
+        return (
+            f'{{"label": {label}, "score": {score}, "labels": [{{"label": {label}, "score": {score}}}], '
+            '"abstained": false}'
+        )
     labels = ", ".join(
         f'{{"label": {_json_text(item.label)}, "score": {_json_number(round(item.score, 6))}}}'
         for item in prediction.labels
@@ -196,12 +202,12 @@ def _prediction_json(prediction: Prediction) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _json_text(text: str) -> str:
-    return _JSON.encode(text)
+    return dumps(text)
 
 
 def _json_number(value: Any) -> str:
     # json writes a finite float as its repr (of the float, even for a float subclass such as numpy's).
-    return float.__repr__(value) if isinstance(value, float) and math.isfinite(value) else _JSON.encode(value)
+    return float.__repr__(value) if isinstance(value, float) and math.isfinite(value) else dumps(value)
 
 
 def part_header(spec: OutputSpec, columns: Sequence[str]) -> str:
@@ -216,7 +222,7 @@ def part_header(spec: OutputSpec, columns: Sequence[str]) -> str:
 def encode_rejects(bad_rows: Sequence[BadRow]) -> bytes:
     """Rejected rows as JSON lines: ``{"file": ..., "line": ..., "reason": ...}``."""
     return "".join(
-        _JSON.encode({"file": bad.source, "line": bad.line, "reason": bad.reason}) + "\n" for bad in bad_rows
+        dumps({"file": bad.source, "line": bad.line, "reason": bad.reason}) + "\n" for bad in bad_rows
     ).encode("utf-8")
 
 
@@ -237,7 +243,7 @@ def _csv_cell(column: str, value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        return _JSON.encode(value)
+        return dumps(value)
     return value
 
 
@@ -266,5 +272,5 @@ def _arrow_column(values: list[Any]) -> pyarrow.Array:
     try:
         array = pyarrow.array(values)
     except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):
-        return pyarrow.array([None if v is None else _JSON.encode(v) for v in values], pyarrow.string())
+        return pyarrow.array([None if v is None else dumps(v) for v in values], pyarrow.string())
     return array.cast(pyarrow.string()) if pyarrow.types.is_null(array.type) else array
