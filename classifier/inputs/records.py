@@ -71,7 +71,8 @@ class Row(NamedTuple):
     fields: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ costs three times a plain one's, and `tag` makes one per row.
+@dataclass(slots=True)
 class Record:
     """One news item as read from a dataset.
 

@@ -52,7 +52,9 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_new_scorer_lock)
 
 
-@dataclass(frozen=True, slots=True)
+# LabelScore and Prediction are not frozen: a frozen dataclass's __init__ costs six times a plain one's,
+# and every predicted row makes one of each.
+@dataclass(slots=True)
 class LabelScore:
     """A topic and its probability."""
 
@@ -75,7 +77,7 @@ class Contribution:
     weight: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Prediction:
     """The answer for one headline.
 
