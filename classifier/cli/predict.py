@@ -12,6 +12,7 @@ import click
 
 from classifier.cli import console
 from classifier.cli.options import model_dir_option, model_option
+from classifier.jsontext import dumps
 from classifier.persistence import load_model, read_manifest
 from classifier.taxonomy import load_taxonomy
 
@@ -60,7 +61,7 @@ def predict(
             raise click.BadParameter("the headline is empty", param_hint="HEADLINE")
         prediction = model.predict([headline], [teaser], **options)[0]
         if as_json:
-            click.echo(json.dumps({"model": manifest.model_id, **prediction.to_dict()}))
+            click.echo(dumps({"model": manifest.model_id, **prediction.to_dict()}))
         else:
             console.stdout.print(console.prediction_text(headline, prediction))
         return
@@ -74,9 +75,9 @@ def predict(
         for item in batch:
             if isinstance(item, str):
                 failures += 1
-                click.echo(json.dumps({"error": item}))
+                click.echo(dumps({"error": item}))
             else:
-                click.echo(json.dumps(next(predictions).to_dict()))
+                click.echo(dumps(next(predictions).to_dict()))
     if failures:
         raise click.ClickException(f"{failures} input line(s) were invalid")
 
