@@ -171,7 +171,7 @@ def test_the_scorer_is_built_once_however_many_threads_ask(tiny_model, monkeypat
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(built) == 1 and len(results) == 8 and len(set(results)) == 1
+    assert len(built) == 1 and len(results) == 8 and all(result == results[0] for result in results)
 
 
 def test_a_replaced_pipeline_gets_its_own_scorer(tiny_model, tiny_multilabel_model):
