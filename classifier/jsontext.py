@@ -26,6 +26,7 @@ __all__ = ["dumps", "escape_non_ascii"]
 _ERROR_HANDLER = "headline-tagger-json-escape"
 # Values msgspec writes exactly as json does; anything else is written by json.
 _PLAIN = frozenset({str, int, bool, type(None)})
+_PLAIN_KEYS = frozenset({str, int})  # msgspec writes an int key as json does, "1"
 _MAX_NESTING = 32  # deeper values (rare in a news row) go to json, whose own limit then applies
 _json_encode = json.JSONEncoder(default=str).encode
 _msgspec_encode = msgspec.json.Encoder().encode
@@ -35,7 +36,7 @@ _format = msgspec.json.format
 def dumps(value: Any) -> str:
     """``json.dumps(value, default=str)``: the same text."""
     if value.__class__ is dict and _PLAIN.issuperset(map(type, value.values())):  # most rows, checked in C
-        plain = all(key.__class__ is str for key in value)
+        plain = _PLAIN_KEYS.issuperset(map(type, value))
     else:
         plain = _is_plain(value, 0)
     if not plain:
@@ -70,7 +71,9 @@ def _is_plain(value: Any, depth: int) -> bool:
     if kind is list:
         return all(_is_plain(item, depth + 1) for item in value)
     if kind is dict:
-        return all(key.__class__ is str and _is_plain(item, depth + 1) for key, item in value.items())
+        return _PLAIN_KEYS.issuperset(map(type, value)) and all(
+            _is_plain(item, depth + 1) for item in value.values()
+        )
     return False
 
 

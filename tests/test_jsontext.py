@@ -61,7 +61,10 @@ def test_values_json_turns_into_text_are_spelled_as_json_dumps_spells_them():
         {"day": datetime.date(2024, 5, 1), "amount": decimal.Decimal("1.50")},
         {"raw": b"bytes", "text": _Text("sub"), "tuple": (1, "a")},
         {"deep": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["x"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]},
-        {1: "int key", "x": True},
+        {1: "int key", "x": True, 2**70: None},
+        {1.5: "float key"},
+        {True: "bool key", None: "null key"},
+        {"nested": {1e16: "float key", 2: [1.5]}},
     ]
     for value in values:
         assert dumps(value) == json.dumps(value, default=str)
