@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -44,6 +45,28 @@ def test_lone_letters_and_separators_are_no_tokens():
     text = "a bank é rates\x00 x zürich ½ unknown"
     assert word_tokens(text) == ["bank", "rates", "zürich", "unknown"]
     assert table.ids(text).tolist() == [0, 1, SEPARATOR_ID, 2, UNKNOWN_ID]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("é bank", ["bank"]),  # at the start of the text
+        ("bank é", ["bank"]),  # at its end
+        ("bank\x00é\x00rates", ["bank", SEPARATOR_ID, SEPARATOR_ID, "rates"]),  # between separators
+        ("bank\u2019é\u2019rates", ["bank", "rates"]),  # between non-ASCII punctuation
+        ("bank é—ß rates", ["bank", "rates"]),  # lone letters on both sides of a non-word character
+        ("a\u2019b bank", ["bank"]),  # lone ASCII letters next to non-ASCII punctuation
+        ("éa bank aé", ["éa", "bank", "aé"]),  # two word characters are a token, known or not
+        ("ωω Ω ω bank", ["ωω", "bank"]),
+        ("bank 😀 rates \U0001d400 x", ["bank", "rates"]),  # astral characters, a non-word and a word one
+    ],
+)
+def test_lone_non_ascii_word_characters_are_dropped_and_unknown_tokens_kept(text, expected):
+    vocabulary = {"bank": 0, "rates": 1}
+    table = ByteTokenIds.of(vocabulary | {SEPARATOR: SEPARATOR_ID})
+    assert word_tokens(text.replace(SEPARATOR, " ")) == [token for token in expected if token != SEPARATOR_ID]
+    ids = [token if token == SEPARATOR_ID else vocabulary.get(token, UNKNOWN_ID) for token in expected]
+    assert table.ids(text).tolist() == ids
 
 
 def test_the_vectorizer_fits_and_explains_with_word_tokens():
