@@ -404,3 +404,9 @@ _SPACED_TEXT = st.text(
 @settings(max_examples=500, deadline=None)
 def test_collapsing_white_space_equals_splitting_and_joining(text):
     assert collapse_whitespace(text) == " ".join(text.split())
+
+
+def test_every_white_space_character_but_the_space_is_unprintable():
+    # What collapse_whitespace's quick route relies on: a printable text has no white space but spaces.
+    printable_spaces = [hex(c) for c in range(0x110000) if chr(c).isspace() and chr(c).isprintable()]
+    assert printable_spaces == ["0x20"]

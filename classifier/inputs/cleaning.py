@@ -15,16 +15,13 @@ from classifier.inputs.records import ReadOptions, Record, Row, RowRejected
 
 __all__ = ["collapse_whitespace", "record_from_row"]
 
-# What str.isspace counts as white space in ASCII, the space itself apart.
-_ASCII_SPACES_BUT_SPACE = bytes(code for code in range(0x80) if chr(code).isspace() and code != 0x20)
-
 
 def collapse_whitespace(text: str) -> str:
     """``text`` stripped, with every run of whitespace (newlines too) made one space."""
-    if text.isascii() and "  " not in text and not text[:1].isspace() and not text[-1:].isspace():
-        data = text.encode("ascii")
-        if len(data.translate(None, _ASCII_SPACES_BUT_SPACE)) == len(data):
-            return text  # already so: most headlines and teasers, checked without splitting into words
+    # Every white space character but the space is unprintable to Python, so a printable text
+    # with no double, leading or trailing space is already so: most headlines and teasers.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(text.split())
 
 
