@@ -4,12 +4,20 @@ Both ways of reading (:mod:`classifier.tagging.chunks` for records,
 :mod:`classifier.tagging.lines` for raw JSON lines) hand their finished chunks,
 strictly in input order, to :class:`Commits`, which writes them through the
 staging folder (:mod:`classifier.tagging.store`) and reports progress after each.
+
+A chunk's files are written, and fsynced, by one background thread while the
+next chunk is tagged: the counts are kept in the calling thread, and the
+thread gets a copy of them as of that chunk. One chunk at most is being
+written, so a failed write (a full disk) stops the run at the next chunk, and
+the data waiting to be written stays one part.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 
 from classifier.inputs.records import BadRow, ReadReport
 from classifier.tagging.outputs import encode_rejects
@@ -45,7 +53,9 @@ class Commits:
         self.progress, self.total = progress, total
         self.pending: list[BadRow] = []
         report.on_reject = self.pending.append
-        self._report_progress()
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="tag-commits")
+        self._writing: Future[None] | None = None
+        self._report_progress(committed)
 
     def taken(self) -> list[BadRow]:
         """The rejected rows waiting for a commit, handed over: :attr:`pending` is emptied."""
@@ -63,13 +73,16 @@ class Commits:
         rejects: list[BadRow],
         position: dict[str, int] | None = None,
     ) -> None:
-        """Commit chunk ``index``: its part (None when a worker wrote it), counts and rejected rows."""
-        if data is not None:
-            self.staging.write_part(index, data)
-        self._commit(rows, labels, abstained, rejects, position)
+        """Commit chunk ``index``: its part (None when a worker wrote it), counts and rejected rows.
+
+        The files are written in the background; a failure to write the previous chunk's is raised here.
+        """
+        state = self._count(rows, labels, abstained, rejects, position)
+        self.wait()
+        self._writing = self._writer.submit(self._write, index, data, state, encode_rejects(rejects))
 
     def last(self, rejects: list[BadRow]) -> None:
-        """Commit the rows rejected after the last chunk and mark the run complete.
+        """Commit the rows rejected after the last chunk and mark the run complete, once all is written.
 
         Raises
         ------
@@ -77,9 +90,21 @@ class Commits:
             The rejected rows break the limit: nothing more is committed.
         """
         self.report.check()
-        self._commit(0, {}, 0, rejects, None, complete=True)
+        state = self._count(0, {}, 0, rejects, None, complete=True)
+        self.wait()
+        self._write(None, None, state, encode_rejects(rejects))
 
-    def _commit(
+    def wait(self) -> None:
+        """Wait until the chunk being written is committed; raise what stopped its writing."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
+
+    def close(self) -> None:
+        """Let the chunk being written finish (a stopped run keeps what it committed); stop the thread."""
+        self._writer.shutdown(wait=True)
+
+    def _count(
         self,
         rows: int,
         labels: dict[str, int],
@@ -88,7 +113,8 @@ class Commits:
         position: dict[str, int] | None,
         *,
         complete: bool = False,
-    ) -> None:
+    ) -> Committed:
+        """Count the chunk in :attr:`committed`; a copy of the counts as of this chunk, for the writer."""
         committed = self.committed
         committed.add(rows, labels, abstained, len(rejects))
         committed.complete, committed.position = complete, position
@@ -97,9 +123,14 @@ class Commits:
             "bad": self.report.bad,
             "skipped": dict(self.report.skipped),
         }
-        self.staging.commit(committed, encode_rejects(rejects))
-        self._report_progress()
+        return replace(committed, labels=Counter(committed.labels))
 
-    def _report_progress(self) -> None:
+    def _write(self, index: int | None, data: bytes | None, state: Committed, rejects: bytes) -> None:
+        if data is not None:
+            self.staging.write_part(index, data)
+        self.staging.commit(state, rejects)
+        self._report_progress(state)
+
+    def _report_progress(self, state: Committed) -> None:
         if self.progress is not None:
-            self.progress(TagProgress(self.committed.rows, self.total))
+            self.progress(TagProgress(state.rows, self.total))

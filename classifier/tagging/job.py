@@ -198,19 +198,7 @@ def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = No
                 if lines is not None and (committed.chunks == 0 or committed.position is not None):
                     _tag_by_lines(job, lines, spec, staging, committed, report, progress, tagger, total)
                 else:
-                    commits = Commits(staging, committed, report, progress, total)
-                    chunks = record_chunks(
-                        sources,
-                        job.options,
-                        spec,
-                        report,
-                        commits,
-                        chunk_size=job.chunk_size,
-                        split=job.split,
-                        body=job.body,
-                        first=committed.chunks,
-                    )
-                    tag_records(chunks, tagger, commits)
+                    _tag_by_records(job, sources, spec, staging, committed, report, progress, tagger, total)
         except BaseException:
             if committed.chunks == 0:
                 staging.discard()
@@ -248,12 +236,39 @@ def _tag_by_lines(
         _restore(report, committed)
         for bad in staging.committed_rejects():
             report.reject(bad)
-    commits = Commits(staging, committed, report, progress, total)
     columns = first_columns(files, options, spec)
     block_bytes = min(max(job.chunk_size * _BLOCK_BYTES_PER_ROW, _BLOCK_BYTES[0]), _BLOCK_BYTES[1])
     blocks = line_blocks(files, options, spec, columns, block_bytes=block_bytes, start=committed.position)
-    chunks = LineChunks(commits, report, spec, columns, chunk_size=job.chunk_size, first=committed.chunks)
-    tag_lines(blocks, tagger, chunks)
+    with closing(Commits(staging, committed, report, progress, total)) as commits:
+        chunks = LineChunks(commits, report, spec, columns, chunk_size=job.chunk_size, first=committed.chunks)
+        tag_lines(blocks, tagger, chunks)
+
+
+def _tag_by_records(
+    job: TagJob,
+    sources: list[DataSource],
+    spec: OutputSpec,
+    staging: Staging,
+    committed: Committed,
+    report: ReadReport,
+    progress: Callable[[TagProgress], None] | None,
+    tagger: Tagger,
+    total: int | None,
+) -> None:
+    """Tag any input by records (:mod:`~classifier.tagging.chunks`), from the first uncommitted chunk."""
+    with closing(Commits(staging, committed, report, progress, total)) as commits:
+        chunks = record_chunks(
+            sources,
+            job.options,
+            spec,
+            report,
+            commits,
+            chunk_size=job.chunk_size,
+            split=job.split,
+            body=job.body,
+            first=committed.chunks,
+        )
+        tag_records(chunks, tagger, commits)
 
 
 def _restore(report: ReadReport, committed: Committed) -> None:
