@@ -2,17 +2,21 @@
 
 import re
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from classifier.model import tokens
 from classifier.model.features import FastWordTfidfVectorizer
 from classifier.model.tokens import SEPARATOR, SEPARATOR_ID, UNKNOWN_ID, ByteTokenIds, word_tokens
 
 # Any character up to the supplementary planes: letters of every script, marks, digits, emoji,
 # unpaired surrogates, and the two separators the batches use.
 TEXT = st.text(alphabet=st.characters(max_codepoint=0x2FFFF, exclude_categories=()), max_size=60)
+# Long words of one- to four-byte characters, whose bytes cross the 8 and 16 a table packs.
+LONG_WORDS = st.text(alphabet="abz9_é€\U0001d400 .\u2019\x00\x01", max_size=100)
 PART = "\x01"
 SEPARATORS = {SEPARATOR: SEPARATOR_ID, PART: -3}
 
@@ -24,8 +28,8 @@ def test_word_tokens_are_scikit_learns_default_tokens(text):
     assert word_tokens(text.lower()) == re.findall(r"(?u)\b\w\w+\b", text.lower())
 
 
-@given(TEXT)
-@settings(max_examples=300, deadline=None)
+@given(st.one_of(TEXT, LONG_WORDS))
+@settings(max_examples=500, deadline=None)
 def test_batch_token_ids_are_the_word_tokens_of_each_part(text):
     text = text.lower()
     tokens = word_tokens(text)
@@ -36,12 +40,12 @@ def test_batch_token_ids_are_the_word_tokens_of_each_part(text):
             expected.append(SEPARATORS[piece])
         else:
             expected.extend(vocabulary.get(token, UNKNOWN_ID) for token in word_tokens(piece))
-    ids = ByteTokenIds.of(vocabulary | SEPARATORS).ids(text, SEPARATOR + PART)
+    ids = ByteTokenIds(vocabulary | SEPARATORS).ids(text, SEPARATOR + PART)
     assert ids.tolist() == expected
 
 
 def test_lone_letters_and_separators_are_no_tokens():
-    table = ByteTokenIds.of({"bank": 0, "rates": 1, "zürich": 2, SEPARATOR: SEPARATOR_ID})
+    table = ByteTokenIds({"bank": 0, "rates": 1, "zürich": 2, SEPARATOR: SEPARATOR_ID})
     text = "a bank é rates\x00 x zürich ½ unknown"
     assert word_tokens(text) == ["bank", "rates", "zürich", "unknown"]
     assert table.ids(text).tolist() == [0, 1, SEPARATOR_ID, 2, UNKNOWN_ID]
@@ -63,10 +67,23 @@ def test_lone_letters_and_separators_are_no_tokens():
 )
 def test_lone_non_ascii_word_characters_are_dropped_and_unknown_tokens_kept(text, expected):
     vocabulary = {"bank": 0, "rates": 1}
-    table = ByteTokenIds.of(vocabulary | {SEPARATOR: SEPARATOR_ID})
+    table = ByteTokenIds(vocabulary | {SEPARATOR: SEPARATOR_ID})
     assert word_tokens(text.replace(SEPARATOR, " ")) == [token for token in expected if token != SEPARATOR_ID]
     ids = [token if token == SEPARATOR_ID else vocabulary.get(token, UNKNOWN_ID) for token in expected]
     assert table.ids(text).tolist() == ids
+
+
+WORDS = ["abcdefgh", "abcdefghi", "abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghijklmnopqr", "égalitéλ"]
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_tokens_that_differ_past_their_eighth_or_sixteenth_byte_keep_their_own_ids(collide, monkeypatch):
+    if collide:  # every key is then a token's first 8 bytes, and the table packs no more than that
+        monkeypatch.setattr(tokens, "_MIXER", np.uint64(0))
+    table = ByteTokenIds({word: number for number, word in enumerate(WORDS)} | {SEPARATOR: SEPARATOR_ID})
+    assert table._packed_bytes == (8 if collide else 16)
+    text = " ".join([*WORDS, "abcdefg", "abcdefghij", "abcdefghijklmno", "abcdefghijklmnopqrs", "égalité"])
+    assert table.ids(text + SEPARATOR).tolist() == [*range(len(WORDS)), *[UNKNOWN_ID] * 5, SEPARATOR_ID]
 
 
 def test_the_vectorizer_fits_and_explains_with_word_tokens():

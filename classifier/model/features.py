@@ -272,7 +272,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
         """:attr:`token_ids_` as a byte table, built on first use."""
         table = self.__dict__.get("_byte_ids")
         if table is None:
-            table = self.__dict__["_byte_ids"] = ByteTokenIds.of(self.token_ids_)
+            table = self.__dict__["_byte_ids"] = ByteTokenIds(self.token_ids_)
         return table
 
     def _ngram_index(self, order: int) -> NgramIndex:

@@ -85,7 +85,7 @@ class CompiledScorer:
         self._channels = channels
         # One token table for all channels (the headline is tokenized once for all of them) ...
         tokens = list(dict.fromkeys(t for c in channels for t in c.vectorizer.token_ids_ if t != _ROW))
-        self._token_ids = ByteTokenIds.of(
+        self._token_ids = ByteTokenIds(
             {token: number for number, token in enumerate(tokens)} | {_ROW: _ROW_ID, _PART: _PART_ID}
         )
         for channel in channels:
