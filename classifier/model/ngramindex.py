@@ -47,19 +47,31 @@ class NgramIndex:
 
     def columns_of(self, keys: np.ndarray) -> np.ndarray:
         """The column of each key, or -1 for a key that is not in the table."""
-        found = np.full(len(keys), _EMPTY, dtype=np.int64)
+        keys = np.asarray(keys, dtype=np.int64)
         if not len(self._keys):
-            return found
-        pending, slots = np.arange(len(keys)), self._home(keys)
+            return np.full(len(keys), _EMPTY, dtype=np.int64)
+        # A first round over every key, then rounds over the few still looking (most keys end in
+        # their home slot); ``take`` and ``flatnonzero`` rather than masks, which copy more slowly.
+        slots = self._home(keys)
+        positions = self._positions.take(slots)
+        empty = positions == _EMPTY  # an empty slot ends the search: the key is absent
+        hit = self._keys.take(positions) == keys
+        hit &= ~empty  # the position -1 of an empty slot reads the last key
+        found = np.where(hit, self._columns.take(positions), _EMPTY)
+        pending = np.flatnonzero(~(hit | empty))
+        slots = slots.take(pending)
         while len(pending):
-            positions = self._positions[slots]
-            empty = positions == _EMPTY  # an empty slot ends the search: the key is absent
-            hit = ~empty & (self._keys[positions] == keys[pending])
-            found[pending[hit]] = self._columns[positions[hit]]
-            moving = ~(hit | empty)
-            pending, slots = pending[moving], (slots[moving] + 1) & self._mask
+            slots = (slots + 1) & self._mask
+            positions = self._positions.take(slots)
+            empty = positions == _EMPTY
+            hit = ~empty & (self._keys.take(positions) == keys.take(pending))
+            found[pending[hit]] = self._columns.take(positions[hit])
+            moving = np.flatnonzero(~(hit | empty))
+            pending, slots = pending.take(moving), slots.take(moving)
         return found
 
     def _home(self, keys: np.ndarray) -> np.ndarray:
         """Each key's first slot: the top bits of the key times the Fibonacci constant (mod 2**64)."""
-        return ((keys.astype(np.uint64) * _FIBONACCI) >> self._shift).astype(np.intp)
+        slots = np.ascontiguousarray(keys, dtype=np.int64).view(np.uint64) * _FIBONACCI
+        slots >>= self._shift
+        return slots.view(np.int64)
