@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from classifier.inputs.records import BadRow, ReadReport
-from classifier.tagging.outputs import encode_rejects
+from classifier.tagging.outputs import compress_part, encode_rejects
 from classifier.tagging.store import Committed, Staging
 
 __all__ = ["Commits", "TagProgress"]
@@ -72,14 +72,20 @@ class Commits:
         abstained: int,
         rejects: list[BadRow],
         position: dict[str, int] | None = None,
+        *,
+        compression: str | None = None,
     ) -> None:
         """Commit chunk ``index``: its part (None when a worker wrote it), counts and rejected rows.
 
-        The files are written in the background; a failure to write the previous chunk's is raised here.
+        The files are written in the background, the part compressed there first with ``compression``
+        when it comes uncompressed (zlib and zstd let other threads run meanwhile); a failure to write
+        the previous chunk's files is raised here.
         """
         state = self._count(rows, labels, abstained, rejects, position)
         self.wait()
-        self._writing = self._writer.submit(self._write, index, data, state, encode_rejects(rejects))
+        self._writing = self._writer.submit(
+            self._write, index, data, state, encode_rejects(rejects), compression
+        )
 
     def last(self, rejects: list[BadRow]) -> None:
         """Commit the rows rejected after the last chunk and mark the run complete, once all is written.
@@ -92,7 +98,7 @@ class Commits:
         self.report.check()
         state = self._count(0, {}, 0, rejects, None, complete=True)
         self.wait()
-        self._write(None, None, state, encode_rejects(rejects))
+        self._write(None, None, state, encode_rejects(rejects), None)
 
     def wait(self) -> None:
         """Wait until the chunk being written is committed; raise what stopped its writing."""
@@ -125,9 +131,11 @@ class Commits:
         }
         return replace(committed, labels=Counter(committed.labels))
 
-    def _write(self, index: int | None, data: bytes | None, state: Committed, rejects: bytes) -> None:
+    def _write(
+        self, index: int | None, data: bytes | None, state: Committed, rejects: bytes, compression: str | None
+    ) -> None:
         if data is not None:
-            self.staging.write_part(index, data)
+            self.staging.write_part(index, compress_part(data, compression))
         self.staging.commit(state, rejects)
         self._report_progress(state)
 

@@ -14,7 +14,7 @@ JSON-lines or CSV output, the main process does almost nothing per row:
 3. :class:`LineChunks`, back in the main process, cuts the encoded rows into
    chunks of ``chunk_size`` rows, exactly the chunks of the record path
    (:mod:`classifier.tagging.chunks`), so parts and rejects are byte-identical to
-   it, compresses each part and commits it with its input position.
+   it, and commits each part with its input position (compressed by the thread that writes it).
 
 The checkpoint's position (file, byte offset after the chunk's last row,
 that row's line) lets a resumed run skip straight there: a plain file is
@@ -39,7 +39,7 @@ from classifier.inputs.textio import open_binary, strip_compression
 from classifier.tagging.chunks import csv_columns
 from classifier.tagging.commits import Commits
 from classifier.tagging.inflight import Tagger, in_order
-from classifier.tagging.outputs import OutputSpec, base_row, compress_part, encode_rows, part_header
+from classifier.tagging.outputs import OutputSpec, base_row, encode_rows, part_header
 
 if TYPE_CHECKING:  # the main process reads and writes blocks without the model (or scikit-learn)
     from classifier.model.topic_model import TopicModel
@@ -311,12 +311,13 @@ class LineChunks:
         abstained = counts.pop(None, 0)
         self.commits.chunk(
             self.index,
-            compress_part(data, self.spec.compression),
+            data,
             len(self.labels),
             dict(counts),
             abstained,
             self.commits.taken(),
             self.position,
+            compression=self.spec.compression,
         )
         self.index += 1
         self.pieces, self.labels = [], []
