@@ -211,25 +211,27 @@ class CompiledScorer:
             found_rows, found_columns = channel.vectorizer.ngram_occurrences(local)
             row_parts.append(found_rows)
             column_parts.append(found_columns + channel.offset)
-        found_rows, found_columns = np.concatenate(row_parts), np.concatenate(column_parts)
+        # Each row's n-gram counts in column order: the summed duplicates of scipy's count matrix.
+        width = len(self._idf)
+        keys = np.concatenate(row_parts) * width + np.concatenate(column_parts)
+        keys.sort()
+        starts = np.flatnonzero(np.diff(keys, prepend=-1))
+        data = np.diff(starts, append=len(keys)).astype(np.float64)
+        found_rows, columns = np.divmod(keys.take(starts), width)
         # From here on, the vectorizers' and the ColumnTransformer's arithmetic, operation for operation.
-        matrix = sparse.csr_matrix(
-            (np.ones(len(found_rows)), (found_rows, found_columns)), shape=(rows, len(self._idf))
-        )
-        matrix.sum_duplicates()
-        data, columns = matrix.data, matrix.indices
         channel = self._column_channel[columns]
         if self._sublinear:
             np.log(data, out=data)
             data += 1.0
         data *= self._idf[columns]
-        buckets = np.repeat(np.arange(rows) * len(self._channels), np.diff(matrix.indptr)) + channel
+        buckets = found_rows * len(self._channels) + channel
         norms = np.sqrt(np.bincount(buckets, weights=data * data, minlength=rows * len(self._channels)))
         data /= norms[buckets]
         features = data.astype(np.float32)
         if self._weighted:
             features *= self._weights[channel]
-        matrix = sparse.csr_matrix((features, columns, matrix.indptr), shape=matrix.shape)
+        indptr = np.searchsorted(found_rows, np.arange(rows + 1))
+        matrix = sparse.csr_matrix((features, columns, indptr), shape=(rows, width))
         return np.asarray(matrix @ self._coef, dtype=np.float64) + self._intercept
 
 
