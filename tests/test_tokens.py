@@ -31,11 +31,10 @@ def test_word_tokens_are_scikit_learns_default_tokens(text):
 @given(st.one_of(TEXT, LONG_WORDS))
 @settings(max_examples=500, deadline=None)
 def test_batch_token_ids_are_the_word_tokens_of_each_part(text):
-    text = text.lower()
-    tokens = word_tokens(text)
+    tokens = word_tokens(text.lower())
     vocabulary = {token: number for number, token in enumerate(sorted(set(tokens))[::2])}  # half known
     expected = []
-    for piece in re.split("([\x00\x01])", text):
+    for piece in re.split("([\x00\x01])", text.lower()):
         if piece in SEPARATORS:
             expected.append(SEPARATORS[piece])
         else:
@@ -71,6 +70,18 @@ def test_lone_non_ascii_word_characters_are_dropped_and_unknown_tokens_kept(text
     assert word_tokens(text.replace(SEPARATOR, " ")) == [token for token in expected if token != SEPARATOR_ID]
     ids = [token if token == SEPARATOR_ID else vocabulary.get(token, UNKNOWN_ID) for token in expected]
     assert table.ids(text).tolist() == ids
+
+
+def test_batch_token_ids_are_those_of_the_lower_cased_text():
+    text = SEPARATOR.join(["BANK Rates ΟΔΟΣ", "ΣΟΦΟΣ İstanbul" + PART + "Größe ΟΔΟΣ", "Bank"])
+    vocabulary = dict(zip(sorted(set(word_tokens(text.lower()))), range(100), strict=False))
+    table = ByteTokenIds(vocabulary | SEPARATORS)
+    ids = [
+        SEPARATORS.get(token, vocabulary.get(token))
+        for token in re.findall(r"\w\w+|[\x00\x01]", text.lower())
+    ]
+    assert table.ids(text, SEPARATOR + PART).tolist() == ids
+    assert "οδος" in vocabulary and "σοφος" in vocabulary  # final sigmas, row by row as in the whole text
 
 
 WORDS = ["abcdefgh", "abcdefghi", "abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghijklmnopqr", "égalitéλ"]

@@ -297,8 +297,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
             documents = [document.replace(SEPARATOR, " ") for document in raw_documents]
         except (AttributeError, TypeError):  # bytes, decoded as the parent does; anything else fails there
             documents = [self.decode(document).replace(SEPARATOR, " ") for document in raw_documents]
-        text = SEPARATOR.join(documents).lower()
-        ids = self._byte_token_ids().ids(text)
+        ids = self._byte_token_ids().ids(SEPARATOR.join(documents))
         shape = (len(documents), len(self.vocabulary_))
         if not documents:
             return sparse.csr_matrix(shape, dtype=self.dtype)

@@ -199,7 +199,7 @@ class CompiledScorer:
                 f"{_clean(headline)}{_PART}{_clean(teaser)}"
                 for headline, teaser in zip(headlines, teasers, strict=True)
             )
-        ids = self._token_ids.ids(text.lower(), _ROW + _PART)
+        ids = self._token_ids.ids(text, _ROW + _PART)
         words = ids != _PART_ID  # "headline teaser": the part separator is a space
         if self._headline_only:
             # Before its row's part separator: as many part separators as row separators so far.

@@ -87,9 +87,10 @@ class ByteTokenIds:
         self._long = {token: number for token, number in words.items() if len(token) > self._packed_bytes}
 
     def ids(self, text: str, separators: str = SEPARATOR) -> np.ndarray:
-        """The id of each token of ``text`` and of each separator in it, in order.
+        """The id of each token of ``text`` lower-cased, and of each separator in it, in order.
 
-        Between two separators the tokens are :func:`word_tokens` of the text there.
+        Between two separators the tokens are :func:`word_tokens` of the lower-cased text there.
+        The separators must be control characters, which have no case.
         """
         data = _byte_text(text, separators)
         array = np.frombuffer(data + bytes(_PACKED_BYTES), dtype=np.uint8)
@@ -132,17 +133,21 @@ def _key(low: np.ndarray, high: np.ndarray) -> np.ndarray:
 
 
 def _byte_text(text: str, separators: str) -> bytes:
-    """``text`` as UTF-8 with its tokens, single word characters and separators between spaces.
+    """``text`` lower-cased as UTF-8, its tokens, single word characters and separators between spaces.
 
     Non-ASCII characters that are not word characters, and lone non-ASCII word characters,
     become spaces in the text, ASCII ones in its bytes; the separators stand apart. Any other
     character, an unpaired surrogate (which UTF-8 cannot encode) included, separates runs.
-    The regular expression runs only over the pieces between the first separators that have a
-    non-ASCII character (``str.isascii`` reads a flag), about one archive row in six.
+    ``str.lower`` and the regular expression run only over the pieces between the first
+    separators that have a non-ASCII character (``str.isascii`` reads a flag), about one
+    archive row in six; the translation table lower-cases the others' bytes. Lower-casing
+    the pieces apart is lower-casing the text: a control character has no case and is not
+    case-ignorable, so no final sigma looks past it.
     """
     if not text.isascii():
         row = separators[:1] or SEPARATOR  # any character that is no word character would do
-        text = row.join([p if p.isascii() else _NON_ASCII_NOT_TOKEN.sub(" ", p) for p in text.split(row)])
+        pieces = text.split(row)
+        text = row.join([p if p.isascii() else _NON_ASCII_NOT_TOKEN.sub(" ", p.lower()) for p in pieces])
     data = text.encode("utf-8").translate(_ascii_table(separators))
     for separator in separators.encode():
         data = data.replace(bytes([separator]), b" %c " % separator)
@@ -151,6 +156,7 @@ def _byte_text(text: str, separators: str) -> bytes:
 
 @functools.cache
 def _ascii_table(separators: str) -> bytes:
-    """Byte → itself for ASCII word characters, ``separators`` and non-ASCII bytes; → space otherwise."""
+    """Byte → ASCII word characters lower-cased, ``separators`` and non-ASCII bytes kept, others a space."""
     kept = _ASCII_WORD_CHARACTERS + separators
-    return bytes(byte if byte > 0x7F or chr(byte) in kept else 0x20 for byte in range(256))
+    ascii_bytes = bytes(ord(char.lower()) if char in kept else 0x20 for char in map(chr, range(0x80)))
+    return ascii_bytes + bytes(range(0x80, 0x100))
