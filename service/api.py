@@ -7,6 +7,8 @@ the answer with a model of :mod:`service.responses`; the core never sees Flask.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from operator import attrgetter
 from pathlib import PurePath
 
 from flask import Blueprint, current_app, g, request
@@ -18,7 +20,10 @@ from service.errors import Problem
 from service.holder import LoadedModel
 from service.schemas import BatchRequest, Limits, parse_tag_request
 
-__all__ = ["bp", "current_model"]
+__all__ = ["LIMITS", "bp", "current_model", "limits_of"]
+
+LIMITS = "headline_tagger_limits"  # the key of the app's Limits in app.extensions
+_HEADLINE, _TEASER, _ID = attrgetter("headline"), attrgetter("teaser"), attrgetter("id")
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 
@@ -44,14 +49,12 @@ def tag():
     """Tag one headline (``{"headline", "teaser"}``) or a batch (``{"items": [...]}``)."""
     if not request.is_json:
         raise Problem(415, "Send the body as JSON, with 'Content-Type: application/json'.")
-    config = current_app.config
-    limits = Limits(max_items=config["MAX_ITEMS"], max_field_chars=config["MAX_FIELD_CHARS"])
-    body = parse_tag_request(_body(), limits)
+    body = parse_tag_request(_body(), current_app.extensions[LIMITS])
     loaded = current_model()
     items = body.items if isinstance(body, BatchRequest) else [body]
     predictions = loaded.model.predict(
-        [item.headline for item in items],
-        [item.teaser or "" for item in items],
+        list(map(_HEADLINE, items)),
+        [teaser or "" for teaser in map(_TEASER, items)],
         top_k=body.top_k,
         threshold=body.threshold,
         explain=body.explain,
@@ -62,9 +65,15 @@ def tag():
         return responses.TagResult(model=model_id, **predictions[0].to_dict())
     # A literal per item: a TypedDict call would build each dict twice, once for its keyword arguments.
     results: list[responses.BatchItemResult] = [
-        {"id": item.id, **prediction.to_dict()} for item, prediction in zip(items, predictions, strict=True)
+        {"id": id_, **prediction.to_dict()}
+        for id_, prediction in zip(map(_ID, items), predictions, strict=True)
     ]
     return responses.BatchResult(model=model_id, results=results)
+
+
+def limits_of(config: Mapping[str, object]) -> Limits:
+    """The request limits the settings set; read once, when the app is built, not on every request."""
+    return Limits(max_items=int(config["MAX_ITEMS"]), max_field_chars=int(config["MAX_FIELD_CHARS"]))
 
 
 def _body() -> bytes:

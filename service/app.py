@@ -21,6 +21,7 @@ from service import admin, api, health, web
 from service.config import settings
 from service.errors import register_error_handlers
 from service.holder import LoadedModel, ModelHolder
+from service.jsonprovider import JSONProvider
 from service.telemetry import Telemetry
 
 __all__ = ["create_app"]
@@ -46,7 +47,7 @@ def create_app(
     app = Flask(__name__)
     app.config.from_mapping(settings(config), DEBUG=False)  # never the debugger, whatever FLASK_DEBUG says
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
-    app.json.sort_keys = False  # keep "model" first, as predict --json prints it
+    app.json = JSONProvider(app)
     holder = ModelHolder.from_settings(app.config)
     if model is not None:
         holder.current = LoadedModel.of(*model)
@@ -56,6 +57,7 @@ def create_app(
         except ModelError as error:
             log.error("no model loaded, not ready: %s", error)
     app.extensions["headline_tagger"] = holder
+    app.extensions[api.LIMITS] = api.limits_of(app.config)
     register_error_handlers(app)
     Telemetry(holder).init_app(app)
     for blueprint in (api.bp, admin.bp, health.bp, web.bp):

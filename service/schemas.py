@@ -17,8 +17,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Annotated, Any
 
+import msgspec
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from classifier.headlines import NOT_BLANK_PATTERN, NOT_UNICODE, Headline, Teaser, is_unicode
@@ -37,6 +39,9 @@ __all__ = [
 # An ``id`` is echoed back; nested deeper than this it is refused, long before json.dumps would recurse
 # too deep to answer.
 MAX_ID_DEPTH = 32
+_PLAIN_IDS = frozenset({int, float, bool, type(None)})
+_HEADLINE, _TEASER, _ID = attrgetter("headline"), attrgetter("teaser"), attrgetter("id")
+_fast_decode = msgspec.json.Decoder().decode
 
 
 def _whole_float_as_int(value: object) -> object:
@@ -91,12 +96,7 @@ class Limits:
 
 def parse_tag_request(raw: bytes, limits: Limits) -> SingleRequest | BatchRequest:
     """Parse a ``/v1/tag`` body; raise :class:`Problem` 400 (not JSON), 413 (too big) or 422 (invalid)."""
-    try:
-        data = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except (ValueError, RecursionError) as error:
-        raise Problem(
-            400, f"The body is not valid JSON: {error}", slug="malformed-json", title="Malformed JSON"
-        ) from None
+    data = _decode(raw)
     if not isinstance(data, dict):
         raise _invalid([("body", None, 'must be a JSON object, {"headline": ...} or {"items": [...]}')])
     batch = "items" in data
@@ -107,6 +107,48 @@ def parse_tag_request(raw: bytes, limits: Limits) -> SingleRequest | BatchReques
     except ValidationError as error:
         raise _invalid([_describe(e["loc"], e) for e in error.errors(include_url=False)]) from None
     items = parsed.items if batch else [parsed]
+    if not _plainly_within(items, batch, limits):
+        _check_items(items, batch, limits)
+    return parsed
+
+
+def _decode(raw: bytes) -> Any:
+    """The JSON value of ``raw``, as :func:`json.loads` reads it; else a 400 problem with json's reason.
+
+    msgspec parses a body several times quicker than json.loads; what it refuses (NaN, numbers
+    beyond a float, lone surrogates, other encodings than UTF-8, every malformed body) goes to
+    json.loads, so a body parses to the same value, or fails with the same message, as before.
+    """
+    try:
+        return _fast_decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        pass
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as error:
+        raise Problem(
+            400, f"The body is not valid JSON: {error}", slug="malformed-json", title="Malformed JSON"
+        ) from None
+
+
+def _plainly_within(items: list, batch: bool, limits: Limits) -> bool:
+    """Whether no item can fail :func:`_check_items`, decided in a few passes in C (a batch's common case).
+
+    An id of a plain type other than text, or ASCII text, is never nested too deep nor invalid Unicode.
+    """
+    longest = max(map(len, map(_HEADLINE, items)))
+    teasers = list(filter(None, map(_TEASER, items)))
+    if longest > limits.max_field_chars or (teasers and max(map(len, teasers)) > limits.max_field_chars):
+        return False
+    if not batch:
+        return True
+    ids = list(map(_ID, items))
+    kinds = set(map(type, ids))
+    return kinds <= _PLAIN_IDS or (kinds == {str} and "".join(ids).isascii())
+
+
+def _check_items(items: list, batch: bool, limits: Limits) -> None:
+    """Raise the problem of the first item whose id or field is refused, field by field."""
     for index, item in enumerate(items):
         if batch and (problem := _id_problem(item.id)):
             raise _invalid([(f"items[{index}].id", index, problem)])
@@ -116,7 +158,6 @@ def parse_tag_request(raw: bytes, limits: Limits) -> SingleRequest | BatchReques
                 raise _too_large(
                     f"{field} is over {limits.max_field_chars:,} characters", field, index if batch else None
                 )
-    return parsed
 
 
 def _refuse_constant(name: str) -> None:
