@@ -17,11 +17,13 @@ items tagged and model id; never headers, so never a token or an API key.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import time
 from collections import Counter as Tally
+from operator import attrgetter
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -43,6 +45,7 @@ __all__ = ["Telemetry"]
 request_log = logging.getLogger("service.requests")
 
 _BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+_LABEL = attrgetter("label")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
 
 
@@ -87,6 +90,8 @@ class Telemetry:
         )
         # Each labelled series, once looked up: labels() takes a lock and checks its values every time.
         self._series: dict[tuple, Any] = {}
+        # The request counter's and the latency histogram's series of each (endpoint, method, status).
+        self._by_request: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def init_app(self, app: Flask) -> None:
         """Time every request of ``app``, count it, and log it."""
@@ -95,32 +100,44 @@ class Telemetry:
         app.after_request(self._record)
 
     def _record(self, response: Response) -> Response:
-        seconds = time.perf_counter() - g.get("started", time.perf_counter())
-        endpoint = request.url_rule.rule if request.url_rule else "(unmatched)"
-        method = request.method if request.method in _METHODS else "OTHER"
-        self._labelled(self.requests, endpoint, method, str(response.status_code)).inc()
-        self._labelled(self.latency, endpoint).observe(seconds)
-        predictions = g.get("predictions", ())
+        # The request and g once each: every access through their proxies costs a context lookup.
+        req, ctx = request._get_current_object(), g._get_current_object()
+        seconds = time.perf_counter() - ctx.get("started", time.perf_counter())
+        rule, method, status = req.url_rule, req.method, response.status_code
+        key = (rule.rule if rule else "(unmatched)", method if method in _METHODS else "OTHER", status)
+        series = self._by_request.get(key)
+        if series is None:
+            series = self._by_request[key] = (
+                self.requests.labels(key[0], key[1], str(status)),
+                self.latency.labels(key[0]),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
+        predictions = ctx.get("predictions", ())
         if predictions:
-            self.items.inc(len(predictions))
-            for label, count in Tally(p.label for p in predictions).items():
-                if label is None:
-                    self.abstentions.inc(count)
-                else:
-                    self._labelled(self.predictions, label).inc(count)
+            self._count(predictions)
         if not request_log.isEnabledFor(logging.INFO):  # e.g. a WSGI server that set up no logging
             return response
         current = self._holder.current
-        model = g.get("model_id") or (current.manifest.model_id if current else None)
+        model = ctx.get("model_id") or (current.manifest.model_id if current else None)
         # The JSON of {"time", "method", "path", "status", "duration_ms", "items", "model"}, spliced
         # rather than dumped from a dict: the log line was a sixth of a one-headline request's cost.
         request_log.info(
-            f'{{"time": "{time.strftime("%Y-%m-%dT%H:%M:%S%z")}", "method": {json.dumps(request.method)}, '
-            f'"path": {json.dumps(request.path)}, "status": {response.status_code}, '
-            f'"duration_ms": {round(seconds * 1000, 2)!r}, "items": {len(predictions)}, '
-            f'"model": {json.dumps(model)}}}'
+            f'{{"time": "{_now()}", "method": {_json_text(method)}, "path": {_json_text(req.path)}, '
+            f'"status": {status}, "duration_ms": {round(seconds * 1000, 2)!r}, "items": {len(predictions)}, '
+            f'"model": {_json_text(model)}}}'
         )
         return response
+
+    def _count(self, predictions: list) -> None:
+        """Count the headlines tagged, and each top label (abstentions apart)."""
+        self.items.inc(len(predictions))
+        labels = Tally(map(_LABEL, predictions)) if len(predictions) > 1 else {predictions[0].label: 1}
+        for label, count in labels.items():
+            if label is None:
+                self.abstentions.inc(count)
+            else:
+                self._labelled(self.predictions, label).inc(count)
 
     def _labelled(self, metric: Counter | Histogram, *values: str) -> Any:
         """``metric.labels(*values)``, looked up once."""
@@ -143,3 +160,20 @@ class Telemetry:
 
 def _start_clock() -> None:
     g.started = time.perf_counter()
+
+
+@functools.lru_cache(maxsize=256)
+def _json_text(text: str | None) -> str:
+    """``json.dumps(text)``, remembered: methods, paths and model ids repeat from request to request."""
+    return json.dumps(text)
+
+
+def _now() -> str:
+    """The local time to the second, as the log line shows it; formatted once a second, not per request."""
+    second = int(time.time())
+    if second != _clock[0]:
+        _clock[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(second))]
+    return _clock[1]
+
+
+_clock: list = [None, ""]  # the second last formatted, and its text
