@@ -8,7 +8,8 @@ full) costs two or three, about three times faster on a large vocabulary. Its
 slots hold positions in the key and column arrays the vectorizer keeps anyway,
 as 32-bit integers, so it adds 12 to 24 bytes per n-gram. Both building and
 looking up run in rounds over the keys still looking for their slot, so neither
-has a Python step per key.
+has a Python step per key. :class:`~classifier.model.tokens.ByteTokenIds` finds
+a batch's tokens in one too, keyed by their bytes.
 """
 
 from __future__ import annotations
