@@ -59,7 +59,7 @@ class ByteTokenIds:
     A token's UTF-8 bytes, up to 16, are read as two 64-bit integers (zero past its end,
     and no token has a zero byte), so numpy cuts, keys and finds a batch's tokens without
     a Python step per token: in a :class:`~classifier.model.ngramindex.NgramIndex` by one
-    key mixed from the two, then checked against both. A token not in the table gets
+    key mixed from the two, then checked against the first. A token not in the table gets
     :data:`UNKNOWN_ID`. Longer tokens, about one in ten thousand, are looked up in a
     dictionary.
     """
@@ -75,14 +75,14 @@ class ByteTokenIds:
         packed = [token for token in words if len(token) <= _PACKED_BYTES]
         lengths = np.array([len(token) for token in packed], dtype=np.intp)
         data = np.frombuffer(b"".join(packed) + bytes(_PACKED_BYTES), dtype=np.uint8)
-        self._low, self._high = _packed(data, np.cumsum(lengths) - lengths, lengths)
-        self._numbers = np.array([words[token] for token in packed], dtype=np.int64)
-        keys = _key(self._low, self._high)
+        low, high = _packed(data, np.cumsum(lengths) - lengths, lengths)
+        numbers = np.array([words[token] for token in packed], dtype=np.int64)
+        keys = _key(low, high)
         self._packed_bytes = _PACKED_BYTES
         if len(np.unique(keys)) < len(keys):  # two mixed keys collide: pack only what one word holds
-            self._packed_bytes, short = _WORD_BYTES, self._high == 0
-            self._low, self._high, self._numbers = self._low[short], self._high[short], self._numbers[short]
-            keys = _key(self._low, self._high)
+            self._packed_bytes, short = _WORD_BYTES, high == 0
+            low, numbers, keys = low[short], numbers[short], keys[short]
+        self._low, self._numbers = low, numbers
         self._index = NgramIndex(keys, np.arange(len(keys)))
         self._long = {token: number for token, number in words.items() if len(token) > self._packed_bytes}
 
@@ -106,7 +106,9 @@ class ByteTokenIds:
         found = self._index.columns_of(_key(low, high))
         hit = np.flatnonzero(found >= 0)
         positions = found[hit]
-        same = (self._low[positions] == low[hit]) & (self._high[positions] == high[hit])
+        # Equal keys and equal first words make equal second words: the mixer is odd, so
+        # multiplying by it modulo 2**64 is one-to-one.
+        same = self._low[positions] == low[hit]
         ids[packed[hit[same]]] = self._numbers[positions[same]]
         for position in np.flatnonzero(lengths > self._packed_bytes):
             start = starts[position]
