@@ -247,11 +247,13 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
         """
         row_of = np.cumsum(ids == SEPARATOR_ID)
         rows, columns = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        # take and flatnonzero rather than boolean masks, which copy more slowly.
         if self.ngram_range[0] == 1:
             known = np.flatnonzero(ids >= 0)
-            found = self.unigram_columns_[ids[known]]
-            rows.append(row_of[known[found >= 0]])
-            columns.append(found[found >= 0])
+            found = self.unigram_columns_.take(ids.take(known))
+            hit = np.flatnonzero(found >= 0)
+            rows.append(row_of.take(known.take(hit)))
+            columns.append(found.take(hit))
         for order in self.ngram_keys_:
             starts = len(ids) - order + 1
             if starts <= 0:
@@ -262,10 +264,10 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
                 valid &= following >= 0
                 key = key * len(self.unigram_columns_) + following
             where = np.flatnonzero(valid)
-            found = self._ngram_index(order).columns_of(key[where])
-            hit = found >= 0
-            rows.append(row_of[where[hit]])
-            columns.append(found[hit])
+            found = self._ngram_index(order).columns_of(key.take(where))
+            hit = np.flatnonzero(found >= 0)
+            rows.append(row_of.take(where.take(hit)))
+            columns.append(found.take(hit))
         return np.concatenate(rows), np.concatenate(columns)
 
     def _byte_token_ids(self) -> ByteTokenIds:
