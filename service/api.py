@@ -12,7 +12,7 @@ from operator import attrgetter
 from pathlib import PurePath
 
 from flask import Blueprint, current_app, g, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from service import responses
 from service.auth import require_bearer
@@ -79,15 +79,27 @@ def limits_of(config: Mapping[str, object]) -> Limits:
 def _body() -> bytes:
     """The raw body, never read past ``MAX_CONTENT_LENGTH``; 413 when it is over.
 
-    werkzeug refuses a Content-Length over the limit before reading anything. A
+    A Content-Length over the limit is refused before anything is read. A
     chunked body has no length to check up front: werkzeug stops reading at the
     limit and returns what it read, so a chunked body that fills the limit is
-    taken to be over it.
+    taken to be over it. A server that ends the input stream itself (gunicorn
+    sets ``wsgi.input_terminated``) is read directly, as werkzeug would read it
+    once it had built its wrapper: the wrapper cost a twentieth of a
+    one-headline request's time in a gunicorn worker.
     """
-    raw = request.get_data(cache=False)
-    if request.content_length is None and len(raw) >= current_app.config["MAX_CONTENT_LENGTH"]:
+    length, limit = request.content_length, current_app.config["MAX_CONTENT_LENGTH"]
+    if length is not None and length > limit:
         raise RequestEntityTooLarge()
-    return raw
+    environ = request.environ
+    if length is None or "wsgi.input_terminated" not in environ:
+        raw = request.get_data(cache=False)
+        if length is None and len(raw) >= limit:
+            raise RequestEntityTooLarge()
+        return raw
+    try:
+        return environ["wsgi.input"].read(length)
+    except (OSError, ValueError):  # what werkzeug's wrapper turns into a 400
+        raise ClientDisconnected() from None
 
 
 @bp.get("/labels")

@@ -78,6 +78,29 @@ def test_a_chunked_body_over_the_limit_is_413(live_service):
         connection.close()
 
 
+def test_a_content_length_over_the_limit_is_413_before_the_body_is_sent(live_service):
+    head = b"POST /v1/tag HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+    with socket.create_connection(("127.0.0.1", live_service.port), timeout=10) as client:
+        client.sendall(head + b"Content-Length: %d\r\n\r\n" % (2 << 20))
+        response = http.client.HTTPResponse(client)
+        response.begin()
+        assert response.status == 413 and response.getheader("Content-Type") == "application/problem+json"
+
+
+def test_a_body_sent_in_parts_is_read_whole_through_gunicorn(live_service):
+    body = json.dumps({"items": [{"id": n, "headline": "Striker scores twice"} for n in range(50)]}).encode()
+    head = b"POST /v1/tag HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+    with socket.create_connection(("127.0.0.1", live_service.port), timeout=10) as client:
+        client.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body) + body[:7])
+        time.sleep(0.2)
+        client.sendall(body[7:])
+        response = http.client.HTTPResponse(client)
+        response.begin()
+        assert response.status == 200 and [r["id"] for r in json.loads(response.read())["results"]] == list(
+            range(50)
+        )
+
+
 def test_sighup_reloads_every_worker_and_refuses_a_broken_model(tiny_service, publish):
     publish("tiny-b")
     tiny_service.process.send_signal(signal.SIGHUP)
