@@ -9,6 +9,7 @@ and the main process imports neither the model's modules nor scikit-learn.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import multiprocessing.forkserver
 import signal
@@ -40,6 +41,7 @@ class InProcessTagger:
 
     def __init__(self, model: TopicModel) -> None:
         self.model = model
+        _freeze_model_objects()
 
     def submit(self, function: Callable[[TopicModel, Work], Result], work: Work) -> Future[Result]:
         """Tag ``work`` now; the returned future is already done."""
@@ -70,6 +72,18 @@ def _load_worker_model(model_dir: str, allow_version_mismatch: bool) -> None:
     # Ctrl-C reaches the whole process group; the main process alone handles it (and stops the pool).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_model, _ = load_model(Path(model_dir), allow_version_mismatch=allow_version_mismatch)
+    _freeze_model_objects()
+
+
+def _freeze_model_objects() -> None:
+    """Keep the loaded model out of the garbage collector's full collections (``gc.freeze``).
+
+    Tagging makes and drops containers by the million, which sets off a full
+    collection every 15,000 rows or so, and each went through the model's
+    vocabularies: about 70 ms, 0.89 s of an 11 s run of 200,000 rows (0.09 s frozen).
+    """
+    gc.collect()  # what is garbage already is freed, not kept for good
+    gc.freeze()
 
 
 def _tag_in_worker(function: Callable[[TopicModel, Work], Result], work: Work) -> Result:
