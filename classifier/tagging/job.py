@@ -198,7 +198,19 @@ def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = No
                 if lines is not None and (committed.chunks == 0 or committed.position is not None):
                     _tag_by_lines(job, lines, spec, staging, committed, report, progress, tagger, total)
                 else:
-                    _tag_by_records(job, sources, spec, staging, committed, report, progress, tagger, total)
+                    with closing(Commits(staging, committed, report, progress, total)) as commits:
+                        chunks = record_chunks(
+                            sources,
+                            job.options,
+                            spec,
+                            report,
+                            commits,
+                            chunk_size=job.chunk_size,
+                            split=job.split,
+                            body=job.body,
+                            first=committed.chunks,
+                        )
+                        tag_records(chunks, tagger, commits)
         except BaseException:
             if committed.chunks == 0:
                 staging.discard()
@@ -242,33 +254,6 @@ def _tag_by_lines(
     with closing(Commits(staging, committed, report, progress, total)) as commits:
         chunks = LineChunks(commits, report, spec, columns, chunk_size=job.chunk_size, first=committed.chunks)
         tag_lines(blocks, tagger, chunks)
-
-
-def _tag_by_records(
-    job: TagJob,
-    sources: list[DataSource],
-    spec: OutputSpec,
-    staging: Staging,
-    committed: Committed,
-    report: ReadReport,
-    progress: Callable[[TagProgress], None] | None,
-    tagger: Tagger,
-    total: int | None,
-) -> None:
-    """Tag any input by records (:mod:`~classifier.tagging.chunks`), from the first uncommitted chunk."""
-    with closing(Commits(staging, committed, report, progress, total)) as commits:
-        chunks = record_chunks(
-            sources,
-            job.options,
-            spec,
-            report,
-            commits,
-            chunk_size=job.chunk_size,
-            split=job.split,
-            body=job.body,
-            first=committed.chunks,
-        )
-        tag_records(chunks, tagger, commits)
 
 
 def _restore(report: ReadReport, committed: Committed) -> None:
