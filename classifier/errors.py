@@ -5,7 +5,14 @@ these, so that the command line and the HTTP service can turn it into a clear
 message instead of a traceback.
 """
 
-__all__ = ["DataError", "HeadlineTaggerError", "ModelError", "OutputError", "TooManyBadRows"]
+__all__ = [
+    "DataError",
+    "FeedbackStoreError",
+    "HeadlineTaggerError",
+    "ModelError",
+    "OutputError",
+    "TooManyBadRows",
+]
 
 
 class HeadlineTaggerError(Exception):
@@ -26,3 +33,7 @@ class ModelError(HeadlineTaggerError):
 
 class OutputError(HeadlineTaggerError):
     """Results cannot be written: the output exists, its folder is unwritable, or the disk is full."""
+
+
+class FeedbackStoreError(HeadlineTaggerError):
+    """The corrections store cannot be used: missing, locked, read-only, corrupt or too new."""
