@@ -24,6 +24,7 @@ __all__ = [
     "CLASS_WEIGHT",
     "CURRENT_LINK",
     "ENV_PREFIX",
+    "FEEDBACK_DB",
     "HEADLINE_WEIGHT",
     "HOST",
     "LABEL_THRESHOLD",
@@ -57,6 +58,8 @@ MODELS_DIR = Path("models")
 CURRENT_LINK = "current"
 MODEL = MODELS_DIR / CURRENT_LINK
 """The model the commands use when neither ``--model`` nor ``HEADLINE_TAGGER_MODEL`` names one."""
+FEEDBACK_DB = MODELS_DIR / "feedback.db"
+"""The corrections store when neither ``--feedback-db`` nor ``HEADLINE_TAGGER_FEEDBACK_DB`` names one."""
 
 
 def env_var(name: str) -> str:

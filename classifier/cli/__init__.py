@@ -1,9 +1,9 @@
 """The ``headline-tagger`` command line: click commands over the core, and their terminal output.
 
 One module per job: :mod:`~classifier.cli.train` (train, evaluate),
-:mod:`~classifier.cli.predict` (predict, labels, info), :mod:`~classifier.cli.tag`
-and :mod:`~classifier.cli.serve` (serve, start); the options they share are
-defined once in :mod:`~classifier.cli.options`, from the defaults of
+:mod:`~classifier.cli.predict` (predict, labels, info), :mod:`~classifier.cli.tag`,
+:mod:`~classifier.cli.serve` (serve, start) and :mod:`~classifier.cli.feedback`; the options
+they share are defined once in :mod:`~classifier.cli.options`, from the defaults of
 :mod:`classifier.settings`, and what they print is in :mod:`~classifier.cli.console`.
 Each command parses its options, calls the core, and prints the result; the
 core's errors become a one-line message and a non-zero exit, never a traceback.
@@ -17,6 +17,7 @@ workflows) are imported inside the commands that use them.
 
 import click
 
+from classifier.cli.feedback import feedback
 from classifier.cli.predict import info, labels, predict
 from classifier.cli.serve import serve, start
 from classifier.cli.tag import tag
@@ -31,5 +32,5 @@ def main() -> None:
     """Tag news headlines (and their teasers) with topics such as politics, finance and climate."""
 
 
-for _command in (train, evaluate, predict, labels, info, tag, serve, start):
+for _command in (train, evaluate, predict, labels, info, tag, serve, start, feedback):
     main.add_command(_command)
