@@ -7,6 +7,7 @@ group, the ``HEADLINE_TAGGER_*`` settings from the source of ``classifier/`` and
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -35,10 +36,15 @@ def _commands() -> list[tuple[str, click.Command, click.Context]]:
     # The contexts get the commands' own settings (such as -h for help), as when click runs them.
     root = click.Context(main, info_name="headline-tagger", **main.context_settings)
     found = [("", main, root)]
-    for name in main.list_commands(root):
-        command = main.get_command(root, name)
-        context = click.Context(command, info_name=name, parent=root, **command.context_settings)
-        found.append((name, command, context))
+    groups = [("", main, root)]
+    while groups:  # sub-commands too: "feedback import"
+        prefix, group, parent = groups.pop(0)
+        for name in group.list_commands(parent):
+            command = group.get_command(parent, name)
+            context = click.Context(command, info_name=name, parent=parent, **command.context_settings)
+            found.append((f"{prefix}{name}", command, context))
+            if isinstance(command, click.Group):
+                groups.append((f"{prefix}{name} ", command, context))
     return found
 
 
@@ -55,7 +61,7 @@ def _long_options() -> list[tuple[str, str]]:
 
 def _page_of(command: str) -> Path:
     """The docs page that shows ``headline-tagger COMMAND --help``."""
-    marker = f'["{command}", "--help"]'
+    marker = json.dumps([*command.split(), "--help"])
     pages = [page for page in DOCS if marker in page.read_text(encoding="utf-8")]
     assert len(pages) == 1, f"expected one docs page with a cog block for `{command} --help`, found {pages}"
     return pages[0]
