@@ -17,6 +17,7 @@ test compares the two spellings on arbitrary values.
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import math
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["dumps", "escape_non_ascii", "msgspec_spells_as_json"]
+__all__ = ["dumps", "escape_non_ascii", "msgspec_spells_as_json", "text_json"]
 
 _ERROR_HANDLER = "headline-tagger-json-escape"
 _SCALARS = frozenset({str, int, bool, type(None)})  # what msgspec writes as json does, at any value
@@ -46,6 +47,12 @@ def dumps(value: Any) -> str:
     except UnicodeEncodeError:  # a lone surrogate, which json escapes and UTF-8 cannot hold
         return _json_encode(value)
     return escape_non_ascii(data)
+
+
+@functools.lru_cache(maxsize=1024)
+def text_json(text: str | None) -> str:
+    """:func:`dumps` of a text that comes again and again (labels, paths, model ids), remembered."""
+    return dumps(text)
 
 
 def escape_non_ascii(data: bytes) -> str:
@@ -73,7 +80,7 @@ def msgspec_spells_as_json(value: Any, depth: int = 0) -> bool:
     if kind in _SCALARS:
         return True
     if kind is float:
-        return value == 0.0 or 1e-4 <= abs(value) < 1e16  # false for NaN and the infinities
+        return _fixed_point(value)
     if depth >= _MAX_DEPTH:
         return False
     if kind is dict:
@@ -84,7 +91,7 @@ def msgspec_spells_as_json(value: Any, depth: int = 0) -> bool:
 
 
 def _all_alike(values: Sequence, depth: int) -> bool:
-    """:func:`_msgspec_spells_as_json` of each of ``values``, a column at a time where they allow it.
+    """:func:`msgspec_spells_as_json` of each of ``values``, a column at a time where they allow it.
 
     Values of one type are checked together, with the built-in functions doing
     the looping: the items of lists as one sequence, the members of dicts with
@@ -126,7 +133,15 @@ def _floats_alike(floats: Sequence[float]) -> bool:
         return False
     if min(floats) >= 1e-4 and max(floats) < 1e16:  # scores: all positive, checked in C
         return True
-    return all(value == 0.0 or 1e-4 <= abs(value) < 1e16 for value in floats)
+    return all(map(_fixed_point, floats))
+
+
+def _fixed_point(value: float) -> bool:
+    """Whether json writes ``value`` without an exponent, as msgspec does: 0, or 1e-4 <= |value| < 1e16.
+
+    False for NaN and the infinities, which msgspec writes as ``null``.
+    """
+    return value == 0.0 or 1e-4 <= abs(value) < 1e16
 
 
 def _json_escapes(error: UnicodeEncodeError) -> tuple[str, int]:

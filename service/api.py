@@ -8,7 +8,6 @@ the answer with a model of :mod:`service.responses`; the core never sees Flask.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from operator import attrgetter
 from pathlib import PurePath
 
 from flask import Blueprint, current_app, g, request
@@ -23,7 +22,6 @@ from service.schemas import BatchRequest, Limits, parse_tag_request
 __all__ = ["LIMITS", "bp", "current_model", "limits_of"]
 
 LIMITS = "headline_tagger_limits"  # the key of the app's Limits in app.extensions
-_HEADLINE, _TEASER, _ID = attrgetter("headline"), attrgetter("teaser"), attrgetter("id")
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 
@@ -53,8 +51,8 @@ def tag():
     loaded = current_model()
     items = body.items if isinstance(body, BatchRequest) else [body]
     predictions = loaded.model.predict(
-        list(map(_HEADLINE, items)),
-        [teaser or "" for teaser in map(_TEASER, items)],
+        [item.headline for item in items],
+        [item.teaser or "" for item in items],
         top_k=body.top_k,
         threshold=body.threshold,
         explain=body.explain,
@@ -65,8 +63,7 @@ def tag():
         return responses.TagResult(model=model_id, **predictions[0].to_dict())
     # A literal per item: a TypedDict call would build each dict twice, once for its keyword arguments.
     results: list[responses.BatchItemResult] = [
-        {"id": id_, **prediction.to_dict()}
-        for id_, prediction in zip(map(_ID, items), predictions, strict=True)
+        {"id": item.id, **prediction.to_dict()} for item, prediction in zip(items, predictions, strict=True)
     ]
     return responses.BatchResult(model=model_id, results=results)
 

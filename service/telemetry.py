@@ -17,8 +17,6 @@ items tagged and model id; never headers, so never a token or an API key.
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import os
 import time
@@ -38,6 +36,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from classifier.jsontext import text_json
 from service.holder import ModelHolder
 
 __all__ = ["Telemetry"]
@@ -90,8 +89,6 @@ class Telemetry:
         )
         # Each labelled series, once looked up: labels() takes a lock and checks its values every time.
         self._series: dict[tuple, Any] = {}
-        # The request counter's and the latency histogram's series of each (endpoint, method, status).
-        self._by_request: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def init_app(self, app: Flask) -> None:
         """Time every request of ``app``, count it, and log it."""
@@ -104,15 +101,9 @@ class Telemetry:
         req, ctx = request._get_current_object(), g._get_current_object()
         seconds = time.perf_counter() - ctx.get("started", time.perf_counter())
         rule, method, status = req.url_rule, req.method, response.status_code
-        key = (rule.rule if rule else "(unmatched)", method if method in _METHODS else "OTHER", status)
-        series = self._by_request.get(key)
-        if series is None:
-            series = self._by_request[key] = (
-                self.requests.labels(key[0], key[1], str(status)),
-                self.latency.labels(key[0]),
-            )
-        series[0].inc()
-        series[1].observe(seconds)
+        endpoint = rule.rule if rule else "(unmatched)"
+        self._labelled(self.requests, endpoint, method if method in _METHODS else "OTHER", str(status)).inc()
+        self._labelled(self.latency, endpoint).observe(seconds)
         predictions = ctx.get("predictions", ())
         if predictions:
             self._count(predictions)
@@ -123,9 +114,9 @@ class Telemetry:
         # The JSON of {"time", "method", "path", "status", "duration_ms", "items", "model"}, spliced
         # rather than dumped from a dict: the log line was a sixth of a one-headline request's cost.
         request_log.info(
-            f'{{"time": "{_now()}", "method": {_json_text(method)}, "path": {_json_text(req.path)}, '
+            f'{{"time": "{_now()}", "method": {text_json(method)}, "path": {text_json(req.path)}, '
             f'"status": {status}, "duration_ms": {round(seconds * 1000, 2)!r}, "items": {len(predictions)}, '
-            f'"model": {_json_text(model)}}}'
+            f'"model": {text_json(model)}}}'
         )
         return response
 
@@ -160,12 +151,6 @@ class Telemetry:
 
 def _start_clock() -> None:
     g.started = time.perf_counter()
-
-
-@functools.lru_cache(maxsize=256)
-def _json_text(text: str | None) -> str:
-    """``json.dumps(text)``, remembered: methods, paths and model ids repeat from request to request."""
-    return json.dumps(text)
 
 
 def _now() -> str:

@@ -16,7 +16,6 @@ one another, and only the first CSV part has the header.
 from __future__ import annotations
 
 import csv
-import functools
 import gzip
 import math
 from collections.abc import Mapping, Sequence
@@ -30,7 +29,7 @@ import zstandard
 from classifier.errors import OutputError
 from classifier.inputs.records import BadRow, Record
 from classifier.inputs.textio import strip_compression
-from classifier.jsontext import dumps
+from classifier.jsontext import dumps, text_json
 
 if TYPE_CHECKING:
     import pyarrow
@@ -185,24 +184,19 @@ def _prediction_json(prediction: Prediction) -> str:
     alone = len(labels) == 1 and labels[0].label == prediction.label and labels[0].score == prediction.score
     if alone and not prediction.abstained:
         # Most rows: the top label alone, the same text twice.
-        label, score = _json_text(prediction.label), _json_number(round(prediction.score, 6))
+        label, score = text_json(prediction.label), _json_number(round(prediction.score, 6))
         return (
             f'{{"label": {label}, "score": {score}, "labels": [{{"label": {label}, "score": {score}}}], '
             '"abstained": false}'
         )
     labels = ", ".join(
-        f'{{"label": {_json_text(item.label)}, "score": {_json_number(round(item.score, 6))}}}'
+        f'{{"label": {text_json(item.label)}, "score": {_json_number(round(item.score, 6))}}}'
         for item in prediction.labels
     )
-    label = "null" if prediction.label is None else _json_text(prediction.label)
+    label = "null" if prediction.label is None else text_json(prediction.label)
     score = _json_number(round(prediction.score, 6))
     abstained = "true" if prediction.abstained else "false"
     return f'{{"label": {label}, "score": {score}, "labels": [{labels}], "abstained": {abstained}}}'
-
-
-@functools.lru_cache(maxsize=1024)
-def _json_text(text: str) -> str:
-    return dumps(text)
 
 
 def _json_number(value: Any) -> str:
