@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["fsync_folder", "replace_atomically", "write_atomically"]
+from classifier.errors import OutputError
+
+__all__ = ["fsync_folder", "output_errors", "replace_atomically", "write_atomically"]
 
 
 def fsync_folder(path: Path) -> None:
@@ -51,3 +54,12 @@ def write_atomically(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
 
     replace_atomically(path, write)
+
+
+@contextmanager
+def output_errors(path: Path) -> Iterator[None]:
+    """Turn an ``OSError`` while writing ``path`` (a full disk, a read-only folder) into an OutputError."""
+    try:
+        yield
+    except OSError as error:
+        raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None

@@ -69,6 +69,12 @@ def test_export_as_csv_to_a_file(tmp_path, publish):
     assert _run("feedback", "export", "--format", "csv", "-o", out, "--feedback-db", db).exit_code == 0
     (row,) = csv.DictReader(io.StringIO(out.read_text()))
     assert row["headline"] == ROWS[1]["headline"] and row["labels"] == "sport" and row["superseded_by"] == ""
+    stdout = _run("feedback", "export", "--format", "csv", "--feedback-db", db).output
+    assert stdout == out.read_text()
+    unwritable = tmp_path / "missing" / "out.csv"
+    result = _run("feedback", "export", "-o", unwritable, "--feedback-db", db)
+    assert result.exit_code == 1 and f"Error: {unwritable}: cannot write" in result.output
+    assert not unwritable.parent.exists()
 
 
 def test_a_file_without_a_good_row_and_a_bad_store_are_one_line_errors(tmp_path, publish):

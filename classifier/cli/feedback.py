@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from classifier import settings
-from classifier.atomic import write_atomically
+from classifier.atomic import output_errors, replace_atomically
 from classifier.cli import console
 from classifier.cli.options import model_option
 from classifier.feedback.store import Correction, CorrectionStore
@@ -94,14 +97,19 @@ def import_corrections(file: Path, model_dir: Path, allow_version_mismatch: bool
 def export_corrections(output_format: str, output: Path | None, feedback_db: Path) -> None:
     """Write every stored correction, superseded ones too (see superseded_by), oldest first."""
     with console.user_errors(), CorrectionStore(feedback_db) as store:
-        if output_format == "csv":
-            text = _csv(store)
-        else:
-            text = "".join(dumps(correction.to_dict()) + "\n" for correction in _all(store))
+        lines = _csv_lines(store) if output_format == "csv" else _jsonl_lines(store)
         if output is None:
-            sys.stdout.write(text)
-        else:
-            write_atomically(output, text.encode("utf-8"))
+            sys.stdout.writelines(lines)
+            return
+
+        def write(temporary: Path) -> None:  # a page at a time, never the whole store in memory
+            with open(temporary, "w", encoding="utf-8", newline="") as handle:
+                handle.writelines(lines)
+                handle.flush()
+                os.fsync(handle.fileno())
+
+        with output_errors(output):
+            replace_atomically(output, write)
 
 
 @feedback.command("stats")
@@ -131,20 +139,26 @@ def stats(as_json: bool, feedback_db: Path) -> None:
         )
 
 
-def _all(store: CorrectionStore):
+def _all(store: CorrectionStore) -> Iterator[Correction]:
     after = 0
     while page := store.page(after=after, limit=_PAGE):
         yield from page
         after = page[-1].id
 
 
-def _csv(store: CorrectionStore) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(_CSV_COLUMNS)
+def _jsonl_lines(store: CorrectionStore) -> Iterator[str]:
     for correction in _all(store):
-        writer.writerow(_csv_row(correction))
-    return buffer.getvalue()
+        yield dumps(correction.to_dict()) + "\n"
+
+
+def _csv_lines(store: CorrectionStore) -> Iterator[str]:
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\n")
+    for row in itertools.chain([_CSV_COLUMNS], map(_csv_row, _all(store))):
+        writer.writerow(row)
+        yield line.getvalue()
+        line.seek(0)
+        line.truncate()
 
 
 def _csv_row(correction: Correction) -> list:

@@ -32,11 +32,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from classifier.atomic import write_atomically
+from classifier.atomic import output_errors, write_atomically
 from classifier.errors import HeadlineTaggerError
 from classifier.persistence import MANIFEST_FILE, MODEL_FILE, load_model, read_manifest
 from classifier.tagging.chunks import Chunk, ChunkResult
-from classifier.tagging.store import Staging, output_errors
+from classifier.tagging.store import Staging
 
 try:
     from distributed import Client, Future, LocalCluster, WorkerPlugin, get_worker

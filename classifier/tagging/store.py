@@ -24,16 +24,15 @@ import secrets
 import shutil
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classifier.atomic import fsync_folder, replace_atomically, write_atomically
+from classifier.atomic import fsync_folder, output_errors, replace_atomically, write_atomically
 from classifier.errors import OutputError
 from classifier.inputs.records import BadRow
 
-__all__ = ["CHECKPOINT_FILE", "Committed", "Staging", "output_errors"]
+__all__ = ["CHECKPOINT_FILE", "Committed", "Staging"]
 
 CHECKPOINT_FILE = "checkpoint.json"
 _CHECKPOINT_VERSION = 1
@@ -220,15 +219,6 @@ class Staging:
         except OSError as error:
             raise OutputError(f"{self.output}: cannot move the output into place: {error.strerror}") from None
         shutil.rmtree(old, ignore_errors=True)
-
-
-@contextmanager
-def output_errors(path: Path) -> Iterator[None]:
-    """Turn an ``OSError`` while writing ``path`` (a full disk, a read-only folder) into an OutputError."""
-    try:
-        yield
-    except OSError as error:
-        raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
 
 
 def _concatenate(parts: list[Path], target: Path) -> None:
