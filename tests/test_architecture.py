@@ -8,6 +8,7 @@ line, and they take a fraction of a second.
 import ast
 import subprocess
 import sys
+import tomllib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -299,3 +300,14 @@ def test_code_is_lint_clean_and_formatted():
             [sys.executable, "-m", "ruff", *command], cwd=REPO, capture_output=True, text=True, check=False
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_package_is_in_the_wheel():
+    """A package left out of pyproject's list imports in this editable checkout, not when installed."""
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {
+        ".".join(init.parent.relative_to(REPO).parts)
+        for top in PACKAGES
+        for init in (REPO / top).rglob("__init__.py")
+    }
+    assert listed == on_disk

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import click
 
-from classifier import settings
 from classifier.atomic import output_errors, replace_atomically
 from classifier.cli import console
-from classifier.cli.options import model_option
-from classifier.feedback.store import Correction, CorrectionStore
+from classifier.cli.options import feedback_db_option, model_option
+from classifier.feedback.store import Correction, CorrectionStore, open_store
 from classifier.jsontext import dumps
 from classifier.persistence import load_model
 
@@ -38,15 +37,6 @@ _CSV_COLUMNS = (
     "superseded_by",
 )
 
-_feedback_db_option = click.option(
-    "--feedback-db",
-    envvar=settings.env_var("FEEDBACK_DB"),
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=settings.FEEDBACK_DB,
-    show_default=True,
-    help=f"The corrections store, an SQLite file (env {settings.env_var('FEEDBACK_DB')}).",
-)
-
 
 @click.group()
 def feedback() -> None:
@@ -56,8 +46,8 @@ def feedback() -> None:
 @feedback.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @model_option
-@_feedback_db_option
-def import_corrections(file: Path, model_dir: Path, allow_version_mismatch: bool, feedback_db: Path) -> None:
+@feedback_db_option
+def import_corrections(file: Path, model_dir: Path, allow_version_mismatch: bool, feedback_db: str) -> None:
     """Add the corrections of FILE: JSON lines of {"headline", "teaser", "labels": [...], "id"}.
 
     Labels are checked against the model's; each correction records the
@@ -74,10 +64,10 @@ def import_corrections(file: Path, model_dir: Path, allow_version_mismatch: bool
             click.echo(f"bad row: {row}", err=True)  # one line each, never wrapped: grep-able
         if not corrections:
             raise click.ClickException(f"{file}: no correction to import ({len(bad):,} bad rows)")
-        with CorrectionStore(feedback_db) as store:
+        with open_store(feedback_db) as store:
             ids = store.add(corrections)
     console.stdout.print(
-        f"imported {len(ids):,} corrections into {feedback_db} (ids {ids[0]}-{ids[-1]});"
+        f"imported {len(ids):,} corrections into {store.name} (ids {ids[0]}-{ids[-1]});"
         f" {len(bad):,} bad rows",
         markup=False,
     )
@@ -93,10 +83,10 @@ def import_corrections(file: Path, model_dir: Path, allow_version_mismatch: bool
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write to this file (atomically) instead of stdout.",
 )
-@_feedback_db_option
-def export_corrections(output_format: str, output: Path | None, feedback_db: Path) -> None:
+@feedback_db_option
+def export_corrections(output_format: str, output: Path | None, feedback_db: str) -> None:
     """Write every stored correction, superseded ones too (see superseded_by), oldest first."""
-    with console.user_errors(), CorrectionStore(feedback_db) as store:
+    with console.user_errors(), open_store(feedback_db) as store:
         lines = _csv_lines(store) if output_format == "csv" else _jsonl_lines(store)
         if output is None:
             sys.stdout.writelines(lines)
@@ -114,20 +104,21 @@ def export_corrections(output_format: str, output: Path | None, feedback_db: Pat
 
 @feedback.command("stats")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@_feedback_db_option
-def stats(as_json: bool, feedback_db: Path) -> None:
+@feedback_db_option
+def stats(as_json: bool, feedback_db: str) -> None:
     """Count the current corrections per label, kind and model, with each model's agreement with them.
 
     A model's agreement is the share of the corrections of its predictions
     that accepted the prediction as it was: a live estimate of its accuracy on
     the newsroom's own headlines.
     """
-    with console.user_errors(), CorrectionStore(feedback_db) as store:
+    with console.user_errors(), open_store(feedback_db) as store:
         summary = store.stats()
+        name = store.name
     if as_json:
         click.echo(dumps(summary))
         return
-    console.stdout.print(f"{summary['corrections']:,} current corrections in {feedback_db}", markup=False)
+    console.stdout.print(f"{summary['corrections']:,} current corrections in {name}", markup=False)
     kinds = ", ".join(f"{kind} {count:,}" for kind, count in summary["kinds"].items())
     console.stdout.print(f"kinds: {kinds}", markup=False)
     labels = "  ".join(f"{label} {count:,}" for label, count in summary["labels"].items())

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "data_options",
     "data_request",
+    "feedback_db_option",
     "int_pair",
     "model_dir_option",
     "model_option",
@@ -158,6 +159,17 @@ def data_request(kwargs: dict, *, starter: bool = False) -> DataRequest:
         max_bad_rows=kwargs.pop("max_bad_rows"),
         starter=starter,
     )
+
+
+feedback_db_option = click.option(
+    "--feedback-db",
+    metavar="FILE|URL",
+    envvar=settings.env_var("FEEDBACK_DB"),
+    default=str(settings.FEEDBACK_DB),
+    show_default=True,
+    help="The corrections store: an SQLite file, or a postgresql:// URL for a store several hosts share"
+    f" (env {settings.env_var('FEEDBACK_DB')}).",
+)
 
 
 def model_dir_option(command: Callable) -> Callable:

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from classifier.errors import FeedbackStoreError
 
-__all__ = ["KINDS", "SOURCES", "Correction", "CorrectionStore", "correction_kind"]
+__all__ = ["KINDS", "SOURCES", "Correction", "CorrectionStore", "correction_kind", "open_store"]
 
 KINDS = ("accepted", "rejected", "added")
 SOURCES = ("api", "web", "cli", "import")
@@ -115,6 +115,11 @@ class Correction:
         }
 
 
+def open_store(location: str | Path) -> CorrectionStore:
+    """The corrections store at ``location``: a path of an SQLite file, created when missing."""
+    return CorrectionStore(Path(location))
+
+
 class CorrectionStore:
     """The corrections in one SQLite file (created, or migrated forward, on open).
 
@@ -126,6 +131,8 @@ class CorrectionStore:
 
     def __init__(self, path: Path, *, timeout: float = 10.0) -> None:
         self.path = Path(path)
+        self.name = str(self.path)
+        """How messages name the store."""
         if not self.path.parent.is_dir():
             raise FeedbackStoreError(f"{self.path}: the folder {self.path.parent} does not exist")
         with self._errors("open"):
