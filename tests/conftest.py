@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from postgres_server import PostgresServer, server_binaries
 
 from classifier.inputs.datasets import LabeledData
 from classifier.model.features import FeatureSettings
@@ -121,6 +122,42 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on 127.0.0.1 for the session; skipped, saying why, where it cannot start."""
+    binaries = server_binaries()
+    if binaries is None:
+        pytest.skip("no PostgreSQL server here (Debian's postgresql package; .ci/run installs it)")
+    server = PostgresServer(binaries, free_port())
+    try:
+        server.start()
+    except (OSError, subprocess.SubprocessError) as error:
+        detail = getattr(error, "stderr", "") or ""
+        server.stop()
+        pytest.skip(f"PostgreSQL did not start: {error} {detail.strip()[-300:]}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request):
+    """The URL of a new, empty database on the session's PostgreSQL server."""
+    import psycopg
+
+    name = f"t{os.getpid()}_{request.node.nodeid.__hash__() & 0xFFFFFFF:x}_{time.monotonic_ns() % 10**9}"
+    with psycopg.connect(postgres_server.url(), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return postgres_server.url(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def feedback_location(request, tmp_path):
+    """Where a corrections store lives: an SQLite file, then a database on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "feedback.db")
+    return request.getfixturevalue("postgres_url")
 
 
 class LiveService:

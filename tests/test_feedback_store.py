@@ -1,14 +1,19 @@
-"""The SQLite corrections store: what it keeps, what supersedes what, and its failures."""
+"""The corrections store, in SQLite and on a real PostgreSQL server: what it keeps, and its failures."""
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import sqlite3
 
+import psycopg
 import pytest
+from conftest import free_port
 
 from classifier.errors import FeedbackStoreError
-from classifier.feedback.store import Correction, CorrectionStore, correction_kind
+from classifier.feedback.corrections import correction_kind
+from classifier.feedback.postgres_store import _WRITER_LOCK
+from classifier.feedback.store import Correction, open_store
 
 
 def _correction(headline="Rates rise again", teaser="", labels=("finance",), **fields) -> Correction:
@@ -32,8 +37,8 @@ def test_the_kind_says_what_the_editor_did_to_the_models_tags(labels, predicted,
     assert correction_kind(labels, predicted) == kind
 
 
-def test_a_newer_correction_of_the_same_text_supersedes_the_older_and_nothing_is_deleted(tmp_path):
-    with CorrectionStore(tmp_path / "feedback.db") as store:
+def test_a_newer_correction_of_the_same_text_supersedes_the_older_and_nothing_is_deleted(feedback_location):
+    with open_store(feedback_location) as store:
         first, other = store.add([_correction(labels=["world"]), _correction(headline="Striker scores")])
         (second,) = store.add([_correction(labels=["finance", "world"], model_id="m1", predicted=("world",))])
         listed = store.page()
@@ -44,19 +49,19 @@ def test_a_newer_correction_of_the_same_text_supersedes_the_older_and_nothing_is
             ("Rates rise again", ("finance", "world")),
         ]
         assert store.count() == 3
-    with CorrectionStore(tmp_path / "feedback.db") as reopened:  # on disk, as acknowledged
+    with open_store(feedback_location) as reopened:  # on disk, as acknowledged
         assert [c.to_dict() for c in reopened.page()] == [c.to_dict() for c in listed]
         assert listed[2].to_dict()["kind"] == "added" and listed[2].created.endswith("+00:00")
 
 
-def test_the_same_headline_with_another_teaser_is_another_text(tmp_path):
-    with CorrectionStore(tmp_path / "feedback.db") as store:
+def test_the_same_headline_with_another_teaser_is_another_text(feedback_location):
+    with open_store(feedback_location) as store:
         store.add([_correction(teaser="a"), _correction(teaser="b")])
         assert len(list(store.current())) == 2
 
 
-def test_pages_follow_the_ids_and_the_time(tmp_path):
-    with CorrectionStore(tmp_path / "feedback.db") as store:
+def test_pages_follow_the_ids_and_the_time(feedback_location):
+    with open_store(feedback_location) as store:
         ids = store.add(
             [_correction(headline=f"h{n}", created=f"2026-01-0{n}T00:00:00+00:00") for n in range(1, 6)]
         )
@@ -67,8 +72,8 @@ def test_pages_follow_the_ids_and_the_time(tmp_path):
             store.page(limit=0)
 
 
-def test_a_batch_is_stored_whole_or_not_at_all(tmp_path):
-    with CorrectionStore(tmp_path / "feedback.db") as store:
+def test_a_batch_is_stored_whole_or_not_at_all(feedback_location):
+    with open_store(feedback_location) as store:
         bad = _correction(headline="bad")
         bad.source = "fax"
         with pytest.raises(ValueError, match="unknown source 'fax'"):
@@ -76,8 +81,8 @@ def test_a_batch_is_stored_whole_or_not_at_all(tmp_path):
         assert store.count() == 0
 
 
-def test_stats_count_labels_kinds_and_each_models_agreement(tmp_path):
-    with CorrectionStore(tmp_path / "feedback.db") as store:
+def test_stats_count_labels_kinds_and_each_models_agreement(feedback_location):
+    with open_store(feedback_location) as store:
         store.add(
             [
                 _correction(headline="a", labels=["sport"], model_id="m1", predicted=("sport",)),
@@ -98,48 +103,124 @@ def test_stats_count_labels_kinds_and_each_models_agreement(tmp_path):
     }
 
 
-def _add_many(path: str, worker: int) -> list[int]:
+def _add_many(location: str, worker: int) -> list[int]:
     ids = []
-    with CorrectionStore(path) as store:
+    with open_store(location) as store:
         for batch in range(20):
             ids += store.add([_correction(headline=f"w{worker} b{batch} n{n}") for n in range(10)])
     return ids
 
 
-def test_processes_adding_at_once_lose_nothing(tmp_path):
-    path = str(tmp_path / "feedback.db")
-    CorrectionStore(path).close()
+def test_processes_adding_at_once_lose_nothing(feedback_location):
+    open_store(feedback_location).close()
     with multiprocessing.get_context("spawn").Pool(3) as pool:
-        acknowledged = [i for ids in pool.starmap(_add_many, [(path, w) for w in range(3)]) for i in ids]
-    with CorrectionStore(path) as store:
+        batches = pool.starmap(_add_many, [(feedback_location, w) for w in range(3)])
+    acknowledged = [i for ids in batches for i in ids]
+    with open_store(feedback_location) as store:
         assert store.count() == len(acknowledged) == len(set(acknowledged)) == 600
         assert {c.id for c in store.page(limit=1000)} == set(acknowledged)
 
 
-def test_a_missing_folder_a_corrupt_file_and_a_newer_schema_are_clear_errors(tmp_path):
+def test_the_same_text_corrected_by_several_processes_at_once_leaves_exactly_one_current(feedback_location):
+    open_store(feedback_location).close()
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        pool.starmap(_correct_one_text, [(feedback_location, w) for w in range(3)])
+    with open_store(feedback_location) as store:
+        everything = store.page(limit=1000)
+        (current,) = store.current()
+    assert len(everything) == 60 and current.id == max(c.id for c in everything)
+    # Every older correction names the one that replaced it: the next of its text, by id.
+    assert all(c.superseded_by == n.id for c, n in itertools.pairwise(everything))
+
+
+def _correct_one_text(location: str, worker: int) -> None:
+    with open_store(location) as store:
+        for n in range(20):
+            store.add([_correction(labels=[("finance", "world", "politics")[worker]], item_id=str(n))])
+
+
+def test_sqlite_a_missing_folder_a_corrupt_file_and_a_newer_schema_are_clear_errors(tmp_path):
     with pytest.raises(FeedbackStoreError, match=r"the folder .*missing.* does not exist"):
-        CorrectionStore(tmp_path / "missing" / "feedback.db")
+        open_store(tmp_path / "missing" / "feedback.db")
     corrupt = tmp_path / "corrupt.db"
     corrupt.write_bytes(b"this is no database at all, just some bytes" * 100)
     with pytest.raises(FeedbackStoreError, match="not a corrections store, or it is corrupt"):
-        CorrectionStore(corrupt)
+        open_store(corrupt)
     newer = tmp_path / "newer.db"
     sqlite3.connect(newer).execute("PRAGMA user_version = 99").connection.close()
     with pytest.raises(FeedbackStoreError, match=r"newer headline-tagger.*schema 99"):
-        CorrectionStore(newer)
+        open_store(newer)
 
 
-def test_a_store_locked_by_another_process_is_a_clear_error_and_keeps_its_data(tmp_path):
+def test_sqlite_locked_by_another_process_is_a_clear_error_and_keeps_its_data(tmp_path):
     path = tmp_path / "feedback.db"
-    with CorrectionStore(path) as store:
+    with open_store(path) as store:
         store.add([_correction()])
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        with CorrectionStore(path, timeout=0.2) as store, pytest.raises(FeedbackStoreError, match="locked"):
+        with open_store(path, timeout=0.2) as store, pytest.raises(FeedbackStoreError, match="locked"):
             store.add([_correction(headline="other")])
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    with CorrectionStore(path) as store:
+    with open_store(path) as store:
         assert [c.headline for c in store.current()] == ["Rates rise again"]
+
+
+def test_postgres_a_writer_holding_the_store_too_long_is_a_clear_error_and_keeps_its_data(postgres_url):
+    with open_store(postgres_url) as store:
+        store.add([_correction()])
+        with psycopg.connect(postgres_url) as holder:  # a transaction: the lock is held until it ends
+            holder.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITER_LOCK,))
+            with (
+                open_store(postgres_url, timeout=0.3) as waiting,
+                pytest.raises(FeedbackStoreError, match="locked by another process"),
+            ):
+                waiting.add([_correction(headline="other")])
+        assert [c.headline for c in store.current()] == ["Rates rise again"]
+
+
+def test_postgres_read_only_newer_unreachable_and_foreign_databases_are_clear_errors(
+    postgres_server, postgres_url
+):
+    with open_store(postgres_url) as store:
+        store.add([_correction()])
+    with psycopg.connect(postgres_server.url(), autocommit=True) as admin:
+        database = postgres_url.rsplit("/", 1)[1]
+        admin.execute(f'ALTER DATABASE "{database}" SET default_transaction_read_only = on')
+    with open_store(postgres_url) as store:  # reading still works
+        assert store.count() == 1
+        with pytest.raises(FeedbackStoreError, match="read-only"):
+            store.add([_correction(headline="other")])
+    with psycopg.connect(postgres_url, autocommit=True) as owner:
+        owner.execute("SET default_transaction_read_only = off")
+        owner.execute("UPDATE headline_tagger_schema SET version = 99")
+    with pytest.raises(FeedbackStoreError, match=r"newer headline-tagger.*schema 99"):
+        open_store(postgres_url)
+    unreachable = f"postgresql://nobody:secret@127.0.0.1:{free_port()}/feedback"
+    with pytest.raises(FeedbackStoreError) as refused:
+        open_store(unreachable, timeout=1)
+    assert "cannot be reached" in str(refused.value) and "secret" not in str(refused.value)
+    assert str(refused.value).startswith("postgresql://nobody@127.0.0.1:")
+
+
+def test_postgres_a_database_with_another_corrections_table_is_refused(postgres_url):
+    with psycopg.connect(postgres_url, autocommit=True) as other_app:
+        other_app.execute("CREATE TABLE corrections (id serial PRIMARY KEY, note text)")
+    with pytest.raises(FeedbackStoreError, match="not a corrections store"):
+        open_store(postgres_url)
+
+
+def test_postgres_store_reconnects_after_the_server_drops_its_connection(postgres_server, postgres_url):
+    with open_store(postgres_url) as store:
+        store.add([_correction()])
+        with psycopg.connect(postgres_server.url(), autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'headline-tagger'"
+            )
+        with pytest.raises(FeedbackStoreError, match="cannot be reached"):
+            store.count()
+        store.add([_correction(headline="after the restart")])
+        assert store.count() == 2

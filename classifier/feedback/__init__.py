@@ -1,5 +1,5 @@
 """Corrections from the newsroom: what editors said a headline's topics are, kept to learn from.
 
-:mod:`classifier.feedback.store` keeps them in SQLite (one file, the default)
-and will keep them in PostgreSQL for several service hosts.
+:func:`classifier.feedback.store.open_store` opens the store: an SQLite file
+(the default) or a PostgreSQL database that several service hosts share.
 """

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from classifier.feedback.store import Correction
+from classifier.feedback.corrections import Correction
 from classifier.headlines import ItemError, headline_item
 from classifier.inputs.formats import jsonl_items
 from classifier.inputs.records import BadRow

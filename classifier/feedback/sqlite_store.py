@@ -1,0 +1,101 @@
+"""The corrections store in one SQLite file: the default, for one host.
+
+The file is opened in WAL mode with full synchronous writes, so a committed
+batch survives a crash of the process or the machine. Writers take SQLite's
+write lock at the start of their transaction (``BEGIN IMMEDIATE``), so the
+service's worker processes add one batch at a time; one waits for another up
+to ``timeout`` seconds, then gets a "locked" error. The schema's version is
+SQLite's ``user_version``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from classifier.errors import FeedbackStoreError
+from classifier.feedback.database import TABLE_COLUMNS, TABLE_INDEXES, CorrectionStore
+
+__all__ = ["SQLiteStore"]
+
+
+class SQLiteStore(CorrectionStore):
+    """The corrections in the SQLite file ``path`` (created when missing).
+
+    Raises
+    ------
+    FeedbackStoreError
+        The folder is missing, or the file is locked, read-only, corrupt or of a newer schema.
+    """
+
+    MIGRATIONS = (
+        f"""
+        CREATE TABLE corrections (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            {TABLE_COLUMNS},
+            superseded_by INTEGER REFERENCES corrections (id)
+        );
+        {TABLE_INDEXES}
+        """,
+    )
+
+    def __init__(self, path: Path, *, timeout: float = 10.0) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.name = str(self.path)
+        if not self.path.parent.is_dir():
+            raise FeedbackStoreError(f"{self.path}: the folder {self.path.parent} does not exist")
+        with self._errors("open"):
+            # Shared between threads under the base class's lock, never used by two at once.
+            self._db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+        self._migrate()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _execute(self, statement: str, parameters: Sequence = ()) -> sqlite3.Cursor:
+        return self._db.execute(statement, parameters)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise FeedbackStoreError(
+                f"{self.path}: cannot {action} the corrections store: {_reason(error)}"
+            ) from None
+
+    def _schema_version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _set_schema_version(self, version: int) -> None:
+        self._db.execute(f"PRAGMA user_version = {int(version)}")
+
+
+def _reason(error: sqlite3.Error) -> str:
+    message = str(error)
+    if "locked" in message or "busy" in message:
+        return "it is locked by another process; try again"
+    if "readonly" in message or "read-only" in message:
+        return "it is read-only"
+    if "not a database" in message or "malformed" in message:
+        return "it is not a corrections store, or it is corrupt"
+    if "unable to open" in message:
+        return "the file cannot be opened (check the path and its permissions)"
+    return message
