@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
+import pwd
+import shutil
 import sqlite3
+import tempfile
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -224,3 +229,39 @@ def test_postgres_store_reconnects_after_the_server_drops_its_connection(postgre
             store.count()
         store.add([_correction(headline="after the restart")])
         assert store.count() == 2
+
+
+def _open_and_add_unprivileged(path: str, results) -> None:
+    """In a forked child: drop root (the permission bits do not bind root), then open and add."""
+    if os.geteuid() == 0:
+        nobody = pwd.getpwnam("nobody")
+        os.setgid(nobody.pw_gid)
+        os.setuid(nobody.pw_uid)
+    try:
+        with open_store(path) as store:
+            store.add([_correction(headline="other")])
+        results.put("stored")
+    except FeedbackStoreError as error:
+        results.put(str(error))
+
+
+def test_sqlite_a_read_only_store_is_a_clear_error_and_keeps_its_data():
+    folder = Path(tempfile.mkdtemp())  # not pytest's: its folders are private to root
+    try:
+        path = folder / "feedback.db"
+        with open_store(path) as store:
+            store.add([_correction()])
+        path.chmod(0o444)
+        folder.chmod(0o555)
+        context = multiprocessing.get_context("fork")
+        results = context.Queue()
+        child = context.Process(target=_open_and_add_unprivileged, args=(str(path), results))
+        child.start()
+        outcome = results.get(timeout=30)
+        child.join()
+        assert outcome == f"{path}: cannot open the corrections store: it is read-only"
+        with open_store(path) as store:
+            assert [c.headline for c in store.current()] == ["Rates rise again"]
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)

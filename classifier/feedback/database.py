@@ -205,8 +205,8 @@ class CorrectionStore(ABC):
     def _migrate(self) -> None:
         """Bring the schema to :data:`SCHEMA_VERSION`, in one transaction, or refuse a newer one.
 
-        A store already at this version is only read, so a read-only one still opens. The
-        connection is closed when this fails, since the caller never gets the store to close.
+        A store already at this version is only read, so a read-only database still opens
+        (where its backend can read without writing). The connection is closed when this fails, since the caller never gets the store to close.
         """
         try:
             self._migrate_schema()
