@@ -206,7 +206,8 @@ class CorrectionStore(ABC):
         """Bring the schema to :data:`SCHEMA_VERSION`, in one transaction, or refuse a newer one.
 
         A store already at this version is only read, so a read-only database still opens
-        (where its backend can read without writing). The connection is closed when this fails, since the caller never gets the store to close.
+        (where its backend can read without writing). The connection is closed when this
+        fails, since the caller never gets the store to close.
         """
         try:
             self._migrate_schema()
