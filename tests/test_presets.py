@@ -238,11 +238,41 @@ def test_nyt_folder_without_articles_files_is_a_data_error(tmp_path):
         read_preset("nyt", tmp_path, ReadReport())
 
 
+# --- Inshorts and ARISE ---------------------------------------------------------------------------
+
+
+def test_inshorts_reads_its_files_and_skips_a_story_repeated_in_the_same_category():
+    report = ReadReport()
+    records = read("inshorts", DATA / "inshorts", report)
+    assert [(r.headline, r.labels) for r in records] == [
+        ("Rover finds layered rock on crater floor", ("science",)),
+        ("Striker signs three-year deal", ("sports",)),
+        ("Striker signs three-year deal", ("world",)),  # cross-listed: once per category
+        ("Carmaker unveils electric hatchback", ("automobile",)),
+    ]
+    assert records[0].teaser == 'The rover drilled a "layered" sample, scientists said.'
+    assert report.skipped == {"repeats an earlier row (same headline, teaser and label)": 1}
+
+
+def test_arise_reads_both_files_or_one_split_and_skips_exact_repeats():
+    report = ReadReport()
+    assert [r.headline for r in read("arise", DATA / "arise", report)] == [
+        "Clinic opens in Kano",
+        "Senate passes electoral bill",
+        "Naira slips against the dollar",
+    ]
+    assert sum(report.skipped.values()) == 1
+    assert [r.labels for r in read("arise", DATA / "arise", split="train")] == [("politics",), ("business",)]
+    assert [r.teaser for r in read("arise", DATA / "arise", split="test")] == [
+        "The state-run clinic will offer free maternal care."
+    ]
+
+
 # --- the registry and data arguments ------------------------------------------------------------
 
 
 def test_presets_are_registered():
-    assert sorted(PRESETS) == ["agnews", "bbc", "huffpost", "nyt", "reuters", "starter"]
+    assert sorted(PRESETS) == ["agnews", "arise", "bbc", "huffpost", "inshorts", "nyt", "reuters", "starter"]
 
 
 def test_an_unknown_preset_lists_the_presets():
@@ -251,7 +281,9 @@ def test_an_unknown_preset_lists_the_presets():
 
 
 def test_a_split_for_a_preset_without_splits_is_a_data_error():
-    with pytest.raises(DataError, match=r"^preset 'huffpost' has no splits; --split is for reuters$"):
+    with pytest.raises(
+        DataError, match=r"^preset 'huffpost' has no splits; --split is for reuters and arise$"
+    ):
         read_preset("huffpost", DATA / "huffpost", ReadReport(), split="train")
 
 

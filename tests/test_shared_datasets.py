@@ -105,6 +105,23 @@ def test_arise_with_generic_csv_options(name, rows, untitled):
     assert set(label_counts(records)) == {"health", "business", "politics", "entertainment", "sports", "tech"}
 
 
+def test_the_inshorts_preset_counts_each_story_once_per_category():
+    report = ReadReport(limit=BadRowLimit.parse("0"))
+    records = list(read_preset("inshorts", SHARED / "inshorts_news", report))
+    # Measured: the data README's 4,612 unique (headline, summary) pairs, 216 of them filed under
+    # more than one category, make 4,768 (pair, category) rows.
+    assert (len(records), sum(report.skipped.values())) == (4768, 10557 - 4768)
+    assert label_counts(records)["automobile"] == 170
+
+
+def test_the_arise_preset_skips_the_exact_repeats_of_the_train_file():
+    report = ReadReport(limit=BadRowLimit.parse("1%"))
+    train = list(read_preset("arise", SHARED / "arise_tv_news", report, split="train"))
+    # Measured: the data README's 7 exact duplicates, and one more pair equal once white space is
+    # collapsed; the one untitled row is rejected.
+    assert (len(train), report.bad, sum(report.skipped.values())) == (4686 - 1 - 8, 1, 8)
+
+
 def test_cnbc_empty_rows_are_rejected_as_missing_headlines():
     options = ReadOptions(headline_field="Headlines", teaser_field="Description", label_field=None)
     report = ReadReport(limit=BadRowLimit.parse("10%"))

@@ -26,8 +26,10 @@ __all__ = [
     "PRESETS",
     "Preset",
     "read_agnews",
+    "read_arise",
     "read_bbc",
     "read_huffpost",
+    "read_inshorts",
     "read_nyt",
     "read_preset",
     "read_starter",
@@ -132,6 +134,54 @@ def _nyt_record(row: Row) -> Record:
     return replace(record, teaser=collapse_whitespace(row.fields.get("snippet") or ""))
 
 
+# --- Inshorts and ARISE News: scraped section pages, the same story in several of them -----------
+
+_INSHORTS_FILES = "inshort_news_data-*"
+_INSHORTS = ReadOptions(
+    format="csv", headline_field="news_headline", teaser_field="news_article", label_field="news_category"
+)
+ARISE_SPLITS = ("train", "test")
+_ARISE = ReadOptions(format="csv", headline_field="Title", teaser_field="Excerpt", label_field="Category")
+
+
+def read_inshorts(path: str | os.PathLike, report: ReadReport) -> Iterator[Record]:
+    """Inshorts CSVs (one file, or a folder of ``inshort_news_data-*.csv``): headline, ~60-word summary.
+
+    The scrape repeats a story in later files (10,557 rows hold 4,612 stories):
+    a row equal to an earlier one in headline, summary and category is skipped,
+    so a story counts once per category it was filed under.
+    """
+    rows = iter_rows(path, _INSHORTS, report, pattern=_INSHORTS_FILES)
+    return convert_rows(rows, _first_of_each(_INSHORTS), report)
+
+
+def read_arise(path: str | os.PathLike, report: ReadReport, *, split: str | None = None) -> Iterator[Record]:
+    """ARISE News (Nigeria) CSVs ``Title,Excerpt,Category``: the folder's ``train.csv`` and ``test.csv``.
+
+    ``split`` reads one of the two files. Rows repeated exactly (the same title,
+    excerpt and section) are skipped, as for Inshorts.
+    """
+    if split is not None:
+        path = os.path.join(path, f"{split}.csv") if os.path.isdir(path) else path
+    rows = iter_rows(path, _ARISE, report, pattern="*.csv")
+    return convert_rows(rows, _first_of_each(_ARISE), report)
+
+
+def _first_of_each(options: ReadOptions) -> Callable[[Row], Record]:
+    """A row converter that skips a row equal in headline, teaser and label to one it converted before."""
+    seen: set[tuple[str, ...]] = set()
+
+    def convert(row: Row) -> Record:
+        record = record_from_row(row, options)
+        key = (record.headline, record.teaser, *record.labels)
+        if key in seen:
+            raise RowSkipped("repeats an earlier row (same headline, teaser and label)")
+        seen.add(key)
+        return record
+
+    return convert
+
+
 # --- the registry ---------------------------------------------------------------------------------
 
 
@@ -177,6 +227,8 @@ PRESETS: dict[str, Preset] = {
         Preset("bbc", read_bbc, "folder"),
         Preset("reuters", read_reuters, "sgml", splits=REUTERS_SPLITS, bodies=REUTERS_BODIES),
         Preset("nyt", read_nyt, "csv", files=_NYT_FILES),
+        Preset("inshorts", read_inshorts, "csv", files=_INSHORTS_FILES),
+        Preset("arise", read_arise, "csv", files="*.csv", splits=ARISE_SPLITS),
         Preset("starter", read_starter, "jsonl", in_default_taxonomy=True),
     )
 }
