@@ -38,6 +38,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MANIFEST_FILE",
     "MODEL_FILE",
+    "REPORT_FILE",
     "Manifest",
     "file_sha256",
     "load_model",
@@ -49,6 +50,7 @@ __all__ = [
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
+REPORT_FILE = "report.html"
 # Model files pickle the pipeline's classes by module path; the version changes whenever one of
 # those paths (or the shape of what is pickled) does, so an old file is refused with a clear message
 # instead of failing to unpickle.
@@ -74,6 +76,8 @@ class Manifest(BaseModel):
     training: dict[str, Any] = Field(default_factory=dict)
     validation_metrics: dict[str, Any] | None = None
     model_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    # The validation report, when training wrote one: whoever serves or shows it can check it first.
+    report_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
     @model_validator(mode="after")
     def _thresholds_match_labels(self) -> Manifest:
@@ -126,8 +130,12 @@ def save_model(
     sources: list[dict],
     training: dict,
     validation_metrics: dict | None,
+    report_html: str | None = None,
 ) -> Manifest:
     """Write ``out_dir`` atomically: a temporary sibling directory, fsynced, then renamed.
+
+    ``report_html``, the validation report, goes into :data:`REPORT_FILE` with its SHA-256 in the
+    manifest.
 
     Raises
     ------
@@ -147,6 +155,12 @@ def save_model(
     try:
         model_path = staging / MODEL_FILE
         joblib.dump(model, model_path, compress=3)
+        written = [model_path, staging / MANIFEST_FILE]
+        report_sha256 = None
+        if report_html is not None:
+            (staging / REPORT_FILE).write_text(report_html, encoding="utf-8")
+            report_sha256 = file_sha256(staging / REPORT_FILE)
+            written.append(staging / REPORT_FILE)
         manifest = Manifest(
             model_id=model_id,
             created=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -161,9 +175,13 @@ def save_model(
             training=training,
             validation_metrics=validation_metrics,
             model_sha256=file_sha256(model_path),
+            report_sha256=report_sha256,
         )
-        (staging / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        for path in (model_path, staging / MANIFEST_FILE):
+        # Without a report the manifest keeps the shape it always had, which older readers accept.
+        leave_out = {"report_sha256"} if report_sha256 is None else None
+        text = manifest.model_dump_json(indent=2, exclude=leave_out)
+        (staging / MANIFEST_FILE).write_text(text + "\n", encoding="utf-8")
+        for path in written:
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
         if out_dir.exists():

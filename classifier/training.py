@@ -112,6 +112,7 @@ class TrainingResult:
     validation_rows: int
     seconds: float
     notes: list[str] = field(default_factory=list)
+    validation_indices: list[int] = field(default_factory=list)  # rows of the data held out
 
 
 def validation_split(
@@ -280,5 +281,12 @@ def train(
                 validation.labels, predictions, labels, multilabel=settings.multilabel
             )
     return TrainingResult(
-        model, chosen, report, len(train_idx), len(validation_idx), time.perf_counter() - started, notes
+        model,
+        chosen,
+        report,
+        len(train_idx),
+        len(validation_idx),
+        time.perf_counter() - started,
+        notes,
+        validation_idx,
     )

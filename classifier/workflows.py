@@ -8,16 +8,27 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from classifier import settings as defaults
+from classifier.errors import OutputError
 from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.inputs.datasets import LabeledData, load_labeled_data
 from classifier.inputs.records import BadRowLimit, ReadOptions, ReadReport
 from classifier.inputs.sources import DataSource, parse_data_argument
 from classifier.persistence import Manifest, load_model, new_model_id, promote, save_model
+from classifier.report import (
+    ReportRows,
+    ReportUnavailable,
+    evaluation_report,
+    require_matplotlib,
+    write_report,
+)
 from classifier.taxonomy import load_label_map, load_taxonomy
 from classifier.training import StepReporter, TrainingResult, TrainingSettings, train
 
@@ -85,6 +96,7 @@ class TrainOutcome:
     model_dir: Path
     promoted_to: Path | None
     report: ReadReport
+    report_note: str | None = None  # why the model directory has no report.html, when it should
 
 
 def train_model(
@@ -96,15 +108,26 @@ def train_model(
     promote_to_current: bool = True,
     on_row: Callable[[], None] | None = None,
     step: StepReporter | None = None,
+    write_validation_report: bool = True,
 ) -> TrainOutcome:
     """Read the data, train, save the model directory atomically and (optionally) promote it.
 
     The model goes to ``out_dir``, or to a new folder named after its id under
-    ``models_dir``; promotion points the ``current`` link of ``models_dir`` at it.
+    ``models_dir``; promotion points the ``current`` link of ``models_dir`` at it. With a
+    validation split (and ``write_validation_report``), the directory also gets the report of the
+    validation rows, ``report.html``; without matplotlib it is left out and ``report_note`` says so.
     """
     data, report = load_data(request, keep_unlabeled=settings.multilabel, on_row=on_row)
     result = train(data, settings, step=step)
     model_id = new_model_id()
+    report_html, report_note = None, None
+    if write_validation_report and result.validation is not None:
+        try:
+            report_html = _validation_report(result, data, model_id, step)
+        except ReportUnavailable:
+            report_note = "no report.html in the model directory: matplotlib is missing " + (
+                "(pip install 'headline-tagger[report]')"
+            )
     target = Path(out_dir) if out_dir is not None else Path(models_dir) / model_id
     training_info = {
         "rows": len(data),
@@ -125,12 +148,40 @@ def train_model(
         sources=[vars(summary) for summary in data.sources],
         training=training_info,
         validation_metrics=result.validation.to_dict() if result.validation else None,
+        report_html=report_html,
     )
     promoted = None
     if promote_to_current:
         promoted = defaults.current_link(models_dir)
         promote(target, promoted)
-    return TrainOutcome(result, manifest, target, promoted, report)
+    return TrainOutcome(result, manifest, target, promoted, report, report_note)
+
+
+def _validation_report(result: TrainingResult, data: LabeledData, model_id: str, step) -> str:
+    """The report of the validation rows, scored by the trained model."""
+    require_matplotlib()
+    validation = data.subset(result.validation_indices)
+    model = result.model
+    with (step or (lambda description: nullcontext()))("Writing the validation report"):
+        scores = model.scores(validation.headlines, validation.teasers)
+        rows = ReportRows(validation, scores, model.decide(scores))
+        return evaluation_report(
+            model,
+            rows,
+            result.validation,
+            title=f"Model {model_id}: validation report",
+            subtitle=(
+                f"{len(validation):,} rows held out from {len(data):,} "
+                f"({result.settings.validation_fraction:g} of each topic, seed {result.settings.seed}) "
+                f"of {_source_names(data)}; {len(model.labels)} labels"
+                + (", multi-label" if model.multilabel else "")
+            ),
+        )
+
+
+def _source_names(data: LabeledData) -> str:
+    names = ["the starter corpus" if s.preset == "starter" else s.source for s in data.sources]
+    return ", ".join(names) or "the given data"
 
 
 def evaluate_model(
@@ -140,13 +191,38 @@ def evaluate_model(
     allow_version_mismatch: bool = False,
     on_row: Callable[[], None] | None = None,
     batch_size: int = 4096,
+    report_path: Path | None = None,
 ) -> tuple[EvaluationReport, ReadReport, Manifest]:
-    """Score the model in ``model_dir`` on the data of ``request``."""
+    """Score the model in ``model_dir`` on the data of ``request``; with ``report_path``, also
+    write the HTML report of the run there (atomically).
+
+    Raises
+    ------
+    ReportUnavailable
+        A report was asked for and matplotlib is missing (raised before any data is read).
+    """
+    if report_path is not None:
+        require_matplotlib()
+        if not Path(report_path).parent.is_dir():  # before the slow part, not after it
+            raise OutputError(f"{report_path}: cannot write: its folder does not exist")
     model, manifest = load_model(model_dir, allow_version_mismatch=allow_version_mismatch)
     data, report = load_data(request, keep_unlabeled=model.multilabel, on_row=on_row)
-    predictions = []
+    predictions, scores = [], []
     for start in range(0, len(data), batch_size):
         stop = start + batch_size
-        predictions.extend(model.predict(data.headlines[start:stop], data.teasers[start:stop]))
+        batch = model.scores(data.headlines[start:stop], data.teasers[start:stop])
+        predictions.extend(model.decide(batch))
+        if report_path is not None:
+            scores.append(batch)
     evaluation = evaluate_predictions(data.labels, predictions, model.labels, multilabel=model.multilabel)
+    if report_path is not None:
+        html = evaluation_report(
+            model,
+            ReportRows(data, np.vstack(scores), predictions),
+            evaluation,
+            title=f"Model {manifest.model_id} on {len(data):,} rows",
+            subtitle=f"Evaluated on {_source_names(data)}; {len(model.labels)} labels"
+            + (", multi-label" if model.multilabel else ""),
+        )
+        write_report(report_path, html)
     return evaluation, report, manifest

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 
 from classifier import settings
 from classifier.cli import console
@@ -30,6 +31,11 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df")
 @models_dir_option("Where new models and the 'current' link live")
 @click.option("--no-promote", is_flag=True, help="Do not point models/current at the new model.")
 @click.option("--if-missing", is_flag=True, help="Do nothing when models/current already exists.")
+@click.option(
+    "--no-report",
+    is_flag=True,
+    help="Do not write the validation report (report.html) into the model directory.",
+)
 @click.option(
     "--validation-fraction",
     type=click.FloatRange(0, 0.9),
@@ -116,6 +122,7 @@ def train(**kwargs) -> None:
         models_dir,
         out_dir=kwargs.pop("out"),
         promote_to_current=not kwargs.pop("no_promote"),
+        write_validation_report=not kwargs.pop("no_report"),
     )
 
 
@@ -151,6 +158,7 @@ def train_and_report(
     *,
     out_dir: Path | None = None,
     promote_to_current: bool = True,
+    write_validation_report: bool = True,
 ) -> None:
     """Run the training job with progress on stderr, then print its validation table."""
     from classifier.workflows import train_model
@@ -164,11 +172,12 @@ def train_and_report(
             promote_to_current=promote_to_current,
             on_row=count,
             step=console.step,
+            write_validation_report=write_validation_report,
         )
     console.print_read_report(outcome.report)
     result = outcome.result
-    for note in result.notes:
-        console.stderr.print(f"[yellow]note:[/] {note}")
+    for note in [*result.notes, *filter(None, [outcome.report_note])]:
+        console.stderr.print(f"[yellow]note:[/] {escape(note)}")
     if result.validation is not None:
         console.stdout.print(
             console.metrics_table(result.validation, f"Validation ({result.validation_rows:,} held-out rows)")
@@ -188,16 +197,32 @@ def train_and_report(
 @data_options
 @model_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every metric.")
-def evaluate(model_dir: Path, allow_version_mismatch: bool, as_json: bool, **kwargs) -> None:
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.html",
+    help="Also write a self-contained HTML report with plots and the worst confusions (needs the "
+    "'report' extra).",
+)
+def evaluate(
+    model_dir: Path, allow_version_mismatch: bool, as_json: bool, report_path: Path | None, **kwargs
+) -> None:
     """Score a model on labelled DATA (same DATA forms as train)."""
     from classifier.workflows import evaluate_model
 
     request = data_request(kwargs)
     with console.user_errors(), console.row_counter("Reading evaluation data", quiet=as_json) as count:
         report, read_report, manifest = evaluate_model(
-            model_dir, request, allow_version_mismatch=allow_version_mismatch, on_row=count
+            model_dir,
+            request,
+            allow_version_mismatch=allow_version_mismatch,
+            on_row=count,
+            report_path=report_path,
         )
     console.print_read_report(read_report)
+    if report_path is not None:
+        console.stderr.print(f"wrote {report_path}", markup=False)
     if as_json:
         click.echo(json.dumps({"model": manifest.model_id, **report.to_dict()}))
         return

@@ -260,6 +260,11 @@ class TopicModel:
                 )
         return predictions
 
+    def decide(self, scores: np.ndarray) -> list[Prediction]:
+        """The predictions :meth:`predict` makes from probabilities :meth:`scores` returned, with the
+        model's own thresholds: for callers that need both without scoring twice."""
+        return self._decide(scores, self.thresholds, self.abstain_threshold, None)
+
     def _decide(
         self, scores: np.ndarray, thresholds: np.ndarray, abstain_below: float, top_k: int | None
     ) -> list[Prediction]:
