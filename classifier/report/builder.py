@@ -32,11 +32,13 @@ if TYPE_CHECKING:
     from classifier.inputs.datasets import LabeledData
     from classifier.model.topic_model import Prediction, TopicModel
 
-__all__ = ["HEATMAP_LABELS", "ReportRows", "evaluation_report", "write_report"]
+__all__ = ["HEATMAP_LABELS", "THRESHOLD_LABELS", "ReportRows", "evaluation_report", "write_report"]
 
 # More true labels than this and the heatmap shows the ones with the most mistakes: 20 rows of
 # cells still read at laptop width, 90 do not.
 HEATMAP_LABELS = 20
+# Threshold curves are drawn for this many labels, those with the most rows: three rows of four.
+THRESHOLD_LABELS = 12
 _EXPLAIN_TOP = 6
 
 
@@ -143,7 +145,7 @@ def evaluation_report(
     }
     thresholds_note = ""
     if multilabel:
-        curves = threshold_curves(rows.scores, truth, model.labels, model.thresholds)
+        curves = threshold_curves(rows.scores, truth, model.labels, model.thresholds, THRESHOLD_LABELS)
         if curves:
             drawn["thresholds"] = figures.threshold_figure(curves)
             hidden = int((truth.sum(axis=0) > 0).sum()) - len(curves)
