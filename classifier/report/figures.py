@@ -13,6 +13,7 @@ and marker.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Sequence
@@ -88,6 +89,7 @@ def _svg(figure, name: str) -> str:
 def _styled(draw):
     """Run ``draw`` with the report's matplotlib style (fonts, spines) in force."""
 
+    @functools.wraps(draw)
     def wrapper(*args, **kwargs):
         require_matplotlib()
         import matplotlib
@@ -95,7 +97,6 @@ def _styled(draw):
         with matplotlib.rc_context(_STYLE):
             return draw(*args, **kwargs)
 
-    wrapper.__doc__, wrapper.__name__ = draw.__doc__, draw.__name__
     return wrapper
 
 
@@ -266,7 +267,7 @@ def threshold_figure(curves: Sequence[ThresholdCurve]) -> str:
     # Fixed margins: the constrained layout takes seconds to place a dozen small axes.
     figure = _figure(_WIDTH, height, layout=None)
     figure.subplots_adjust(
-        left=0.08, right=0.98, bottom=0.45 / height, top=1 - 0.3 / height, wspace=0.12, hspace=0.45
+        left=0.08, right=0.98, bottom=0.45 / height, top=1 - 0.3 / height, wspace=0.3, hspace=0.45
     )
     grid = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
     for axes, curve in zip(grid.flat, curves, strict=False):
@@ -275,6 +276,8 @@ def threshold_figure(curves: Sequence[ThresholdCurve]) -> str:
         axes.set_title(f"{curve.label} (n={curve.positives:,})", fontsize=8.5)
         axes.set_xlim(0, 1)
         axes.set_ylim(0, 1.02)
+        # Three ticks: with more, one axes' 1.0 ran into the next one's 0.0.
+        axes.set_xticks([0, 0.5, 1])
         axes.tick_params(labelsize=7.5)
     for axes in grid.flat[len(curves) :]:
         axes.set_visible(False)
