@@ -112,6 +112,13 @@ def test_multilabel_confusion_puts_a_missed_label_under_the_wrong_ones_or_none()
     assert [(p.truth, p.predicted) for p in matrix.worst] == [("finance", "sport")]
 
 
+def test_rows_whose_labels_the_model_does_not_know_leave_an_empty_matrix():
+    matrix = confusion(
+        [("weather",)], [("sport",)], np.array([[0.0, 1.0]]), ("finance", "sport"), multilabel=False
+    )
+    assert matrix.rows == () and matrix.counts.shape == (0, 0) and matrix.worst == ()
+
+
 def test_a_big_confusion_matrix_is_cut_to_the_labels_with_the_most_mistakes():
     labels = tuple(f"l{n:02d}" for n in range(30))
     truth = [(label,) for label in labels for _ in range(3)]

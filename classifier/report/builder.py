@@ -138,7 +138,8 @@ def evaluation_report(
     )
     shown = matrix.focus(HEATMAP_LABELS)
     drawn = {
-        "confusion": figures.confusion_figure(shown),
+        # No row with a label the model knows: nothing to draw, and the page says so.
+        "confusion": figures.confusion_figure(shown) if shown.rows else "",
         "per_label": figures.per_label_figure(evaluation.per_label),
         "reliability": figures.reliability_figure(bins, what),
         "coverage": figures.coverage_figure(curve, model.abstain_threshold),

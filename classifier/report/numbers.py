@@ -218,7 +218,9 @@ def confusion(
     used_extra = tuple(e for e in extra if any(g == e for _, g in pairs))
     columns = tuple(label for label in labels if rows_of[label] or any(g == label for _, g in pairs))
     columns += used_extra
-    counts = np.array([[pairs[r, c] for c in columns] for r in rows], dtype=int).reshape(len(rows), -1)
+    counts = np.array([[pairs[r, c] for c in columns] for r in rows], dtype=int).reshape(
+        len(rows), len(columns)
+    )
     totals = np.array([rows_of[r] for r in rows], dtype=float).reshape(-1, 1)
     normalised = counts / np.maximum(totals, 1)
     column = {label: number for number, label in enumerate(labels)}
