@@ -125,7 +125,8 @@ def train_model(
         try:
             report_html = _validation_report(result, data, model_id, step)
         except ReportUnavailable:
-            report_note = "no report.html in the model directory: matplotlib is missing " + (
+            report_note = (
+                "no report.html in the model directory: matplotlib is missing "
                 "(pip install 'headline-tagger[report]')"
             )
     target = Path(out_dir) if out_dir is not None else Path(models_dir) / model_id
