@@ -79,6 +79,9 @@ def test_coverage_curve_answers_everything_at_zero_and_less_as_the_threshold_ris
     assert at[0.7] == (0.5, 1.0)  # three rows answered, all right
     assert at[0.5][0] == pytest.approx(4 / 6) and at[0.5][1] == pytest.approx(3 / 4)
     assert curve.trade_coverage[-1] == 1.0 and curve.trade_accuracy[0] == 1.0
+    # With many rows the trade-off starts at 1% of them, past the noise of the first few.
+    many = coverage_curve(np.linspace(1, 0, 1000), np.arange(1000) % 2)
+    assert many.trade_coverage[0] == 0.01 and many.trade_accuracy[0] == 0.5
 
 
 def test_confusion_rows_are_normalised_by_each_true_topic_and_worst_examples_come_most_confident_first():
