@@ -13,7 +13,7 @@ from flask import Blueprint, current_app
 
 from classifier.errors import ModelError
 from service import responses
-from service.auth import require_bearer
+from service.auth import require_admin
 from service.errors import Problem
 
 __all__ = ["bp"]
@@ -24,10 +24,7 @@ bp = Blueprint("admin", __name__, url_prefix="/v1/admin")
 @bp.post("/reload")
 def reload():
     """Reload the model; answer the new and the previous model ids."""
-    token = current_app.config["ADMIN_TOKEN"]
-    if not token:
-        raise Problem(404, "Admin endpoints are disabled: HEADLINE_TAGGER_ADMIN_TOKEN is not set.")
-    require_bearer([token], realm="admin")
+    require_admin()
     holder = current_app.extensions["headline_tagger"]
     previous = holder.current
     try:
