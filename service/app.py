@@ -17,11 +17,12 @@ from flask import Flask
 from classifier.errors import ModelError
 from classifier.model.topic_model import TopicModel
 from classifier.persistence import Manifest
-from service import admin, api, health, web
+from service import admin, api, auth, feedback, health, web
 from service.config import settings
 from service.errors import register_error_handlers
 from service.holder import LoadedModel, ModelHolder
 from service.jsonprovider import JSONProvider
+from service.store import StoreHolder
 from service.telemetry import Telemetry
 
 __all__ = ["create_app"]
@@ -38,8 +39,9 @@ def create_app(
     ----------
     config
         Settings that override the defaults and the environment (``MODELS_DIR``,
-        ``MODEL``, ``ADMIN_TOKEN``, ``API_KEYS``, ``MAX_BODY_BYTES``,
-        ``MAX_ITEMS``, ``MAX_FIELD_CHARS``) and any Flask setting.
+        ``MODEL``, ``ADMIN_TOKEN``, ``API_KEYS``, ``FEEDBACK_DB``, ``MAX_BODY_BYTES``,
+        ``MAX_ITEMS``, ``MAX_FIELD_CHARS``) and any Flask setting. The corrections store
+        (``FEEDBACK_DB``) is opened on first use, by the process that uses it.
     model
         A ``(model, manifest)`` pair, as :func:`classifier.persistence.load_model`
         returns, to serve instead of loading ``MODEL``; reloads still read ``MODEL``.
@@ -58,9 +60,11 @@ def create_app(
             log.error("no model loaded, not ready: %s", error)
     app.extensions["headline_tagger"] = holder
     app.extensions[api.LIMITS] = api.limits_of(app.config)
+    app.extensions[auth.API_KEYS] = auth.api_keys(app.config["API_KEYS"])
+    app.extensions[feedback.STORE] = StoreHolder(str(app.config["FEEDBACK_DB"]))
     register_error_handlers(app)
     Telemetry(holder).init_app(app)
-    for blueprint in (api.bp, admin.bp, health.bp, web.bp):
+    for blueprint in (api.bp, feedback.bp, admin.bp, health.bp, web.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request

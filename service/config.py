@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
-from classifier.settings import ENV_PREFIX, MODELS_DIR
+from classifier.settings import ENV_PREFIX, FEEDBACK_DB, MODELS_DIR
 
 __all__ = ["DEFAULTS", "ENV_PREFIX", "settings"]
 
@@ -20,7 +20,8 @@ DEFAULTS: dict[str, object] = {
     "MODELS_DIR": str(MODELS_DIR),
     "MODEL": None,  # None: the current link of MODELS_DIR
     "ADMIN_TOKEN": None,  # None: POST /v1/admin/reload is disabled
-    "API_KEYS": (),  # empty: /v1/* needs no key
+    "API_KEYS": (),  # empty: /v1/* needs no key; entries are KEY or NAME:KEY (service.auth)
+    "FEEDBACK_DB": str(FEEDBACK_DB),  # the corrections store: an SQLite file or a postgresql:// URL
     "MAX_BODY_BYTES": 1 << 20,
     "MAX_ITEMS": 1000,
     "MAX_FIELD_CHARS": 2000,
@@ -47,6 +48,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "MODEL": _text,
     "ADMIN_TOKEN": _text,
     "API_KEYS": _keys,
+    "FEEDBACK_DB": _text,
     "MAX_BODY_BYTES": _positive,
     "MAX_ITEMS": _positive,
     "MAX_FIELD_CHARS": _positive,

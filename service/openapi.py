@@ -15,7 +15,8 @@ from importlib.metadata import version
 from pydantic import TypeAdapter
 
 from service import responses
-from service.schemas import BatchRequest, SingleRequest
+from service.feedback import MAX_PAGE
+from service.schemas import BatchRequest, FeedbackBatch, FeedbackRequest, SingleRequest
 
 __all__ = ["answer_model", "document"]
 
@@ -41,6 +42,73 @@ def _problem(description: str) -> dict:
 _KEYED = {"security": [{"apiKey": []}, {}]}
 _NO_MODEL = _problem("No model is loaded yet.")
 _UNAUTHORIZED = _problem("HEADLINE_TAGGER_API_KEYS is set and the request has no accepted key.")
+_STORE_DOWN = _problem("The corrections store cannot be used (missing folder, locked, read-only, corrupt).")
+
+
+def _query(name: str, description: str, schema: dict) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+def _feedback() -> dict:
+    """``POST /v1/feedback`` (API keys, like /v1/tag) and ``GET /v1/feedback`` (admin token)."""
+    body = {"oneOf": [_ref(FeedbackRequest), _ref(FeedbackBatch)]}
+    return {
+        "post": {
+            "summary": "Store corrections: the topics headlines really have; each records the served "
+            "model's id and its prediction now.",
+            **_KEYED,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+            "responses": {
+                "201": _json(
+                    "Every correction is stored; their ids, in input order.", responses.FeedbackStored
+                ),
+                "400": _problem("The body is not valid JSON."),
+                "401": _UNAUTHORIZED,
+                "413": _problem(
+                    "Over a limit (defaults: 1 MiB body, 1,000 items, 2,000 characters a field)."
+                ),
+                "415": _problem("The body is not sent as application/json."),
+                "422": _problem("A field is missing or of the wrong type, or a label is not the model's."),
+                "503": _problem(
+                    "No model is loaded yet, or the corrections store cannot be used: nothing was stored."
+                ),
+            },
+        },
+        "get": {
+            "summary": "Page through the stored corrections, oldest first.",
+            "security": [{"adminToken": []}],
+            "parameters": [
+                _query(
+                    "after",
+                    "Only corrections with a larger id: the next of the previous page.",
+                    {"type": "integer", "minimum": 0, "maximum": 2**63 - 1, "default": 0},
+                ),
+                _query(
+                    "since",
+                    "Only corrections made at or after this RFC 3339 date (midnight UTC) or date-time.",
+                    {
+                        "anyOf": [
+                            {"type": "string", "format": "date"},
+                            {"type": "string", "format": "date-time"},
+                        ],
+                        "examples": ["2026-12-04", "2026-12-04T09:30:00+01:00"],
+                    },
+                ),
+                _query(
+                    "limit",
+                    "At most this many corrections.",
+                    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 100},
+                ),
+            ],
+            "responses": {
+                "200": _json("A page of corrections.", responses.FeedbackPage),
+                "401": _problem("Missing or wrong admin token."),
+                "404": _problem("HEADLINE_TAGGER_ADMIN_TOKEN is not set: the endpoint is disabled."),
+                "422": _problem("A parameter is out of range, not a time, or unknown."),
+                "503": _STORE_DOWN,
+            },
+        },
+    }
 
 
 def _paths() -> dict:
@@ -90,6 +158,7 @@ def _paths() -> dict:
                 },
             }
         },
+        "/v1/feedback": _feedback(),
         "/v1/admin/reload": {
             "post": {
                 "summary": "Load models/current again and swap it in; a broken model is refused.",
@@ -132,7 +201,9 @@ def _paths() -> dict:
 
 def _schemas() -> dict:
     """The components: requests as they are validated, answers as they are written."""
-    models = [(model, "validation") for model in (SingleRequest, BatchRequest)]
+    models = [
+        (model, "validation") for model in (SingleRequest, BatchRequest, FeedbackRequest, FeedbackBatch)
+    ]
     models += [(model, "serialization") for model in responses.ALL]
     _, schemas = TypeAdapter.json_schemas(
         [(model.__name__, mode, TypeAdapter(model)) for model, mode in models], ref_template=_REF

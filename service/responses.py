@@ -22,6 +22,9 @@ __all__ = [
     "BatchItemResult",
     "BatchResult",
     "Contribution",
+    "Correction",
+    "FeedbackPage",
+    "FeedbackStored",
     "FieldError",
     "LabelInfo",
     "LabelScore",
@@ -152,6 +155,40 @@ class Reloaded(TypedDict):
 
 
 @_closed
+class FeedbackStored(TypedDict):
+    """The ids of the corrections stored, in input order, and the model whose prediction they record."""
+
+    model: str
+    ids: list[int]
+
+
+@_closed
+class Correction(TypedDict):
+    """One stored correction (see docs/feedback.md); ``superseded_by`` names a newer one of the same text."""
+
+    id: int
+    headline: str
+    teaser: str
+    labels: list[str]
+    kind: Literal["accepted", "rejected", "added"]
+    model: str | None
+    predicted: list[str] | None
+    item_id: str | None
+    sender: str
+    source: Literal["api", "web", "cli", "import"]
+    created: str
+    superseded_by: int | None
+
+
+@_closed
+class FeedbackPage(TypedDict):
+    """Corrections in id order; ``next`` is the ``after`` of the next page, null after the last."""
+
+    corrections: list[Correction]
+    next: int | None
+
+
+@_closed
 class FieldError(TypedDict):
     """One invalid field of a request."""
 
@@ -175,4 +212,4 @@ class Problem(TypedDict):
 
 
 # Every answer with a JSON body; /openapi.json has a component for each (and for what they contain).
-ALL = (TagResult, BatchResult, Labels, Model, Status, Reloaded, Problem)
+ALL = (TagResult, BatchResult, Labels, Model, Status, Reloaded, FeedbackStored, FeedbackPage, Problem)

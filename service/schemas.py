@@ -1,6 +1,8 @@
-"""The ``POST /v1/tag`` body: parsed, size-checked and validated, or a problem naming the field.
+"""The ``POST /v1/tag`` and ``POST /v1/feedback`` bodies: parsed, size-checked and validated, or a problem
+naming the field.
 
-A body with ``items`` is a batch, any other object one headline. Validation
+A body with ``items`` is a batch, any other object one headline (or one
+correction). Validation
 is strict (``"explain": "yes"`` or ``"top_k": 2.5`` is an error, not a guess)
 and unknown fields are refused, so a typo never silently changes an answer.
 What the OpenAPI document says is what is checked here: ``2.0`` is an integer
@@ -9,20 +11,33 @@ What the OpenAPI document says is what is checked here: ``2.0`` is an integer
 number too large for a float (``1e400``) is refused rather than echoed back as
 ``Infinity``, which is not JSON. What a headline and a teaser are is the core's
 definition (:mod:`classifier.headlines`), the same that ``predict`` applies to
-its stdin lines.
+its stdin lines; what a correction's labels are is the one that ``feedback
+import`` applies (:func:`classifier.feedback.imports.correction_labels`),
+against the labels of the model being served.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    ValidationInfo,
+)
 
+from classifier.feedback.imports import correction_labels
 from classifier.headlines import NOT_BLANK_PATTERN, NOT_UNICODE, Headline, Teaser, is_unicode
 from service.errors import Problem
 
@@ -30,8 +45,13 @@ __all__ = [
     "MAX_ID_DEPTH",
     "NOT_BLANK_PATTERN",
     "BatchRequest",
+    "FeedbackBatch",
+    "FeedbackItem",
+    "FeedbackRequest",
     "Limits",
     "SingleRequest",
+    "field_problem",
+    "parse_feedback_request",
     "parse_tag_request",
 ]
 
@@ -39,6 +59,7 @@ __all__ = [
 # An ``id`` is echoed back; nested deeper than this it is refused, long before json.dumps would recurse
 # too deep to answer.
 MAX_ID_DEPTH = 32
+MAX_ITEM_ID_CHARS = 200  # a correction's item id is stored; an id longer than this is no newsroom's
 _PLAIN_IDS = frozenset({int, float, bool, type(None)})
 _HEADLINE, _TEASER, _ID = attrgetter("headline"), attrgetter("teaser"), attrgetter("id")
 _fast_decode = msgspec.json.Decoder().decode
@@ -86,6 +107,80 @@ class BatchRequest(_Options):
     items: list[BatchItem] = Field(min_length=1)
 
 
+def _known_labels(value: object, info: ValidationInfo) -> tuple[str, ...]:
+    """A correction's labels, by the rules of :func:`classifier.feedback.imports.correction_labels`."""
+    try:
+        return correction_labels(value, info.context["labels"])
+    except ValueError as error:  # the field is named by the problem already
+        raise ValueError(str(error).removeprefix("labels: ")) from None
+
+
+def _unicode(value: str) -> str:
+    if not is_unicode(value):
+        raise ValueError(NOT_UNICODE)
+    return value
+
+
+_Text = Annotated[str, AfterValidator(_unicode)]
+_LARGEST_ID = 2**63 - 1  # a whole-number id goes into the store as text, but no longer than a 64-bit one
+_ItemIdInput = (
+    Annotated[str, Field(max_length=MAX_ITEM_ID_CHARS)]
+    | Annotated[int, Field(ge=-_LARGEST_ID - 1, le=_LARGEST_ID)]
+    | None
+)
+
+
+def _item_id(value: object) -> str | None:
+    """A correction's item id as the store keeps it: text, or a 64-bit whole number written as text."""
+    if value is None:
+        return None
+    value = _whole_float_as_int(value)  # 7.0 is the integer 7, as in JSON Schema
+    if isinstance(value, int) and not isinstance(value, bool) and -_LARGEST_ID - 1 <= value <= _LARGEST_ID:
+        return str(value)
+    if isinstance(value, str) and len(value) <= MAX_ITEM_ID_CHARS:
+        return _unicode(value)
+    raise ValueError(f"must be text of at most {MAX_ITEM_ID_CHARS} characters, a whole number or null")
+
+
+class FeedbackItem(_Body):
+    """A correction: the topics a headline (with its teaser) really has."""
+
+    headline: Headline
+    teaser: Teaser = None
+    labels: Annotated[
+        tuple[str, ...],
+        PlainValidator(_known_labels, json_schema_input_type=list[str]),
+        Field(
+            description="The correct topics: one or more of the served model's labels (GET /v1/labels).",
+            json_schema_extra={"minItems": 1},
+        ),
+    ]
+    model: _Text | None = Field(
+        default=None,
+        description="The model whose answer is corrected. The correction always records the served "
+        "model's id and its prediction now, whatever this names.",
+    )
+    id: Annotated[str | None, PlainValidator(_item_id, json_schema_input_type=_ItemIdInput)] = Field(
+        default=None, description="The newsroom's own id of the item, stored as text."
+    )
+
+
+_SOURCE = Field(default="api", description="Where the correction was made: web for the service's own page.")
+
+
+class FeedbackRequest(FeedbackItem):
+    """One correction."""
+
+    source: Literal["api", "web"] = _SOURCE
+
+
+class FeedbackBatch(_Body):
+    """Several corrections, stored together or not at all."""
+
+    items: list[FeedbackItem] = Field(min_length=1)
+    source: Literal["api", "web"] = _SOURCE
+
+
 @dataclass(frozen=True)
 class Limits:
     """Request limits beyond the body size, which is enforced before the body is read."""
@@ -96,6 +191,18 @@ class Limits:
 
 def parse_tag_request(raw: bytes, limits: Limits) -> SingleRequest | BatchRequest:
     """Parse a ``/v1/tag`` body; raise :class:`Problem` 400 (not JSON), 413 (too big) or 422 (invalid)."""
+    return _parse(raw, limits, SingleRequest, BatchRequest)
+
+
+def parse_feedback_request(
+    raw: bytes, limits: Limits, labels: Sequence[str]
+) -> FeedbackRequest | FeedbackBatch:
+    """Parse a ``/v1/feedback`` body whose labels must be among ``labels``; problems as for ``/v1/tag``."""
+    return _parse(raw, limits, FeedbackRequest, FeedbackBatch, context={"labels": labels})
+
+
+def _parse(raw: bytes, limits: Limits, single: type[_Body], batch_model: type[_Body], context=None) -> Any:
+    """The body as ``batch_model`` when it has ``items``, else as ``single``; or the problem of it."""
     data = _decode(raw)
     if not isinstance(data, dict):
         raise _invalid([("body", None, 'must be a JSON object, {"headline": ...} or {"items": [...]}')])
@@ -103,7 +210,7 @@ def parse_tag_request(raw: bytes, limits: Limits) -> SingleRequest | BatchReques
     if batch and isinstance(data["items"], list) and len(data["items"]) > limits.max_items:
         raise _too_large(f"{len(data['items']):,} items; at most {limits.max_items:,} per request", "items")
     try:
-        parsed = (BatchRequest if batch else SingleRequest).model_validate(data)
+        parsed = (batch_model if batch else single).model_validate(data, context=context)
     except ValidationError as error:
         raise _invalid([_describe(e["loc"], e) for e in error.errors(include_url=False)]) from None
     items = parsed.items if batch else [parsed]
@@ -225,6 +332,11 @@ def _invalid(errors: list[tuple[str, int | None, str]]) -> Problem:
         **{k: v for k, v in first.items() if k != "detail"},
         errors=described,
     )
+
+
+def field_problem(field: str, detail: str) -> Problem:
+    """The 422 problem of one invalid ``field`` (a request parameter, say), as a body's field would get."""
+    return _invalid([(field, None, detail)])
 
 
 def _too_large(detail: str, field: str, item: int | None = None) -> Problem:

@@ -1,7 +1,8 @@
 """Prometheus metrics and the structured request log: one JSON line per request.
 
 Counters: requests by endpoint, method and status; a latency histogram by
-endpoint; headlines tagged; predictions by top label (abstentions apart). The
+endpoint; headlines tagged; predictions by top label (abstentions apart);
+corrections stored by kind, source and model. The
 model id is reported as ``headline_tagger_model_info{model_id=...} 1``. Every
 label has a bounded set of values: a method HTTP does not define counts as
 ``OTHER``, and a URL no route matches as ``(unmatched)``, so a client cannot
@@ -87,6 +88,14 @@ class Telemetry:
         self.abstentions = Counter(
             prefix + "abstentions", "Headlines the model abstained on.", registry=registry
         )
+        # One series per kind, source and served model: a model's agreement with the newsroom is its
+        # accepted corrections over all of them.
+        self.corrections = Counter(
+            prefix + "corrections",
+            "Corrections stored, by kind, source and the model whose prediction they record.",
+            ["kind", "source", "model"],
+            registry=registry,
+        )
         # Each labelled series, once looked up: labels() takes a lock and checks its values every time.
         self._series: dict[tuple, Any] = {}
 
@@ -107,6 +116,8 @@ class Telemetry:
         predictions = ctx.get("predictions", ())
         if predictions:
             self._count(predictions)
+        for correction in ctx.get("corrections", ()):
+            self._labelled(self.corrections, correction.kind, correction.source, correction.model_id).inc()
         if not request_log.isEnabledFor(logging.INFO):  # e.g. a WSGI server that set up no logging
             return response
         current = self._holder.current

@@ -17,6 +17,8 @@ from conftest import ADMIN_TOKEN, FIXTURES
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openapi_schema_validator import OAS31Validator
+from schemathesis.core import NotSet
+from schemathesis.core.parameters import ParameterLocation
 
 from classifier.persistence import promote, save_model
 from service import create_app
@@ -64,6 +66,7 @@ def models(tmp_path_factory, tiny_model):
 def make_client(models, **settings):
     # Every setting given here, so nothing from the environment changes the answers.
     config = {"MODELS_DIR": models, "MODEL": None, "ADMIN_TOKEN": ADMIN_TOKEN, "API_KEYS": ()}
+    config["FEEDBACK_DB"] = models.parent / "feedback.db"
     config |= {"MAX_BODY_BYTES": 1 << 20, "MAX_ITEMS": 1000, "MAX_FIELD_CHARS": 2000}
     return create_app(config | settings).test_client()
 
@@ -102,9 +105,9 @@ def assert_documented(response, path: str, method: str) -> dict | None:
     return body
 
 
-def post(client, body: bytes, content_type: str | None = "application/json"):
+def post(client, body: bytes, content_type: str | None = "application/json", path: str = "/v1/tag"):
     headers = {"Content-Type": content_type} if content_type is not None else {}
-    return client.post("/v1/tag", data=body, headers=headers)
+    return client.post(path, data=body, headers=headers)
 
 
 def json_values(max_leaves: int = 12):
@@ -156,6 +159,37 @@ def test_any_json_body_gets_a_documented_answer_never_a_5xx(client, body):
     answer = assert_documented(post(client, raw), "/v1/tag", "post")
     if answer is not None and "results" in answer:
         assert [result["id"] for result in answer["results"]] == [item.get("id") for item in body["items"]]
+
+
+correction_items = st.lists(
+    st.fixed_dictionaries(
+        {"headline": st.sampled_from(NASTY_TEXT), "labels": st.lists(st.sampled_from(["sport", "finance"]))},
+        optional={"teaser": field_values(), "id": field_values(), "model": field_values()},
+    )
+    | st.dictionaries(st.sampled_from(["headline", "teaser", "labels", "id", "model", "x"]), field_values()),
+    max_size=4,
+)
+corrections = (
+    correction_items.map(lambda items: {"items": items})
+    | st.fixed_dictionaries({"items": correction_items}, optional={"source": field_values()})
+    | st.dictionaries(
+        st.sampled_from(["headline", "labels", "source", "id", "model"]), field_values() | items
+    )
+    | json_values(max_leaves=6)
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=corrections)
+@example(body={"headline": "Rates rise", "labels": ["finance"], "id": 10**30})
+@example(body={"items": [{"headline": "Rates rise", "labels": ["finance"], "id": -(2**63)}], "source": "web"})
+def test_any_correction_body_gets_a_documented_answer_and_201_means_stored(client, body):
+    before = client.get("/v1/feedback?limit=1000", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    response = post(client, json.dumps(body).encode(), path="/v1/feedback")
+    answer = assert_documented(response, "/v1/feedback", "post")
+    after = client.get("/v1/feedback?limit=1000", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    new = [row["id"] for row in after.get_json()["corrections"]][len(before.get_json()["corrections"]) :]
+    assert new == (answer["ids"] if response.status_code == 201 else [])
 
 
 @settings(max_examples=300, deadline=None)
@@ -303,11 +337,52 @@ def test_the_running_service_serves_the_document_it_is_fuzzed_with(live_service)
     assert status == 200 and body == json.loads(json.dumps(document()))
 
 
-@served.exclude(path="/v1/admin/reload").parametrize()
+@served.exclude(path="/v1/admin/reload").exclude(path="/v1/feedback").parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_running_service_keeps_to_its_own_openapi_document(case, live_service):
     """Each operation: schema-valid and -invalid requests; no 5xx, every answer as documented."""
     case.call_and_validate(base_url=live_service.url, timeout=10)
+
+
+def with_known_labels(body: object, known: list[str]) -> object:
+    """``body`` with every label text replaced by one of ``known``, its type and shape kept.
+
+    Which labels are valid depends on the served model, which a static document cannot say; the
+    schema lets any text through, so schemathesis would send no correction the service can store.
+    """
+    if isinstance(body, dict):
+        return {
+            key: [known[len(v) % len(known)] if isinstance(v, str) else v for v in value]
+            if key == "labels" and isinstance(value, list)
+            else with_known_labels(value, known)
+            for key, value in body.items()
+        }
+    if isinstance(body, list):
+        return [with_known_labels(value, known) for value in body]
+    return body
+
+
+@served.include(path="/v1/feedback", method="POST").parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_running_corrections_endpoint_keeps_to_the_document(case, live_service):
+    """With labels the served model knows, so schema-valid corrections are stored (201)."""
+    known = [row["label"] for row in live_service.get("/v1/labels")[1]["labels"]]
+    if not isinstance(case.body, NotSet):
+        case.body = with_known_labels(case.body, known)
+    case.call_and_validate(base_url=live_service.url, timeout=10)
+
+
+@served.include(path="/v1/feedback", method="GET").parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_running_corrections_listing_keeps_to_the_document(case, live_service):
+    """With the admin token, so that the parameters are reached, unless the case means to leave it out."""
+    meta = case.meta
+    headers = (
+        {}
+        if meta and meta.is_negative_at(ParameterLocation.HEADER)
+        else {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    )
+    case.call_and_validate(base_url=live_service.url, headers=headers, timeout=10)
 
 
 @served.include(path="/v1/admin/reload").parametrize()

@@ -12,7 +12,7 @@ import click
 
 from classifier import settings
 from classifier.cli import console
-from classifier.cli.options import models_dir_option, server_options
+from classifier.cli.options import feedback_db_option, models_dir_option, server_options
 from classifier.cli.train import train_and_report
 from classifier.persistence import load_model
 
@@ -28,11 +28,14 @@ _DEMO_HEADLINES = [
 ]
 
 
-def _serve(model_dir: Path | None, models_dir: Path, host: str, port: int, workers: int) -> None:
+def _serve(
+    model_dir: Path | None, models_dir: Path, feedback_db: str, host: str, port: int, workers: int
+) -> None:
     from service.server import serve
 
+    config = {"MODEL": model_dir, "MODELS_DIR": models_dir, "FEEDBACK_DB": feedback_db}
     with console.user_errors():
-        serve({"MODEL": model_dir, "MODELS_DIR": models_dir}, host=host, port=port, workers=workers)
+        serve(config, host=host, port=port, workers=workers)
 
 
 @click.command()
@@ -45,24 +48,28 @@ def _serve(model_dir: Path | None, models_dir: Path, host: str, port: int, worke
     f"env {settings.env_var('MODEL')}).",
 )
 @models_dir_option(_MODELS_DIR_HELP)
+@feedback_db_option
 @server_options
-def serve(model_dir: Path | None, models_dir: Path, host: str, port: int, workers: int) -> None:
+def serve(
+    model_dir: Path | None, models_dir: Path, feedback_db: str, host: str, port: int, workers: int
+) -> None:
     """Serve the model over HTTP (JSON API, web page, metrics) with gunicorn.
 
     SIGTERM stops gracefully; SIGHUP loads models/current again and keeps the
     old model when the new one fails to load. Settings: the flags, or
     HEADLINE_TAGGER_* variables (docs/configuration.md).
     """
-    _serve(model_dir, models_dir, host, port, workers)
+    _serve(model_dir, models_dir, feedback_db, host, port, workers)
 
 
 @click.command()
 @models_dir_option(_MODELS_DIR_HELP)
+@feedback_db_option
 @server_options
 @click.option(
     "--no-serve", is_flag=True, help="Print the model's topics for a few sample headlines, then exit."
 )
-def start(models_dir: Path, host: str, port: int, workers: int, no_serve: bool) -> None:
+def start(models_dir: Path, feedback_db: str, host: str, port: int, workers: int, no_serve: bool) -> None:
     """Train the starter model if models/current is missing, then serve it (like serve)."""
     current = settings.current_link(models_dir)
     if not current.exists():
@@ -71,7 +78,7 @@ def start(models_dir: Path, host: str, port: int, workers: int, no_serve: bool) 
 
         train_and_report(DataRequest(starter=True, taxonomy="default"), TrainingSettings(), models_dir)
     if not no_serve:
-        _serve(None, models_dir, host, port, workers)
+        _serve(None, models_dir, feedback_db, host, port, workers)
         return
     with console.user_errors():
         model, manifest = load_model(current)
