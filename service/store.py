@@ -60,6 +60,12 @@ class StoreHolder:
                 self._drop()
                 raise
 
+    def close(self) -> None:
+        """Close this process's store, if it opened one (a test's app, say, before it is dropped)."""
+        with self._lock:
+            if self._store is not None and self._pid == os.getpid():
+                self._drop()
+
     def _drop(self) -> None:
         store, self._store = self._store, None
         try:

@@ -236,18 +236,6 @@ def problem(response, status: int) -> dict:
     return body
 
 
-@pytest.fixture(params=["sqlite"])
-def feedback_location(request, tmp_path) -> str:
-    """Where a test's corrections store lives, one parameter per backend: ``open_store`` takes it.
-
-    Today an SQLite file in the test's folder; a PostgreSQL backend adds a
-    ``postgresql://`` URL of a fresh database as one more parameter.
-    """
-    if request.param == "sqlite":
-        return str(tmp_path / "feedback.db")
-    raise AssertionError(f"no corrections store backend {request.param!r}")
-
-
 @pytest.fixture
 def tiny_service(tmp_path, publish):
     """``serve`` on the tiny model ``tiny-a``: two workers, an admin token, 127.0.0.1."""

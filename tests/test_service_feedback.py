@@ -13,6 +13,7 @@ from classifier.feedback.store import open_store
 from classifier.persistence import load_model
 from service import create_app
 from service.auth import api_keys
+from service.feedback import STORE
 from service.openapi import answer_model
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -26,11 +27,16 @@ def models(service_env, publish):
 
 @pytest.fixture
 def make_client(models, feedback_location):
+    apps = []
+
     def make(**config):
         settings = {"MODELS_DIR": models, "ADMIN_TOKEN": ADMIN_TOKEN, "FEEDBACK_DB": feedback_location}
-        return create_app(settings | config).test_client()
+        apps.append(create_app(settings | config))
+        return apps[-1].test_client()
 
-    return make
+    yield make
+    for app in apps:  # a database connection left to the garbage collector warns
+        app.extensions[STORE].close()
 
 
 @pytest.fixture
@@ -203,8 +209,8 @@ def test_listing_needs_the_admin_token_and_does_not_exist_without_one(make_clien
     assert problem(make_client(ADMIN_TOKEN=None).get("/v1/feedback", headers=ADMIN), 404)
 
 
-def test_without_a_model_nothing_is_stored(service_env, tmp_path, feedback_location):
-    client = create_app({"MODELS_DIR": tmp_path / "empty", "FEEDBACK_DB": feedback_location}).test_client()
+def test_without_a_model_nothing_is_stored(make_client, tmp_path):
+    client = make_client(MODELS_DIR=tmp_path / "empty")
     assert problem(client.post("/v1/feedback", json={**RATES, "labels": ["finance"]}), 503)["type"].endswith(
         ":no-model"
     )
