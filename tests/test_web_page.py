@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from classifier.feedback.store import open_store
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 ARGS = [
@@ -97,3 +99,88 @@ def test_the_page_asks_for_an_api_key_when_the_service_wants_one(browser, live_s
         "#tag-button:enabled"
     )  # (wait_for_function would need eval, which the CSP forbids)
     assert sent == [None, "Bearer key-123"]
+
+
+def test_an_editor_corrects_the_topics_with_the_keyboard_and_the_correction_is_stored(browser, live_service):
+    headline = "Central bank holds rates as the budget vote nears"
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(live_service.url + "/")
+    page.fill("#headlines", f"{headline} | Markets had priced in a pause.")
+    page.click("#tag-button")
+    page.wait_for_selector("#results .result")
+    predicted = page.locator(".topic .name").all_text_contents()
+
+    toggle = page.locator(".correct-toggle").first
+    toggle.focus()
+    page.keyboard.press("Enter")  # opens the panel and moves the focus to the first topic
+    assert toggle.get_attribute("aria-expanded") == "true"
+    boxes = page.locator(".correction input[type=checkbox]")
+    labels = [boxes.nth(n).get_attribute("value") for n in range(boxes.count())]
+    assert len(labels) == 12 and page.evaluate("document.activeElement.value") == labels[0]
+    assert [box.is_checked() for box in boxes.all()] == [label in predicted for label in labels]
+    for _ in range(labels.index("politics")):
+        page.keyboard.press("Tab")
+    page.keyboard.press("Space")  # ticks politics, keeping the model's picks
+    page.keyboard.press("Enter")  # saves
+    status = page.locator(".correction-status").first
+    status.filter(has_text="Saved as correction").wait_for()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web_correction.png"), full_page=True)
+
+    with open_store(str(live_service.models / "feedback.db")) as store:
+        [row] = [row for row in store.page(limit=1000) if row.headline == headline]
+    expected = tuple(label for label in labels if label in {*predicted, "politics"})
+    assert (row.teaser, row.labels, row.source, row.sender) == (
+        "Markets had priced in a pause.",
+        expected,
+        "web",
+        "anonymous",
+    )
+    assert list(row.predicted) == predicted and row.model_id == live_service.get("/v1/model")[1]["id"]
+    assert status.text_content() == f"Saved as correction {row.id}: {', '.join(expected)}."
+    assert not problems, problems
+
+
+def test_a_correction_that_is_not_stored_says_so(browser, live_service):
+    page = browser.new_page()
+    sent = []
+
+    def unavailable(route):
+        sent.append(route.request.post_data_json)
+        detail = "The corrections store is unavailable (its folder does not exist); nothing was stored."
+        body = {"type": "urn:headline-tagger:problem:feedback-store-unavailable", "title": "Unavailable"}
+        route.fulfill(
+            status=503,
+            content_type="application/problem+json",
+            json={**body, "status": 503, "detail": detail},
+        )
+
+    page.route("**/v1/feedback", unavailable)
+    page.goto(live_service.url + "/")
+    page.fill("#headlines", "Striker scores twice in derby win")
+    page.click("#tag-button")
+    page.click(".correct-toggle")
+    status = page.locator(".correction-status")
+    for box in page.locator(".correction input:checked").all():
+        box.uncheck()
+    page.click(".save")
+    assert status.text_content() == "Pick at least one topic." and not sent
+    page.locator(".correction input[value=sport]").check()
+    page.locator(".save").focus()
+    page.keyboard.press("Space")
+    status.filter(has_text="Not saved").wait_for()
+    assert status.text_content() == (
+        "Not saved: The corrections store is unavailable (its folder does not exist); nothing was stored."
+    )
+    assert "error" in status.get_attribute("class")
+    assert sent == [
+        {
+            "headline": "Striker scores twice in derby win",
+            "labels": ["sport"],
+            "model": sent[0]["model"],
+            "source": "web",
+        }
+    ]

@@ -1,7 +1,10 @@
 // The tagging page: read pasted lines, POST them to /v1/tag with explain=true, show topics as bars
-// and mark the words that drove the top topic. Every piece of text goes into the page through
-// textContent or createTextNode, never innerHTML, so a headline can never become markup.
+// and mark the words that drove the top topic; each card's "Correct" control sends the topics an
+// editor picks to /v1/feedback. Every piece of text goes into the page through textContent or
+// createTextNode, never innerHTML, so a headline can never become markup.
 "use strict";
+
+const page = { model: null, labels: [] }; // the model that tagged the cards, and its topics
 
 const WORD = /^[\p{L}\p{M}\p{N}_]{2,}$/u; // scikit-learn's default token: two or more word characters
 const SPLIT = /([\p{L}\p{M}\p{N}_]+)/u;
@@ -52,7 +55,91 @@ function highlighted(tag, className, text, weights, label) {
   return node;
 }
 
-function renderResult(item, result) {
+// The request headers, with the API key when the person gave one.
+function apiHeaders() {
+  const headers = { "Content-Type": "application/json" };
+  const key = document.getElementById("api-key").value.trim();
+  if (key) headers.Authorization = `Bearer ${key}`;
+  return headers;
+}
+
+function showStatus(node, text, isError) {
+  node.textContent = text;
+  node.classList.toggle("error", Boolean(isError));
+}
+
+// POST one correction; the answer's detail (or the network error) is the status line's error.
+async function saveCorrection(item, panel) {
+  const status = panel.querySelector(".correction-status");
+  const labels = [...panel.querySelectorAll("input:checked")].map((box) => box.value);
+  if (!labels.length) return showStatus(status, "Pick at least one topic.", true);
+  const button = panel.querySelector(".save");
+  button.disabled = true;
+  showStatus(status, "Saving…");
+  const body = { headline: item.headline, labels, model: page.model, source: "web" };
+  if (item.teaser) body.teaser = item.teaser;
+  try {
+    const response = await fetch("/v1/feedback", { method: "POST", headers: apiHeaders(), body: JSON.stringify(body) });
+    const answer = await response.json();
+    if (!response.ok) {
+      if (response.status === 401) document.getElementById("key-row").hidden = false;
+      return showStatus(status, `Not saved: ${answer.detail || `the service answered ${response.status}.`}`, true);
+    }
+    showStatus(status, `Saved as correction ${answer.ids[0]}: ${labels.join(", ")}.`);
+  } catch (error) {
+    showStatus(status, `Not saved: the service could not be reached (${error.message}).`, true);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// The "Correct" button and its panel: a checkbox per topic (the model's picks ticked), and Save.
+// Checkboxes and buttons are native controls, so Tab, Space and Enter work; Enter on a checkbox saves.
+function correctionControl(item, result, index) {
+  const wrapper = element("div", "correct");
+  const toggle = element("button", "correct-toggle", "Correct");
+  toggle.type = "button";
+  toggle.setAttribute("aria-expanded", "false");
+  const panel = element("fieldset", "correction");
+  panel.id = `correction-${index}`;
+  panel.hidden = true;
+  toggle.setAttribute("aria-controls", panel.id);
+  panel.appendChild(element("legend", "", "The right topics for this headline"));
+  const picked = new Set(result.labels.map((topic) => topic.label));
+  const choices = element("div", "choices");
+  for (const label of page.labels) {
+    const choice = element("label", "choice");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = label;
+    box.checked = picked.has(label);
+    choice.append(box, document.createTextNode(label));
+    choices.appendChild(choice);
+  }
+  panel.appendChild(choices);
+  const save = element("button", "save", "Save correction");
+  save.type = "button";
+  const status = element("p", "correction-status");
+  status.setAttribute("role", "status");
+  status.setAttribute("aria-live", "polite");
+  panel.append(save, status);
+  toggle.addEventListener("click", () => {
+    panel.hidden = !panel.hidden;
+    toggle.setAttribute("aria-expanded", String(!panel.hidden));
+    if (!panel.hidden) panel.querySelector("input").focus();
+  });
+  save.addEventListener("click", () => saveCorrection(item, panel));
+  choices.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      saveCorrection(item, panel);
+    }
+  });
+  wrapper.append(toggle, panel);
+  return wrapper;
+}
+
+function renderResult(item, result, index) {
   const card = element("li", "result");
   const top = result.label;
   const why = (top && result.explanations && result.explanations[top]) || [];
@@ -62,6 +149,7 @@ function renderResult(item, result) {
   }
   if (result.abstained) {
     card.appendChild(element("p", "abstained", `No topic: the best score, ${result.score.toFixed(2)}, is under the model's bar.`));
+    if (page.labels.length) card.appendChild(correctionControl(item, result, index));
     return card;
   }
   const topics = element("div", "topics");
@@ -81,13 +169,24 @@ function renderResult(item, result) {
   if (words.length) {
     card.appendChild(element("p", "why", `Why ${top}: ` + words.map((c) => `${c.ngram} +${c.weight.toFixed(2)}`).join(", ")));
   }
+  if (page.labels.length) card.appendChild(correctionControl(item, result, index));
   return card;
 }
 
+// The served model's topics, for the correction checkboxes; none (no control) when they cannot be read.
+async function loadLabels() {
+  try {
+    const response = await fetch("/v1/labels", { headers: apiHeaders() });
+    if (!response.ok) return;
+    const body = await response.json();
+    page.labels = body.labels.map((topic) => topic.label);
+  } catch (error) {
+    page.labels = [];
+  }
+}
+
 function setStatus(text, isError) {
-  const status = document.getElementById("status");
-  status.textContent = text;
-  status.classList.toggle("error", Boolean(isError));
+  showStatus(document.getElementById("status"), text, isError);
 }
 
 async function tag(event) {
@@ -95,9 +194,7 @@ async function tag(event) {
   const items = parseLines(document.getElementById("headlines").value);
   const results = document.getElementById("results");
   if (!items.length) return setStatus("Paste at least one headline.", true);
-  const headers = { "Content-Type": "application/json" };
-  const key = document.getElementById("api-key").value.trim();
-  if (key) headers.Authorization = `Bearer ${key}`;
+  const headers = apiHeaders();
   const button = document.getElementById("tag-button");
   button.disabled = true;
   setStatus("Tagging…");
@@ -110,7 +207,9 @@ async function tag(event) {
       if (response.status === 401) document.getElementById("key-row").hidden = false;
       return setStatus(body.detail || `The service answered ${response.status}.`, true);
     }
-    results.replaceChildren(...body.results.map((result, index) => renderResult(items[index], result)));
+    page.model = body.model;
+    await loadLabels();
+    results.replaceChildren(...body.results.map((result, index) => renderResult(items[index], result, index)));
     setStatus(`${items.length} headline${items.length === 1 ? "" : "s"} tagged by model ${body.model}.`);
   } catch (error) {
     setStatus(`The service could not be reached: ${error.message}`, true);
