@@ -9,13 +9,6 @@ const page = { model: null, labels: [] }; // the model that tagged the cards, an
 const WORD = /^[\p{L}\p{M}\p{N}_]{2,}$/u; // scikit-learn's default token: two or more word characters
 const SPLIT = /([\p{L}\p{M}\p{N}_]+)/u;
 
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 function parseLines(text) {
   return text.split("\n").map((line) => line.trim()).filter(Boolean).map((line, index) => {
     const tab = line.indexOf("\t");
@@ -55,20 +48,7 @@ function highlighted(tag, className, text, weights, label) {
   return node;
 }
 
-// The request headers, with the API key when the person gave one.
-function apiHeaders() {
-  const headers = { "Content-Type": "application/json" };
-  const key = document.getElementById("api-key").value.trim();
-  if (key) headers.Authorization = `Bearer ${key}`;
-  return headers;
-}
-
-function showStatus(node, text, isError) {
-  node.textContent = text;
-  node.classList.toggle("error", Boolean(isError));
-}
-
-// POST one correction; the answer's detail (or the network error) is the status line's error.
+// Save the topics ticked in a card's panel, and say how it went under them.
 async function saveCorrection(item, panel) {
   const status = panel.querySelector(".correction-status");
   const labels = [...panel.querySelectorAll("input:checked")].map((box) => box.value);
@@ -76,21 +56,11 @@ async function saveCorrection(item, panel) {
   const button = panel.querySelector(".save");
   button.disabled = true;
   showStatus(status, "Saving…");
-  const body = { headline: item.headline, labels, model: page.model, source: "web" };
-  if (item.teaser) body.teaser = item.teaser;
-  try {
-    const response = await fetch("/v1/feedback", { method: "POST", headers: apiHeaders(), body: JSON.stringify(body) });
-    const answer = await response.json();
-    if (!response.ok) {
-      if (response.status === 401) document.getElementById("key-row").hidden = false;
-      return showStatus(status, `Not saved: ${answer.detail || `the service answered ${response.status}.`}`, true);
-    }
-    showStatus(status, `Saved as correction ${answer.ids[0]}: ${labels.join(", ")}.`);
-  } catch (error) {
-    showStatus(status, `Not saved: the service could not be reached (${error.message}).`, true);
-  } finally {
-    button.disabled = false;
-  }
+  const correction = { headline: item.headline, labels, model: page.model };
+  if (item.teaser) correction.teaser = item.teaser;
+  const saved = await sendCorrection(correction);
+  showStatus(status, saved.text, !saved.ok);
+  button.disabled = false;
 }
 
 // The "Correct" button and its panel: a checkbox per topic (the model's picks ticked), and Save.
@@ -173,18 +143,6 @@ function renderResult(item, result, index) {
   return card;
 }
 
-// The served model's topics, for the correction checkboxes; none (no control) when they cannot be read.
-async function loadLabels() {
-  try {
-    const response = await fetch("/v1/labels", { headers: apiHeaders() });
-    if (!response.ok) return;
-    const body = await response.json();
-    page.labels = body.labels.map((topic) => topic.label);
-  } catch (error) {
-    page.labels = [];
-  }
-}
-
 function setStatus(text, isError) {
   showStatus(document.getElementById("status"), text, isError);
 }
@@ -208,7 +166,7 @@ async function tag(event) {
       return setStatus(body.detail || `The service answered ${response.status}.`, true);
     }
     page.model = body.model;
-    await loadLabels();
+    page.labels = await servedLabels();
     results.replaceChildren(...body.results.map((result, index) => renderResult(items[index], result, index)));
     setStatus(`${items.length} headline${items.length === 1 ? "" : "s"} tagged by model ${body.model}.`);
   } catch (error) {
