@@ -196,6 +196,12 @@ def _paths() -> dict:
                 "responses": {"200": {"description": "HTML.", "content": {"text/html": {}}}},
             }
         },
+        "/review": {
+            "get": {
+                "summary": "The web page for reviewing a queue of headlines one at a time.",
+                "responses": {"200": {"description": "HTML.", "content": {"text/html": {}}}},
+            }
+        },
     }
 
 

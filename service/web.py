@@ -1,4 +1,5 @@
-"""``GET /``: the page where a person pastes headlines and sees their topics.
+"""``GET /``: the page where a person pastes headlines and sees their topics; ``GET /review``: the page
+where an editor works through a review queue, one headline at a time.
 
 The page is static HTML, CSS and JavaScript served from this package (no CDN,
 so it works offline). It sends a strict Content-Security-Policy: scripts,
@@ -21,10 +22,20 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-@bp.get("/")
-def index():
-    """The tagging page."""
-    response = make_response(render_template("index.html"))
+def _page(template: str):
+    response = make_response(render_template(template))
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@bp.get("/")
+def index():
+    """The tagging page."""
+    return _page("index.html")
+
+
+@bp.get("/review")
+def review():
+    """The review page: the queue file is read in the browser, never sent here."""
+    return _page("review.html")

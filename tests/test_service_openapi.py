@@ -63,6 +63,7 @@ CASES = [
     ("/metrics", "get", "200", "plain", {}),
     ("/openapi.json", "get", "200", "plain", {}),
     ("/", "get", "200", "plain", {}),
+    ("/review", "get", "200", "plain", {}),
 ]
 
 

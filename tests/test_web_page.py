@@ -4,6 +4,7 @@ Skipped only when chromium is missing outside CI; in CI (``CI=true``) it must ru
 The run leaves a screenshot in ``tests/artifacts/web_page.png``.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -184,3 +185,89 @@ def test_a_correction_that_is_not_stored_says_so(browser, live_service):
             "source": "web",
         }
     ]
+
+
+QUEUE = [
+    {
+        "id": "archive.csv:12",
+        "headline": "Minister resigns over school funding row",
+        "teaser": "Teachers had protested.",
+        "label": "politics",
+        "score": 0.41,
+        "labels": [{"label": "politics", "score": 0.41}],
+        "abstained": False,
+    },
+    "this line is not JSON",
+    {
+        "id": 13,
+        "headline": "Storm floods the harbour district",
+        "label": None,
+        "score": 0.12,
+        "labels": [],
+        "abstained": True,
+    },
+    {
+        "id": "archive.csv:14",
+        "headline": "Rates held as growth slows",
+        "label": "finance",
+        "score": 0.5,
+        "labels": [{"label": "finance", "score": 0.5}],
+        "abstained": False,
+    },
+]
+
+
+def test_an_editor_reviews_a_queue_with_the_keyboard_and_each_save_is_stored(browser, live_service, tmp_path):
+    queue = tmp_path / "queue.jsonl"
+    queue.write_text("\n".join(row if isinstance(row, str) else json.dumps(row) for row in QUEUE) + "\n")
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    response = page.goto(live_service.url + "/review")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    page.set_input_files("#queue", str(queue))
+    page.wait_for_selector("#review:not([hidden])")
+    assert (
+        page.text_content("#status") == "3 headlines from queue.jsonl; skipped 1 bad line (line 2: not JSON)."
+    )
+    assert page.text_content("#position") == "Headline 1 of 3 · 0 saved"
+    assert page.text_content("#guess") == "Model's guess: politics 0.41"
+    choices = page.locator("#choices label").all_text_contents()
+    first_nine = ["climate", "crime", "education", "entertainment", "finance", "health", "lifestyle"]
+    first_nine += ["politics", "science"]
+    assert choices[:9] == [f"{n} {label}" for n, label in enumerate(first_nine, 1)] and len(choices) == 12
+    assert page.locator("#choices input:checked").evaluate_all("boxes => boxes.map(b => b.value)") == [
+        "politics"
+    ]
+
+    page.keyboard.press("3")  # education, beside the model's politics
+    page.keyboard.press("Enter")  # save, and on to the next headline
+    page.wait_for_selector("#position:has-text('Headline 2 of 3 · 1 saved')")
+    assert page.text_content("#guess") == "Model's guess: no topic"
+    page.keyboard.press("ArrowRight")  # skip the second
+    assert page.text_content("#headline") == "Rates held as growth slows"
+    page.keyboard.press("5")  # unticks finance: nothing is ticked
+    page.keyboard.press("Enter")
+    assert page.text_content("#saved") == "Pick at least one topic."
+    page.keyboard.press("8")
+    page.keyboard.press("Enter")  # the last headline: it stays, saved
+    page.locator("#saved").filter(has_text="Saved as correction").wait_for()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert page.text_content("#headline") == "Minister resigns over school funding row"
+    assert page.text_content("#saved").startswith("Saved as correction")  # what was saved stays shown
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "review_page.png"), full_page=True)
+
+    with open_store(str(live_service.models / "feedback.db")) as store:
+        rows = {
+            row.item_id: row
+            for row in store.page(limit=1000)
+            if row.item_id in {"archive.csv:12", "13", "archive.csv:14"}
+        }
+    assert {key: (row.labels, row.source, row.teaser) for key, row in rows.items()} == {
+        "archive.csv:12": (("education", "politics"), "web", "Teachers had protested."),
+        "archive.csv:14": (("politics",), "web", ""),
+    }
+    assert not problems, problems
