@@ -145,6 +145,15 @@ def _public_reason(message: str) -> str:
     _, marker, reason = message.rpartition("corrections store: ")
     if marker:
         return reason
-    if "does not exist" in message:
-        return "its folder does not exist"
+    for clue, reason in _REASONS:
+        if clue in message:
+            return reason
     return "see the service log"
+
+
+# The store's messages that start with its location, by a clue in them: what to answer instead.
+_REASONS = (
+    ("does not exist", "its folder does not exist"),
+    ("newer headline-tagger", "it was written by a newer headline-tagger; upgrade headline-tagger"),
+    ("needs psycopg", "a PostgreSQL store needs psycopg; install headline-tagger[postgres]"),
+)

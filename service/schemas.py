@@ -59,7 +59,8 @@ __all__ = [
 # An ``id`` is echoed back; nested deeper than this it is refused, long before json.dumps would recurse
 # too deep to answer.
 MAX_ID_DEPTH = 32
-MAX_ITEM_ID_CHARS = 200  # a correction's item id is stored; an id longer than this is no newsroom's
+# A correction's item id is stored: a CMS id, or a review queue's FILE:LINE, is far shorter than this.
+MAX_ITEM_ID_CHARS = 1000
 _PLAIN_IDS = frozenset({int, float, bool, type(None)})
 _HEADLINE, _TEASER, _ID = attrgetter("headline"), attrgetter("teaser"), attrgetter("id")
 _fast_decode = msgspec.json.Decoder().decode

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from conftest import ADMIN_TOKEN, problem
 
+import service.store
 from classifier.feedback.store import open_store
 from classifier.persistence import load_model
 from service import create_app
@@ -25,18 +27,30 @@ def models(service_env, publish):
     return publish("tiny-a").parent
 
 
-@pytest.fixture
-def make_client(models, feedback_location):
+def client_factory(models: Path, location: str):
+    """``make(**config)``: a test client of an app on ``location``, closed (with its store) afterwards."""
     apps = []
 
     def make(**config):
-        settings = {"MODELS_DIR": models, "ADMIN_TOKEN": ADMIN_TOKEN, "FEEDBACK_DB": feedback_location}
+        settings = {"MODELS_DIR": models, "ADMIN_TOKEN": ADMIN_TOKEN, "FEEDBACK_DB": location}
         apps.append(create_app(settings | config))
         return apps[-1].test_client()
 
     yield make
     for app in apps:  # a database connection left to the garbage collector warns
         app.extensions[STORE].close()
+
+
+@pytest.fixture
+def make_client(models, feedback_location):
+    """Clients on each corrections store backend."""
+    yield from client_factory(models, feedback_location)
+
+
+@pytest.fixture
+def make_file_client(models, tmp_path):
+    """Clients on SQLite only, for what happens to a file: a missing folder, a corrupt or locked file."""
+    yield from client_factory(models, str(tmp_path / "feedback.db"))
 
 
 @pytest.fixture
@@ -216,9 +230,9 @@ def test_without_a_model_nothing_is_stored(make_client, tmp_path):
     )
 
 
-def test_a_missing_folder_is_a_503_that_names_the_cause_not_the_path(make_client, tmp_path):
+def test_a_missing_folder_is_a_503_that_names_the_cause_not_the_path(make_file_client, tmp_path):
     location = tmp_path / "gone" / "feedback.db"
-    client = make_client(FEEDBACK_DB=str(location))
+    client = make_file_client(FEEDBACK_DB=str(location))
     posted = problem(client.post("/v1/feedback", json={**RATES, "labels": ["finance"]}), 503)
     listed = problem(client.get("/v1/feedback", headers=ADMIN), 503)
     assert (
@@ -231,10 +245,10 @@ def test_a_missing_folder_is_a_503_that_names_the_cause_not_the_path(make_client
     assert checked(client.post("/v1/feedback", json={**RATES, "labels": ["finance"]}), 201)["ids"] == [1]
 
 
-def test_a_corrupt_store_is_a_503_and_nothing_is_acknowledged(make_client, tmp_path):
+def test_a_corrupt_store_is_a_503_and_nothing_is_acknowledged(make_file_client, tmp_path):
     location = tmp_path / "feedback.db"
     location.write_bytes(b"this is not an SQLite file " * 200)
-    client = make_client(FEEDBACK_DB=str(location))
+    client = make_file_client(FEEDBACK_DB=str(location))
     answer = problem(client.post("/v1/feedback", json={**RATES, "labels": ["finance"]}), 503)
     assert answer["detail"] == (
         "The corrections store is unavailable (it is not a corrections store, or it is corrupt);"
@@ -242,6 +256,41 @@ def test_a_corrupt_store_is_a_503_and_nothing_is_acknowledged(make_client, tmp_p
     )
     assert problem(client.get("/v1/feedback", headers=ADMIN), 503)["status"] == 503
     assert location.read_bytes() == b"this is not an SQLite file " * 200  # left as it was, for the operator
+
+
+def test_a_store_of_a_newer_release_is_a_503_that_says_so(make_file_client, tmp_path):
+    location = tmp_path / "feedback.db"
+    with sqlite3.connect(location) as database:
+        database.execute("PRAGMA user_version = 99")
+    answer = problem(make_file_client(FEEDBACK_DB=str(location)).get("/v1/feedback", headers=ADMIN), 503)
+    assert answer["detail"] == (
+        "The corrections store is unavailable"
+        " (it was written by a newer headline-tagger; upgrade headline-tagger)."
+    )
+
+
+def test_a_locked_store_is_a_503_and_the_next_request_after_the_lock_stores(
+    make_file_client, tmp_path, monkeypatch
+):
+    location = tmp_path / "feedback.db"
+    # The store's own timeout (10 s) made short, so the lock is felt at once.
+    monkeypatch.setattr(service.store, "open_store", lambda where: open_store(where, timeout=0.1))
+    client = make_file_client(FEEDBACK_DB=str(location))
+    body = {**RATES, "labels": ["finance"]}
+    assert checked(client.post("/v1/feedback", json=body), 201)["ids"] == [1]
+    other = sqlite3.connect(location, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing, and slow about it
+    try:
+        answer = problem(client.post("/v1/feedback", json=body), 503)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert answer["detail"] == (
+        "The corrections store is unavailable"
+        " (it is locked by another process; try again); nothing was stored."
+    )
+    assert checked(client.post("/v1/feedback", json=body), 201)["ids"] == [2]  # 503 stored nothing: id 2
+    assert [row["id"] for row in stored(str(location))] == [1, 2]
 
 
 def test_metrics_count_corrections_by_kind_source_and_model(client):
