@@ -25,7 +25,7 @@ from service import responses
 from service.api import LIMITS, current_model, json_body
 from service.auth import api_sender, require_admin
 from service.errors import Problem
-from service.schemas import FeedbackBatch, field_problem, parse_feedback_request
+from service.schemas import LARGEST_INTEGER, FeedbackBatch, field_problem, parse_feedback_request
 
 __all__ = ["MAX_PAGE", "STORE", "bp"]
 
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 STORE = "headline_tagger_feedback_store"  # the key of the app's StoreHolder in app.extensions
 MAX_PAGE = 1000
-_LARGEST_ID = 2**63 - 1  # SQLite's and PostgreSQL's largest integer
 _DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2}))?")
 
 bp = Blueprint("feedback", __name__, url_prefix="/v1")
@@ -88,7 +87,7 @@ def _page_query(args: Mapping[str, str]) -> tuple[int, str | None, int]:
     unknown = sorted(set(args) - {"after", "since", "limit"})
     if unknown:
         raise field_problem(unknown[0], "is not a parameter this endpoint accepts (after, since, limit)")
-    after = _whole(args, "after", 0, 0, _LARGEST_ID)
+    after = _whole(args, "after", 0, 0, LARGEST_INTEGER)
     limit = _whole(args, "limit", 100, 1, MAX_PAGE)
     since = args.get("since")
     return after, None if since is None else _utc(since), limit

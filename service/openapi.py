@@ -16,7 +16,7 @@ from pydantic import TypeAdapter
 
 from service import responses
 from service.feedback import MAX_PAGE
-from service.schemas import BatchRequest, FeedbackBatch, FeedbackRequest, SingleRequest
+from service.schemas import LARGEST_INTEGER, BatchRequest, FeedbackBatch, FeedbackRequest, SingleRequest
 
 __all__ = ["answer_model", "document"]
 
@@ -81,7 +81,7 @@ def _feedback() -> dict:
                 _query(
                     "after",
                     "Only corrections with a larger id: the next of the previous page.",
-                    {"type": "integer", "minimum": 0, "maximum": 2**63 - 1, "default": 0},
+                    {"type": "integer", "minimum": 0, "maximum": LARGEST_INTEGER, "default": 0},
                 ),
                 _query(
                     "since",

@@ -42,6 +42,7 @@ from classifier.headlines import NOT_BLANK_PATTERN, NOT_UNICODE, Headline, Tease
 from service.errors import Problem
 
 __all__ = [
+    "LARGEST_INTEGER",
     "MAX_ID_DEPTH",
     "NOT_BLANK_PATTERN",
     "BatchRequest",
@@ -123,10 +124,11 @@ def _unicode(value: str) -> str:
 
 
 _Text = Annotated[str, AfterValidator(_unicode)]
-_LARGEST_ID = 2**63 - 1  # a whole-number id goes into the store as text, but no longer than a 64-bit one
+LARGEST_INTEGER = 2**63 - 1
+"""The largest whole number a request may send where it is stored (SQLite's and PostgreSQL's bigint)."""
 _ItemIdInput = (
     Annotated[str, Field(max_length=MAX_ITEM_ID_CHARS)]
-    | Annotated[int, Field(ge=-_LARGEST_ID - 1, le=_LARGEST_ID)]
+    | Annotated[int, Field(ge=-LARGEST_INTEGER - 1, le=LARGEST_INTEGER)]
     | None
 )
 
@@ -136,7 +138,11 @@ def _item_id(value: object) -> str | None:
     if value is None:
         return None
     value = _whole_float_as_int(value)  # 7.0 is the integer 7, as in JSON Schema
-    if isinstance(value, int) and not isinstance(value, bool) and -_LARGEST_ID - 1 <= value <= _LARGEST_ID:
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and -LARGEST_INTEGER - 1 <= value <= LARGEST_INTEGER
+    ):
         return str(value)
     if isinstance(value, str) and len(value) <= MAX_ITEM_ID_CHARS:
         return _unicode(value)

@@ -6,6 +6,7 @@ backend runs the same test.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -92,7 +93,7 @@ def test_two_workers_under_concurrent_clients_lose_no_correction(service, feedba
     assert {row.id: row.headline for row in rows} == acknowledged
     assert {row.sender for row in rows} == {
         "desk-a",
-        "key-" + __import__("hashlib").sha256(b"key-b").hexdigest()[:8],
+        "key-" + hashlib.sha256(b"key-b").hexdigest()[:8],
     }
 
     # The same corrections, paged through the service by its next cursor.
