@@ -9,6 +9,7 @@ import pwd
 import shutil
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -124,6 +125,22 @@ def test_processes_adding_at_once_lose_nothing(feedback_location):
     with open_store(feedback_location) as store:
         assert store.count() == len(acknowledged) == len(set(acknowledged)) == 600
         assert {c.id for c in store.page(limit=1000)} == set(acknowledged)
+
+
+def _open_at(location: str, moment: float) -> str:
+    time.sleep(max(0.0, moment - time.time()))
+    try:
+        open_store(location).close()
+    except FeedbackStoreError as error:
+        return str(error)
+    return "opened"
+
+
+def test_processes_opening_a_new_store_at_once_all_open_it(feedback_location):
+    # Service workers (or hosts) starting on an empty store: one creates the schema, the others use it.
+    with multiprocessing.get_context("fork").Pool(3) as pool:
+        moment = time.time() + 0.3  # the workers exist by now: they all open at this instant
+        assert pool.starmap(_open_at, [(feedback_location, moment)] * 3) == ["opened"] * 3
 
 
 def test_the_same_text_corrected_by_several_processes_at_once_leaves_exactly_one_current(feedback_location):

@@ -98,7 +98,12 @@ class PostgresStore(CorrectionStore):
             ) from None
 
     def _schema_version(self) -> int:
-        (exists,) = self._execute("SELECT to_regclass('headline_tagger_schema') IS NOT NULL").fetchone()
+        # pg_tables, not to_regclass: to_regclass reads a catalog snapshot that can predate a table another
+        # process created while this one waited for the writer lock, so both would create it.
+        (exists,) = self._execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables"
+            " WHERE schemaname = current_schema() AND tablename = 'headline_tagger_schema')"
+        ).fetchone()
         if not exists:
             return 0
         return self._execute("SELECT max(version) FROM headline_tagger_schema").fetchone()[0] or 0
