@@ -30,6 +30,7 @@ from prometheus_client import values
 from classifier.errors import ModelError
 from service.app import create_app
 from service.config import settings
+from service.feedback import STORE
 from service.holder import ModelHolder
 
 __all__ = ["run", "serve"]
@@ -75,6 +76,10 @@ def run(app: Flask, *, host: str, port: int, workers: int) -> None:
     if holder is not None:
         options["on_reload"] = lambda arbiter: _reload_in_master(holder)
         options["post_fork"] = lambda arbiter, worker: _pass_reloads_to_master(holder, arbiter.pid)
+    store = app.extensions.get(STORE)
+    if store is not None:
+        # A worker that stops (SIGTERM, a reload replacing it) ends its database session cleanly.
+        options["worker_exit"] = lambda arbiter, worker: store.close()
     _Gunicorn(app, options).run()
 
 
