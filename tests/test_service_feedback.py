@@ -48,14 +48,19 @@ def make_client(models, feedback_location):
 
 
 @pytest.fixture
-def make_file_client(models, tmp_path):
-    """Clients on SQLite only, for what happens to a file: a missing folder, a corrupt or locked file."""
+def make_sqlite_client(models, tmp_path):
+    """Clients on SQLite only: for what happens to a file, and for refusals that never reach the store."""
     yield from client_factory(models, str(tmp_path / "feedback.db"))
 
 
 @pytest.fixture
 def client(make_client):
     return make_client()
+
+
+@pytest.fixture
+def sqlite_client(make_sqlite_client):
+    return make_sqlite_client()
 
 
 def stored(location: str) -> list[dict]:
@@ -130,15 +135,16 @@ def test_a_correction_naming_another_model_records_the_served_one(client, feedba
     ],
 )
 def test_a_bad_correction_is_a_422_naming_the_field_and_nothing_is_stored(
-    client, feedback_location, body, field, detail
+    sqlite_client, tmp_path, body, field, detail
 ):
-    answer = problem(client.post("/v1/feedback", json=body), 422)
+    answer = problem(sqlite_client.post("/v1/feedback", json=body), 422)
     assert answer["field"] == field and detail in answer["detail"]
-    assert not Path(feedback_location).exists() or stored(feedback_location) == []
+    location = tmp_path / "feedback.db"
+    assert not location.exists() or stored(str(location)) == []
 
 
-def test_limits_and_content_type_hold_as_for_tagging(make_client):
-    client = make_client(MAX_ITEMS=2)
+def test_limits_and_content_type_hold_as_for_tagging(make_sqlite_client):
+    client = make_sqlite_client(MAX_ITEMS=2)
     items = [{"headline": f"h{n}", "labels": ["sport"]} for n in range(3)]
     assert problem(client.post("/v1/feedback", json={"items": items}), 413)["field"] == "items"
     long = {"headline": "x" * 2001, "labels": ["sport"]}
@@ -213,26 +219,26 @@ def test_corrections_page_by_id_and_time_with_a_next_cursor(client):
         ("sinse=2026-01-01", "sinse"),
     ],
 )
-def test_a_bad_page_parameter_is_a_422(client, query, field):
-    assert problem(client.get(f"/v1/feedback?{query}", headers=ADMIN), 422)["field"] == field
+def test_a_bad_page_parameter_is_a_422(sqlite_client, query, field):
+    assert problem(sqlite_client.get(f"/v1/feedback?{query}", headers=ADMIN), 422)["field"] == field
 
 
-def test_listing_needs_the_admin_token_and_does_not_exist_without_one(make_client):
-    keyed = make_client(API_KEYS=("k1",))
+def test_listing_needs_the_admin_token_and_does_not_exist_without_one(make_sqlite_client):
+    keyed = make_sqlite_client(API_KEYS=("k1",))
     problem(keyed.get("/v1/feedback", headers={"Authorization": "Bearer k1"}), 401)
-    assert problem(make_client(ADMIN_TOKEN=None).get("/v1/feedback", headers=ADMIN), 404)
+    assert problem(make_sqlite_client(ADMIN_TOKEN=None).get("/v1/feedback", headers=ADMIN), 404)
 
 
-def test_without_a_model_nothing_is_stored(make_client, tmp_path):
-    client = make_client(MODELS_DIR=tmp_path / "empty")
+def test_without_a_model_nothing_is_stored(make_sqlite_client, tmp_path):
+    client = make_sqlite_client(MODELS_DIR=tmp_path / "empty")
     assert problem(client.post("/v1/feedback", json={**RATES, "labels": ["finance"]}), 503)["type"].endswith(
         ":no-model"
     )
 
 
-def test_a_missing_folder_is_a_503_that_names_the_cause_not_the_path(make_file_client, tmp_path):
+def test_a_missing_folder_is_a_503_that_names_the_cause_not_the_path(make_sqlite_client, tmp_path):
     location = tmp_path / "gone" / "feedback.db"
-    client = make_file_client(FEEDBACK_DB=str(location))
+    client = make_sqlite_client(FEEDBACK_DB=str(location))
     posted = problem(client.post("/v1/feedback", json={**RATES, "labels": ["finance"]}), 503)
     listed = problem(client.get("/v1/feedback", headers=ADMIN), 503)
     assert (
@@ -245,10 +251,10 @@ def test_a_missing_folder_is_a_503_that_names_the_cause_not_the_path(make_file_c
     assert checked(client.post("/v1/feedback", json={**RATES, "labels": ["finance"]}), 201)["ids"] == [1]
 
 
-def test_a_corrupt_store_is_a_503_and_nothing_is_acknowledged(make_file_client, tmp_path):
+def test_a_corrupt_store_is_a_503_and_nothing_is_acknowledged(make_sqlite_client, tmp_path):
     location = tmp_path / "feedback.db"
     location.write_bytes(b"this is not an SQLite file " * 200)
-    client = make_file_client(FEEDBACK_DB=str(location))
+    client = make_sqlite_client(FEEDBACK_DB=str(location))
     answer = problem(client.post("/v1/feedback", json={**RATES, "labels": ["finance"]}), 503)
     assert answer["detail"] == (
         "The corrections store is unavailable (it is not a corrections store, or it is corrupt);"
@@ -258,11 +264,11 @@ def test_a_corrupt_store_is_a_503_and_nothing_is_acknowledged(make_file_client, 
     assert location.read_bytes() == b"this is not an SQLite file " * 200  # left as it was, for the operator
 
 
-def test_a_store_of_a_newer_release_is_a_503_that_says_so(make_file_client, tmp_path):
+def test_a_store_of_a_newer_release_is_a_503_that_says_so(make_sqlite_client, tmp_path):
     location = tmp_path / "feedback.db"
     with sqlite3.connect(location) as database:
         database.execute("PRAGMA user_version = 99")
-    answer = problem(make_file_client(FEEDBACK_DB=str(location)).get("/v1/feedback", headers=ADMIN), 503)
+    answer = problem(make_sqlite_client(FEEDBACK_DB=str(location)).get("/v1/feedback", headers=ADMIN), 503)
     assert answer["detail"] == (
         "The corrections store is unavailable"
         " (it was written by a newer headline-tagger; upgrade headline-tagger)."
@@ -270,12 +276,12 @@ def test_a_store_of_a_newer_release_is_a_503_that_says_so(make_file_client, tmp_
 
 
 def test_a_locked_store_is_a_503_and_the_next_request_after_the_lock_stores(
-    make_file_client, tmp_path, monkeypatch
+    make_sqlite_client, tmp_path, monkeypatch
 ):
     location = tmp_path / "feedback.db"
     # The store's own timeout (10 s) made short, so the lock is felt at once.
     monkeypatch.setattr(service.store, "open_store", lambda where: open_store(where, timeout=0.1))
-    client = make_file_client(FEEDBACK_DB=str(location))
+    client = make_sqlite_client(FEEDBACK_DB=str(location))
     body = {**RATES, "labels": ["finance"]}
     assert checked(client.post("/v1/feedback", json=body), 201)["ids"] == [1]
     other = sqlite3.connect(location, isolation_level=None)
@@ -293,12 +299,12 @@ def test_a_locked_store_is_a_503_and_the_next_request_after_the_lock_stores(
     assert [row["id"] for row in stored(str(location))] == [1, 2]
 
 
-def test_metrics_count_corrections_by_kind_source_and_model(client):
-    client.post(
+def test_metrics_count_corrections_by_kind_source_and_model(sqlite_client):
+    sqlite_client.post(
         "/v1/feedback", json={"items": [{**RATES, "labels": ["finance"]}, {**RATES, "labels": ["sport"]}]}
     )
-    client.post("/v1/feedback", json={**RATES, "labels": ["finance"], "source": "web"})
-    text = client.get("/metrics").get_data(as_text=True)
+    sqlite_client.post("/v1/feedback", json={**RATES, "labels": ["finance"], "source": "web"})
+    text = sqlite_client.get("/metrics").get_data(as_text=True)
     series = {
         line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()
