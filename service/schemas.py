@@ -2,9 +2,9 @@
 naming the field.
 
 A body with ``items`` is a batch, any other object one headline (or one
-correction). Validation
-is strict (``"explain": "yes"`` or ``"top_k": 2.5`` is an error, not a guess)
-and unknown fields are refused, so a typo never silently changes an answer.
+correction). Validation is strict (``"explain": "yes"`` or ``"top_k": 2.5`` is
+an error, not a guess) and unknown fields are refused, so a typo never
+silently changes an answer.
 What the OpenAPI document says is what is checked here: ``2.0`` is an integer
 (as in JSON Schema), a headline needs a character that is not white space
 (the pattern lists exactly the characters :meth:`str.isspace` counts), and a
