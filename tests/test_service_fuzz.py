@@ -14,7 +14,7 @@ import re
 import pytest
 import schemathesis
 from conftest import ADMIN_TOKEN, FIXTURES
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from openapi_schema_validator import OAS31Validator
 from schemathesis.core import NotSet
@@ -26,6 +26,7 @@ from service.openapi import document
 from service.schemas import MAX_ID_DEPTH, NOT_BLANK_PATTERN
 
 FIELDS = ["headline", "teaser", "items", "id", "top_k", "threshold", "explain"]
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 # Text a newsroom sends, and text nobody should: emoji, right-to-left, NUL and other controls, surrogates.
 NASTY_TEXT = [
     "Striker scores twice in derby win",
@@ -161,8 +162,22 @@ def test_any_json_body_gets_a_documented_answer_never_a_5xx(client, body):
         assert [result["id"] for result in answer["results"]] == [item.get("id") for item in body["items"]]
 
 
+# Corrections that mostly should be stored (any text, the model's labels, plausible ids), and some that
+# should not: every field may hold any JSON.
+plausible_correction = st.fixed_dictionaries(
+    {
+        "headline": st.text(min_size=1) | st.sampled_from(NASTY_TEXT),
+        "labels": st.lists(st.sampled_from(["sport", "finance", "politics"]), min_size=1),
+    },
+    optional={
+        "teaser": st.none() | st.text(),
+        "id": st.none() | st.integers() | st.text(max_size=30),
+        "model": st.none() | st.text(max_size=30),
+    },
+)
 correction_items = st.lists(
-    st.fixed_dictionaries(
+    plausible_correction
+    | st.fixed_dictionaries(
         {"headline": st.sampled_from(NASTY_TEXT), "labels": st.lists(st.sampled_from(["sport", "finance"]))},
         optional={"teaser": field_values(), "id": field_values(), "model": field_values()},
     )
@@ -170,7 +185,8 @@ correction_items = st.lists(
     max_size=4,
 )
 corrections = (
-    correction_items.map(lambda items: {"items": items})
+    plausible_correction
+    | correction_items.map(lambda items: {"items": items})
     | st.fixed_dictionaries({"items": correction_items}, optional={"source": field_values()})
     | st.dictionaries(
         st.sampled_from(["headline", "labels", "source", "id", "model"]), field_values() | items
@@ -184,12 +200,25 @@ corrections = (
 @example(body={"headline": "Rates rise", "labels": ["finance"], "id": 10**30})
 @example(body={"items": [{"headline": "Rates rise", "labels": ["finance"], "id": -(2**63)}], "source": "web"})
 def test_any_correction_body_gets_a_documented_answer_and_201_means_stored(client, body):
-    before = client.get("/v1/feedback?limit=1000", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    def stored_after(last: int) -> list[int]:
+        """The ids stored after id ``last``, paged through GET /v1/feedback."""
+        ids = []
+        while last is not None:
+            page = client.get(f"/v1/feedback?after={last}&limit=1000", headers=ADMIN).get_json()
+            ids += [row["id"] for row in page["corrections"]]
+            last = page["next"]
+        return ids
+
+    last = max(stored_after(_newest[0]), default=_newest[0])  # other tests post to this store too
     response = post(client, json.dumps(body).encode(), path="/v1/feedback")
     answer = assert_documented(response, "/v1/feedback", "post")
-    after = client.get("/v1/feedback?limit=1000", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
-    new = [row["id"] for row in after.get_json()["corrections"]][len(before.get_json()["corrections"]) :]
+    event(f"status {response.status_code}")
+    new = stored_after(last)
     assert new == (answer["ids"] if response.status_code == 201 else [])
+    _newest[0] = max(new, default=last)
+
+
+_newest = [0]  # the newest correction id the test above has seen in the module's store
 
 
 @settings(max_examples=300, deadline=None)
