@@ -5,6 +5,7 @@ Run from the repository root (it needs the datasets in ``../shared/data``)::
     .venv/bin/python bench/accuracy.py                      # every protocol, about 10 minutes
     .venv/bin/python bench/accuracy.py --only agnews --only bbc
     .venv/bin/python bench/accuracy.py --only bbc --profiles fast --out /tmp/bench
+    .venv/bin/python bench/accuracy.py --outlets            # leave one outlet out, about 10 minutes
 
 For each protocol of :mod:`protocols` it trains headline-tagger through the
 library (each feature profile) and fastText (:mod:`fasttext_baseline`) on the
@@ -14,6 +15,14 @@ test rows. It prints the tables and the issue's targets, met or missed, and
 writes them to ``bench/results/accuracy.txt`` and ``accuracy.json``
 (``accuracy-<protocol>…`` for a partial run; ``--out`` writes them elsewhere,
 so that trial runs leave the committed results alone).
+
+``--outlets`` runs the leave-one-outlet-out suite instead: for each of the six
+labelled outlets, train on the other five plus the starter corpus and score on
+it whole, with macro-F1 over the labels it has; beside fastText on the same
+rows, the starter model alone (what a fresh install gives) is scored on each.
+It writes ``accuracy-outlets.txt`` and ``.json``, and compares the mean with
+``accuracy-outlets-baseline.json`` when that file exists (the recipe before
+the generalisation work, kept to measure it against).
 """
 
 from __future__ import annotations
@@ -30,9 +39,9 @@ from pathlib import Path
 import joblib
 import numpy as np
 import sklearn
-from accuracy_report import render
+from accuracy_report import render, render_outlets
 from fasttext_baseline import run_fasttext
-from protocols import PROTOCOLS, SHARED_DATA, Protocol
+from protocols import OUTLET_PROTOCOLS, PROTOCOLS, SHARED_DATA, Protocol, starter_data
 
 from classifier.evaluation import evaluate_predictions
 from classifier.model.features import PROFILES
@@ -103,7 +112,7 @@ def run_headline_tagger(protocol: Protocol, profile: str) -> dict:
     top = np.array(model.labels)[scores.argmax(axis=1)]
     correct = np.array([label in row for label, row in zip(top, validation.labels, strict=True)])
     outcome = {
-        **_metrics(report),
+        **_metrics(report, protocol),
         "train_seconds": result.seconds,
         "rows_per_second": _best_rate(len(test), lambda: model.predict(test.headlines, test.teasers)),
         "validation_ece": expected_calibration_error(scores.max(axis=1), correct),
@@ -128,7 +137,7 @@ def run_baseline(protocol: Protocol) -> dict:
         multilabel=protocol.multilabel,
     )
     return {
-        **_metrics(run.report),
+        **_metrics(run.report, protocol),
         "train_seconds": run.train_seconds,
         "rows_per_second": _best_rate(len(protocol.test), run.predict_test),
         "validation_ece": expected_calibration_error(run.validation_confidences, run.validation_correct),
@@ -136,14 +145,29 @@ def run_baseline(protocol: Protocol) -> dict:
     }
 
 
-def _metrics(report) -> dict:
-    return {"accuracy": report.accuracy, "micro_f1": report.micro_f1, "macro_f1": report.macro_f1}
+def _metrics(report, protocol: Protocol) -> dict:
+    macro_f1 = report.macro_f1
+    if protocol.scored_labels is not None:
+        macro_f1 = float(np.mean([report.per_label[label]["f1"] for label in protocol.scored_labels]))
+    return {"accuracy": report.accuracy, "micro_f1": report.micro_f1, "macro_f1": macro_f1}
+
+
+_STARTER_MODEL = []  # trained once per run, scored on every outlet
+
+
+def run_starter(protocol: Protocol) -> dict:
+    """The starter model alone (default settings on the bundled corpus) on the test rows."""
+    if not _STARTER_MODEL:
+        _STARTER_MODEL.append(train(starter_data(), TrainingSettings()).model)
+    model, test = _STARTER_MODEL[0], protocol.test
+    predictions = model.predict(test.headlines, test.teasers)
+    return _metrics(evaluate_predictions(test.labels, predictions, model.labels, multilabel=False), protocol)
 
 
 def run_protocol(name: str, profiles: list[str], log) -> dict:
     """Every model on one protocol."""
     started = time.perf_counter()
-    protocol = PROTOCOLS[name]()
+    protocol = {**PROTOCOLS, **OUTLET_PROTOCOLS}[name]()
     settings = TrainingSettings()
     _, validation_rows = validation_split(protocol.train.labels, settings.validation_fraction, settings.seed)
     log(
@@ -167,6 +191,11 @@ def run_protocol(name: str, profiles: list[str], log) -> dict:
         log(f"  headline-tagger {profile}: {_brief(outcome['headline_tagger'][profile], protocol)}")
     outcome["fasttext"] = run_baseline(protocol)
     log(f"  fastText: {_brief(outcome['fasttext'], protocol)} {outcome['fasttext']['params']}")
+    if protocol.scored_labels is not None:
+        outcome["scored_labels"] = list(protocol.scored_labels)
+        outcome["starter"] = run_starter(protocol)
+        starter = outcome["starter"]
+        log("  starter model alone: " + ", ".join(f"{m} {starter[m]:.3f}" for m in protocol.metrics))
     outcome["seconds"] = time.perf_counter() - started
     return outcome
 
@@ -194,10 +223,17 @@ def _environment() -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--only", action="append", choices=list(PROTOCOLS), help="Run this protocol (repeatable)."
+        "--only",
+        action="append",
+        choices=[*PROTOCOLS, *OUTLET_PROTOCOLS],
+        help="Run this protocol (repeatable).",
     )
     parser.add_argument(
-        "--profiles", default=",".join(PROFILES), help="Comma-separated feature profiles (default: all)."
+        "--outlets", action="store_true", help="Run the leave-one-outlet-out suite (default profile)."
+    )
+    parser.add_argument(
+        "--profiles",
+        help="Comma-separated feature profiles (default: all; with --outlets, the default profile).",
     )
     parser.add_argument(
         "--out",
@@ -208,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     if not SHARED_DATA.is_dir():
         parser.error(f"{SHARED_DATA} is missing: the benchmark needs the shared datasets")
-    names = arguments.only or list(PROTOCOLS)
-    profiles = arguments.profiles.split(",")
+    suite = OUTLET_PROTOCOLS if arguments.outlets else PROTOCOLS
+    names = arguments.only or list(suite)
+    default_profiles = TrainingSettings().features.profile if arguments.outlets else ",".join(PROFILES)
+    profiles = (arguments.profiles or default_profiles).split(",")
     started = time.perf_counter()
 
     def log(line: str) -> None:
@@ -222,10 +260,17 @@ def main(argv: list[str] | None = None) -> int:
         "protocols": {name: run_protocol(name, profiles, log) for name in names},
     }
     results["seconds"] = time.perf_counter() - started
-    text, targets = render(results, complete=arguments.only is None)
+    if arguments.outlets:
+        baseline_path = RESULTS / "accuracy-outlets-baseline.json"
+        baseline = json.loads(baseline_path.read_text()) if baseline_path.exists() else None
+        text, targets = render_outlets(results, baseline)
+    else:
+        text, targets = render(results, complete=arguments.only is None)
     results["targets"] = targets
     print(text)
-    stem = "accuracy" if arguments.only is None else "accuracy-" + "-".join(names)
+    stem = "accuracy-outlets" if arguments.outlets else "accuracy"
+    if arguments.only is not None:
+        stem = "accuracy-" + "-".join(names)
     arguments.out.mkdir(parents=True, exist_ok=True)
     (arguments.out / f"{stem}.txt").write_text(text + "\n", encoding="utf-8")
     (arguments.out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["render"]
+__all__ = ["render", "render_outlets"]
 
 METRIC_NAMES = {"accuracy": "accuracy", "micro_f1": "micro-F1", "macro_f1": "macro-F1"}
 # (protocol, metric, goal): absolute targets of the default model.
@@ -181,3 +181,73 @@ def render(results: dict, *, complete: bool) -> tuple[str, list[dict]]:
         f"Python {environment['python']}.",
     ]
     return "\n\n".join(part for part in parts if part), found
+
+
+# Issue 14's targets for the leave-one-outlet-out suite, in points of the mean macro-F1 (or accuracy).
+OUTLET_GAIN_OVER_BASELINE = 0.05
+OUTLET_MARGIN_OVER_FASTTEXT = 0.08
+OUTLET_MAX_DROP = 0.01
+STARTER_GAIN_OVER_BASELINE = 0.05
+
+
+def _mean(values) -> float:
+    values = list(values)
+    return sum(values) / len(values)
+
+
+def render_outlets(results: dict, baseline: dict | None) -> tuple[str, list[dict]]:
+    """The leave-one-outlet-out table (default profile, fastText, the starter model alone, and the
+    baseline run's default and starter where ``baseline`` has them), and the issue's targets."""
+    default = results["default_profile"]
+    header = ["held-out outlet", "test rows", "labels"]
+    header += [f"{who} {m}" for who in ("default", "fastText", "starter") for m in ("acc", "macro-F1")]
+    if baseline:
+        header += ["baseline acc", "baseline macro-F1", "baseline starter acc"]
+    rows, columns = [], []
+    for name, outcome in results["protocols"].items():
+        ours, fasttext, starter = outcome["headline_tagger"][default], outcome["fasttext"], outcome["starter"]
+        values = [ours, fasttext, starter]
+        if baseline:
+            was = baseline["protocols"][name]
+            values += [was["headline_tagger"][baseline["default_profile"]], was["starter"]]
+        column = [part[metric] for part in values for metric in ("accuracy", "macro_f1")]
+        if baseline:
+            del column[-1]  # the baseline starter's macro-F1: its accuracy is the target
+        columns.append(column)
+        cells = [f"{value:.3f}" for value in column]
+        rows.append([name, f"{outcome['test_rows']:,}", str(len(outcome["scored_labels"])), *cells])
+    means = [_mean(column) for column in zip(*columns, strict=True)]
+    rows.append(["mean", "", "", *(f"{value:.3f}" for value in means)])
+    found = []
+
+    def add(target: str, goal: float, value: float) -> None:
+        found.append(
+            {
+                "target": target,
+                "goal": f">= {100 * goal:+.0f} pt",
+                "value": f"{100 * value:+.1f} pt",
+                "met": value >= goal - 1e-9,
+            }
+        )
+
+    add("mean macro-F1, default minus fastText", OUTLET_MARGIN_OVER_FASTTEXT, means[1] - means[3])
+    if baseline:
+        add("mean macro-F1, default minus baseline", OUTLET_GAIN_OVER_BASELINE, means[1] - means[7])
+        worst = min(column[1] - column[7] for column in columns)
+        add("worst outlet's macro-F1 change from the baseline", -OUTLET_MAX_DROP, worst)
+        starter_gain = means[4] - means[8]
+        add("mean accuracy of the starter model minus baseline's", STARTER_GAIN_OVER_BASELINE, starter_gain)
+    environment = results["environment"]
+    parts = [
+        "## Leave one outlet out (train on the other five + starter; macro-F1 over the outlet's labels)",
+        _table(header, rows),
+        f"## Targets: {sum(t['met'] for t in found)} of {len(found)} met",
+        _table(
+            ["target", "goal", "value", "met"],
+            [[t["target"], t["goal"], t["value"], "met" if t["met"] else "MISSED"] for t in found],
+        ),
+        f"{results['seconds'] / 60:.1f} min on {environment['cpus']} CPUs, load average "
+        f"{environment['load_average_at_start']:.1f} at the start; scikit-learn "
+        f"{environment['scikit_learn']}, fastText {environment['fasttext']}.",
+    ]
+    return "\n\n".join(parts), found
