@@ -14,15 +14,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from sklearn.model_selection import train_test_split
 
 from classifier.inputs.datasets import LabeledData
 from classifier.inputs.presets import read_preset
-from classifier.inputs.records import ReadReport, Record
+from classifier.inputs.records import ReadOptions, ReadReport, Record
 from classifier.taxonomy import load_label_map
 from classifier.workflows import DataRequest, load_data
 
-__all__ = ["PROTOCOLS", "SHARED_DATA", "Protocol"]
+__all__ = ["OUTLETS", "PROTOCOLS", "SHARED_DATA", "Protocol", "leave_one_outlet_out"]
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SEED = 0
@@ -146,6 +147,69 @@ def cross_corpus() -> Protocol:
         "HuffPost + AG News + BBC -> NYT, default taxonomy",
         read("huffpost", "agnews", "bbc"),
         read("nyt"),
+    )
+
+
+LABEL_MAPS = Path(__file__).resolve().parent / "label_maps"
+# The newsrooms of the corrections benchmark: every shared outlet with labels that map onto the default
+# taxonomy. The presets use their shipped label maps; the two generic CSV outlets, the maps in label_maps/.
+OUTLETS: dict[str, DataRequest] = {
+    "huffpost": DataRequest(("huffpost:" + str(SHARED_DATA / "huffpost/news_category_2018_2019.jsonl.gz"),)),
+    "agnews": DataRequest(("agnews:" + str(SHARED_DATA / "ag_news/test.csv"),)),
+    "bbc": DataRequest(("bbc:" + str(SHARED_DATA / "bbc"),)),
+    "nyt": DataRequest(("nyt:" + str(SHARED_DATA / "nyt_articles_2017_2018"),)),
+    "arise": DataRequest(
+        (str(SHARED_DATA / "arise_tv_news/train.csv"), str(SHARED_DATA / "arise_tv_news/test.csv")),
+        options=ReadOptions(headline_field="Title", teaser_field="Excerpt", label_field="Category"),
+        label_map=str(LABEL_MAPS / "arise.json"),
+    ),
+    "inshorts": DataRequest(
+        (str(SHARED_DATA / "inshorts_news"),),
+        options=ReadOptions(
+            headline_field="news_headline", teaser_field="news_article", label_field="news_category"
+        ),
+        label_map=str(LABEL_MAPS / "inshorts.json"),
+    ),
+}
+
+
+def _outlet(name: str) -> LabeledData:
+    """One outlet's rows on the default taxonomy, each text once (the first row of a repeated text wins)."""
+    request = OUTLETS[name]
+    data = load_data(
+        DataRequest(
+            request.arguments, options=request.options, taxonomy="default", label_map=request.label_map
+        )
+    )[0]
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for index, key in enumerate(zip(data.headlines, data.teasers, strict=True)):
+        if key not in seen:
+            seen.add(key)
+            unique.append(index)
+    return data.subset(unique)
+
+
+def leave_one_outlet_out(held_out: str, cap: int, seed: int = SEED) -> Protocol:
+    """Train on every other outlet (at most ``cap`` random rows of each) plus the starter corpus;
+    test on all of ``held_out``'s rows, each text once."""
+    rng = np.random.default_rng(seed)
+    train = LabeledData()
+    for name in ["starter", *(outlet for outlet in OUTLETS if outlet != held_out)]:
+        if name == "starter":
+            part = load_data(DataRequest(starter=True, taxonomy="default"))[0]
+        else:
+            part = _outlet(name)
+            if len(part) > cap:
+                part = part.subset(sorted(rng.choice(len(part), cap, replace=False).tolist()))
+        train.headlines += part.headlines
+        train.teasers += part.teasers
+        train.labels += part.labels
+    return Protocol(
+        f"newsroom-{held_out}",
+        f"every other outlet (at most {cap:,} rows each) + the starter corpus -> {held_out}",
+        train,
+        _outlet(held_out),
     )
 
 
