@@ -92,7 +92,7 @@ NAIVE_BAYES = "auto"
 """``auto``: single-label models are fitted with and without naive-Bayes scaling, and the better is kept."""
 LABEL_THRESHOLD = 0.25
 ABSTAIN_THRESHOLD = 0.0
-FEEDBACK_WEIGHT = 3.0
+FEEDBACK_WEIGHT = 5.0
 """How much a correction counts in ``train --feedback`` against one row of DATA (bench/feedback.py)."""
 
 # Features: the "fast" profile, which meets the archive-tagging speed target.
