@@ -143,3 +143,19 @@ def test_feedback_options_without_feedback_are_a_usage_error(tmp_path, store):
         and "--feedback-db is for training with corrections: add --feedback" in result.output
     )
     assert not (tmp_path / "trained").exists()
+
+
+def test_a_postgresql_store_trains_like_a_file_and_the_manifest_names_it_without_a_password(
+    tmp_path, postgres_url
+):
+    # The test server trusts local connections, so a password in the URL is accepted and ignored.
+    url = postgres_url.replace("@", ":s3cret-pw@", 1)
+    with open_store(url) as opened:
+        opened.add([Correction(NEW["headline"], NEW["teaser"], ("finance",), "cli", "cli")])
+    result = _train(tmp_path, "--feedback", "--feedback-db", url)
+    assert result.exit_code == 0, result.output
+    current = tmp_path / "trained" / "current"
+    assert _predict(current, [NEW]) == ["finance"]
+    feedback = read_manifest(current).training["feedback"]
+    assert feedback["corrections"] == 1 and postgres_url.split("@")[1] in feedback["store"]
+    assert "s3cret-pw" not in (current / "manifest.json").read_text() and "s3cret-pw" not in result.output
