@@ -159,3 +159,23 @@ def test_a_postgresql_store_trains_like_a_file_and_the_manifest_names_it_without
     feedback = read_manifest(current).training["feedback"]
     assert feedback["corrections"] == 1 and postgres_url.split("@")[1] in feedback["store"]
     assert "s3cret-pw" not in (current / "manifest.json").read_text() and "s3cret-pw" not in result.output
+
+
+def test_a_multilabel_model_learns_a_correction_with_two_labels(tmp_path, store):
+    both = {**NEW, "labels": ["finance", "sport"]}
+    with open_store(store) as opened:
+        opened.add([Correction(both["headline"], both["teaser"], ("finance", "sport"), "cli", "cli")])
+    multilabel = ("--multilabel", "--validation-fraction", "0.2")
+    assert (
+        _run("train", DATA, "--models-dir", tmp_path / "before", "--min-df", "1", *multilabel).exit_code == 0
+    )
+    model, _ = load_model(tmp_path / "before" / "current")
+    assert [item.label for item in model.predict([both["headline"]])[0].labels] == ["sport"]
+
+    result = _run(
+        "train", DATA, "--models-dir", tmp_path / "after", "--min-df", "1", *multilabel, "--feedback",
+        "--feedback-db", store,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    model, _ = load_model(tmp_path / "after" / "current")  # the routed weights survive saving and loading
+    assert {item.label for item in model.predict([both["headline"]])[0].labels} == {"finance", "sport"}
