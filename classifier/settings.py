@@ -25,6 +25,7 @@ __all__ = [
     "CURRENT_LINK",
     "ENV_PREFIX",
     "FEEDBACK_DB",
+    "FEEDBACK_WEIGHT",
     "HEADLINE_WEIGHT",
     "HOST",
     "LABEL_THRESHOLD",
@@ -91,6 +92,8 @@ NAIVE_BAYES = "auto"
 """``auto``: single-label models are fitted with and without naive-Bayes scaling, and the better is kept."""
 LABEL_THRESHOLD = 0.25
 ABSTAIN_THRESHOLD = 0.0
+FEEDBACK_WEIGHT = 5.0
+"""How much a correction counts in ``train --feedback`` against one row of DATA (bench/feedback.py)."""
 
 # Features: the "fast" profile, which meets the archive-tagging speed target.
 WORD_NGRAMS = (1, 2)

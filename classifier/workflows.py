@@ -18,6 +18,7 @@ import numpy as np
 from classifier import settings as defaults
 from classifier.errors import OutputError
 from classifier.evaluation import EvaluationReport, evaluate_predictions
+from classifier.feedback.learning import CorrectionSet, FeedbackSummary, known_labels, merge_corrections
 from classifier.inputs.datasets import LabeledData, load_labeled_data
 from classifier.inputs.records import BadRowLimit, ReadOptions, ReadReport
 from classifier.inputs.sources import DataSource, parse_data_argument
@@ -97,6 +98,7 @@ class TrainOutcome:
     promoted_to: Path | None
     report: ReadReport
     report_note: str | None = None  # why the model directory has no report.html, when it should
+    feedback: FeedbackSummary | None = None
 
 
 def train_model(
@@ -109,6 +111,7 @@ def train_model(
     on_row: Callable[[], None] | None = None,
     step: StepReporter | None = None,
     write_validation_report: bool = True,
+    feedback: CorrectionSet | None = None,
 ) -> TrainOutcome:
     """Read the data, train, save the model directory atomically and (optionally) promote it.
 
@@ -116,9 +119,21 @@ def train_model(
     ``models_dir``; promotion points the ``current`` link of ``models_dir`` at it. With a
     validation split (and ``write_validation_report``), the directory also gets the report of the
     validation rows, ``report.html``; without matplotlib it is left out and ``report_note`` says so.
+    ``feedback`` adds the newsroom's corrections (:mod:`classifier.feedback.learning`),
+    which must use the taxonomy's labels, or without a taxonomy the labels DATA has.
     """
     data, report = load_data(request, keep_unlabeled=settings.multilabel, on_row=on_row)
-    result = train(data, settings, step=step)
+    corrections, summary = None, None
+    if feedback is not None:
+        taxonomy = load_taxonomy(request.taxonomy).labels if request.taxonomy else None
+        data, corrections, summary = merge_corrections(data, feedback, known_labels(data, taxonomy))
+    result = train(
+        data,
+        settings,
+        step=step,
+        corrections=corrections,
+        correction_weight=feedback.weight if feedback else 1.0,
+    )
     model_id = new_model_id()
     report_html, report_note = None, None
     if write_validation_report and result.validation is not None:
@@ -140,6 +155,8 @@ def train_model(
         "machine": platform.machine(),
         "notes": result.notes,
     }
+    if summary is not None:
+        training_info["feedback"] = summary.to_dict()
     manifest = save_model(
         result.model,
         target,
@@ -155,7 +172,7 @@ def train_model(
     if promote_to_current:
         promoted = defaults.current_link(models_dir)
         promote(target, promoted)
-    return TrainOutcome(result, manifest, target, promoted, report, report_note)
+    return TrainOutcome(result, manifest, target, promoted, report, report_note, summary)
 
 
 def _validation_report(result: TrainingResult, data: LabeledData, model_id: str, step) -> str:

@@ -147,3 +147,47 @@ def test_a_model_pickled_with_scalar_link_parameters_predicts_the_same():
 
 def test_five_folds_by_default():
     assert CalibratedLinearClassifier(LinearSVC()).cv == 5
+
+
+def test_weights_reach_the_linear_model_and_the_link():
+    X, y = _blobs()
+    weights = np.where(y == 0, 4.0, 1.0)
+    model = CalibratedLinearClassifier(LinearSVC(random_state=0), cv=3).fit(X, y, sample_weight=weights)
+    alone = LinearSVC(random_state=0).fit(X, y, sample_weight=weights)
+    assert np.allclose(model.coef_, alone.coef_.astype(np.float32))
+    plain = CalibratedLinearClassifier(LinearSVC(random_state=0), cv=3).fit(X, y)
+    assert not np.allclose(model.coef_, plain.coef_, atol=1e-2)
+    # Heavier rows of class 0 make the model call class 0 more often
+    assert (model.predict(X) == 0).sum() > (plain.predict(X) == 0).sum()
+
+
+def test_the_link_is_fitted_with_each_row_counting_its_weight():
+    from classifier.model.calibration import _fit_sigmoid, _fit_temperature
+
+    rng = np.random.default_rng(1)
+    scores = rng.normal(size=(60, 3))
+    truth = np.eye(3, dtype=int)[rng.integers(3, size=60)]
+    weights = rng.integers(1, 4, size=60).astype(float)
+    rows = np.repeat(np.arange(60), weights.astype(int))
+    # Platt's smoothing depends on the row count, so the two differ only by that
+    assert _fit_temperature(scores, truth, weights) == pytest.approx(
+        _fit_temperature(scores[rows], truth[rows]), rel=0.02
+    )
+    assert _fit_temperature(scores, truth, weights) != pytest.approx(
+        _fit_temperature(scores, truth), rel=0.02
+    )
+    assert _fit_sigmoid(scores, truth, weights) == pytest.approx(
+        _fit_sigmoid(scores[rows], truth[rows]), rel=0.02
+    )
+
+
+def test_multilabel_weights_reach_every_topics_svm():
+    X, y = _blobs(classes=3)
+    indicator = np.eye(3, dtype=int)[y]
+    weights = np.where(y == 2, 5.0, 1.0)
+    weighted = CalibratedLinearClassifier(OneVsRestClassifier(LinearSVC(random_state=0)), cv=3)
+    weighted.fit(X, indicator, sample_weight=weights)
+    plain = CalibratedLinearClassifier(OneVsRestClassifier(LinearSVC(random_state=0)), cv=3).fit(X, indicator)
+    topic = LinearSVC(random_state=0).fit(X, indicator[:, 2], sample_weight=weights)
+    assert np.allclose(weighted.coef_[2], topic.coef_[0].astype(np.float32))
+    assert not np.allclose(weighted.coef_, plain.coef_, atol=1e-2)

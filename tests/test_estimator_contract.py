@@ -19,8 +19,24 @@ from classifier.model.features import FastWordTfidfVectorizer
 from classifier.model.naive_bayes import NaiveBayesScaledSVC
 
 # What does not apply, and why.
+_OWN_FOLDS = (
+    "the link is fitted on its own seeded folds (cv is a number of folds, not a splitter), so a row "
+    "repeated lands in other folds than the weighted row; test_calibration checks that weights reach "
+    "the linear model and the link"
+)
+_SOLVER_TOLERANCE = (
+    "liblinear stops at its tolerance, so weighted and repeated rows agree to about 1e-5, not to the "
+    "check's 1e-7; test_naive_bayes checks the equivalence at the solver's precision"
+)
 EXPECTED_FAILED_CHECKS = {
+    CalibratedLinearClassifier: {
+        "check_sample_weight_equivalence_on_dense_data": _OWN_FOLDS,
+        "check_sample_weight_equivalence_on_sparse_data": _OWN_FOLDS,
+    },
     NaiveBayesScaledSVC: {
+        # scikit-learn expects the same of LinearSVC itself, for the same reason.
+        "check_sample_weight_equivalence_on_dense_data": _SOLVER_TOLERANCE,
+        "check_sample_weight_equivalence_on_sparse_data": _SOLVER_TOLERANCE,
         "check_class_weight_classifiers": (
             "fits blobs with negative features, which the positive_only tag does not shift and "
             "naive-Bayes ratios of feature sums cannot take"

@@ -41,3 +41,17 @@ def test_a_continuous_target_is_no_set_of_classes():
     X, _ = _counts()
     with pytest.raises(ValueError, match="Unknown label type"):
         NaiveBayesScaledSVC().fit(X, np.linspace(0.0, 1.0, 200))
+
+
+def test_a_row_of_weight_two_counts_as_the_row_twice():
+    X, y = _counts(n=120)
+    weights = np.where(np.arange(120) % 4 == 0, 2.0, 1.0)
+    repeated = np.repeat(np.arange(120), weights.astype(int))
+    # Without class weights: 'balanced' counts rows, as LinearSVC does, so copies would shift it.
+    options = {"random_state": 0, "max_iter": 20_000}
+    weighted = NaiveBayesScaledSVC(**options).fit(X, y, sample_weight=weights)
+    copies = NaiveBayesScaledSVC(**options).fit(X[repeated], y[repeated])
+    unweighted = NaiveBayesScaledSVC(**options).fit(X, y)
+    # liblinear stops at its tolerance: equal to about 1e-4, where ignoring the weights is off by far more
+    assert np.allclose(weighted.decision_function(X), copies.decision_function(X), atol=1e-3)
+    assert not np.allclose(weighted.decision_function(X), unweighted.decision_function(X), atol=1e-2)

@@ -113,3 +113,24 @@ def test_the_result_records_what_training_chose(tiny):
     assert auto.settings.naive_bayes is scaled and auto.settings.calibration_folds == 5
     multi = train(tiny, TrainingSettings(validation_fraction=0.0, multilabel=True))
     assert multi.settings.naive_bayes is False and multi.settings.calibration_folds == 3
+
+
+def test_corrections_always_train_and_their_weight_widens_their_margin(tiny):
+    from classifier.model.features import FeatureSettings, as_input
+
+    corrections = LabeledData(
+        ["Goalkeeper saves three penalties as club wins cup", "Coach sacked after defeat in cup final"],
+        ["", ""],
+        [("finance",), ("finance",)],
+    )
+    settings = TrainingSettings(features=FeatureSettings(min_df=1), validation_fraction=0.25)
+    margins = []
+    for weight in (1.0, 4.0):
+        result = train(tiny, settings, corrections=corrections, correction_weight=weight)
+        assert (result.train_rows, result.validation_rows) == (27 + 2, 9)  # never held out
+        scores = result.model.pipeline.decision_function(as_input(corrections.headlines, corrections.teasers))
+        finance = result.model.labels.index("finance")
+        margins.append(scores[:, finance] - np.delete(scores, finance, axis=1).max(axis=1))
+    assert np.all(margins[1] > margins[0] + 0.1)
+    with pytest.raises(ValueError, match="above 0"):
+        train(tiny, settings, corrections=corrections, correction_weight=0.0)

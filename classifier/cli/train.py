@@ -8,13 +8,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 from rich.markup import escape
 
 from classifier import settings
 from classifier.cli import console
-from classifier.cli.options import data_options, data_request, int_pair, model_option, models_dir_option
+from classifier.cli.options import (
+    data_options,
+    data_request,
+    feedback_db_option,
+    int_pair,
+    model_option,
+    models_dir_option,
+)
 
 if TYPE_CHECKING:
+    from classifier.feedback.learning import CorrectionSet
     from classifier.training import TrainingSettings
     from classifier.workflows import DataRequest
 
@@ -101,6 +110,20 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df")
     show_default=True,
     help="Answer 'abstained' when the top score is under this.",
 )
+@click.option(
+    "--feedback",
+    is_flag=True,
+    help="Also learn from the current corrections of the store --feedback-db names; a correction of "
+    "a headline in DATA replaces that row's label.",
+)
+@feedback_db_option
+@click.option(
+    "--feedback-weight",
+    type=click.FloatRange(min=0, min_open=True),
+    default=settings.FEEDBACK_WEIGHT,
+    show_default=True,
+    help="How much one correction counts against one row of DATA.",
+)
 def train(**kwargs) -> None:
     """Train a model on labelled DATA and save it under models/.
 
@@ -114,6 +137,7 @@ def train(**kwargs) -> None:
     if kwargs.pop("if_missing") and current.exists():
         console.stderr.print(f"{current} exists; not training (--if-missing)")
         return
+    feedback = _feedback(kwargs)
     training = _training_settings(kwargs)
     request = data_request(kwargs, starter=kwargs.pop("starter"))
     train_and_report(
@@ -123,7 +147,24 @@ def train(**kwargs) -> None:
         out_dir=kwargs.pop("out"),
         promote_to_current=not kwargs.pop("no_promote"),
         write_validation_report=not kwargs.pop("no_report"),
+        feedback=feedback,
     )
+
+
+def _feedback(kwargs: dict) -> CorrectionSet | None:
+    """The corrections ``--feedback`` asks for (``--feedback-db``, ``--feedback-weight`` popped), or None."""
+    from classifier.feedback.learning import read_corrections
+
+    wanted, location, weight = (kwargs.pop(name) for name in ("feedback", "feedback_db", "feedback_weight"))
+    if not wanted:
+        context = click.get_current_context()
+        for name in ("feedback_db", "feedback_weight"):
+            if context.get_parameter_source(name) is ParameterSource.COMMANDLINE:
+                option = "--" + name.replace("_", "-")
+                raise click.UsageError(f"{option} is for training with corrections: add --feedback")
+        return None
+    with console.user_errors():
+        return read_corrections(location, weight)
 
 
 def _training_settings(kwargs: dict) -> TrainingSettings:
@@ -159,6 +200,7 @@ def train_and_report(
     out_dir: Path | None = None,
     promote_to_current: bool = True,
     write_validation_report: bool = True,
+    feedback: CorrectionSet | None = None,
 ) -> None:
     """Run the training job with progress on stderr, then print its validation table."""
     from classifier.workflows import train_model
@@ -173,8 +215,11 @@ def train_and_report(
             on_row=count,
             step=console.step,
             write_validation_report=write_validation_report,
+            feedback=feedback,
         )
     console.print_read_report(outcome.report)
+    if outcome.feedback is not None:
+        _print_feedback(outcome.feedback)
     result = outcome.result
     for note in [*result.notes, *filter(None, [outcome.report_note])]:
         console.stderr.print(f"[yellow]note:[/] {escape(note)}")
@@ -190,6 +235,23 @@ def train_and_report(
     )
     console.stdout.print(
         f"saved to {outcome.model_dir}" + (f" (now {outcome.promoted_to})" if outcome.promoted_to else "")
+    )
+
+
+def _print_feedback(summary) -> None:
+    """What training took from the corrections: a line or two on stderr, never wrapped (grep-able)."""
+    from classifier.feedback.learning import skipped_line
+
+    if (line := skipped_line(summary)) is not None:
+        click.echo(f"note: {line}", err=True)
+    span = ""
+    if summary.corrections:
+        span = f", made {summary.first[:16].replace('T', ' ')} to {summary.last[:16].replace('T', ' ')} UTC"
+    overridden = f"; they replace {summary.overridden_rows:,} rows of DATA" if summary.overridden_rows else ""
+    click.echo(
+        f"learned from {summary.corrections:,} corrections in {summary.store}"
+        f" (weight {summary.weight:g}{span}){overridden}",
+        err=True,
     )
 
 

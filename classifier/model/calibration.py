@@ -42,11 +42,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 from scipy.special import expit, logsumexp, softmax
+from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 __all__ = ["CalibratedLinearClassifier", "linear_terms", "stratified_folds"]
 
@@ -118,7 +119,7 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
             tags.target_tags.multi_output = True
         return tags
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the linear model on all rows, then the link on out-of-fold decision scores.
 
         Parameters
@@ -128,6 +129,10 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or an indicator matrix of labels (multi-label; the
             estimator must then be a ``OneVsRestClassifier``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            How much each row counts: in the linear model's loss (and every
+            fold model's), and in the log loss the link is fitted on, so that a
+            row of weight 2 counts as two copies of it would.
 
         Returns
         -------
@@ -142,16 +147,18 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("use a OneVsRestClassifier for multi-label targets, and only for them")
         if self.multilabel_ and y.all(axis=0).any():
             raise ValueError("a label that every training row has cannot be learned")
-        linear = clone(self.estimator).fit(X, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        linear = _fitted(self.estimator, X, y, sample_weight)
         self.classes_ = linear.classes_
         self.coef_, self.intercept_ = _float32_terms(linear)
-        scores, truth, growth = self._out_of_fold(X, y)
+        scores, truth, growth = self._out_of_fold(X, y, sample_weight)
         if self.multilabel_:
-            slope, self.offset_ = _fit_sigmoid(scores, truth)
+            slope, self.offset_ = _fit_sigmoid(scores, truth, sample_weight)
         else:
             scored = np.where(np.isnan(scores), -np.inf, scores)
             self.out_of_fold_correct_ = truth[np.arange(len(truth)), scored.argmax(axis=1)].astype(bool)
-            slope, self.offset_ = _fit_temperature(scores, truth), 0.0
+            slope, self.offset_ = _fit_temperature(scores, truth, sample_weight), 0.0
         self.scale_ = slope / growth
         return self
 
@@ -212,7 +219,7 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return validate_data(self, X, accept_sparse="csr", reset=False)
 
-    def _out_of_fold(self, X, y) -> tuple[np.ndarray, np.ndarray, float]:
+    def _out_of_fold(self, X, y, sample_weight=None) -> tuple[np.ndarray, np.ndarray, float]:
         """Decision scores of each row by a model fitted without its fold.
 
         Returns the scores and the truth as matrices (an entry is NaN where the
@@ -234,10 +241,11 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
             learnable = np.flatnonzero(truth[kept].any(axis=0) & ~truth[kept].all(axis=0))
             if len(held_out) == 0 or len(learnable) < (1 if self.multilabel_ else 2):
                 continue
+            weight = None if sample_weight is None else sample_weight[kept]
             if self.multilabel_:
-                model = clone(self.estimator).fit(X[kept], truth[kept][:, learnable])
+                model = _fitted(self.estimator, X[kept], truth[kept][:, learnable], weight)
             else:
-                model = clone(self.estimator).fit(X[kept], y[kept])
+                model = _fitted(self.estimator, X[kept], y[kept], weight)
                 learnable = np.searchsorted(self.classes_, model.classes_)
             coef, intercept = _float32_terms(model)
             scores[np.ix_(held_out, learnable)] = (
@@ -245,6 +253,23 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
             )
             growth.append(np.linalg.norm(self.coef_[learnable]) / np.linalg.norm(coef))
         return scores, truth, float(np.mean(growth)) if growth else 1.0
+
+
+def _fitted(estimator, X, y, sample_weight):
+    """A clone of ``estimator`` fitted on ``X``, ``y``, with ``sample_weight`` when given.
+
+    ``OneVsRestClassifier`` passes a weight on to its topics' models only
+    through scikit-learn's metadata routing, so the weight is requested and
+    routed here, for this one fit, and nowhere else.
+    """
+    model = clone(estimator)
+    if sample_weight is None:
+        return model.fit(X, y)
+    if isinstance(model, OneVsRestClassifier):
+        with config_context(enable_metadata_routing=True):
+            model.estimator.set_fit_request(sample_weight=True)
+            return model.fit(X, y, sample_weight=sample_weight)
+    return model.fit(X, y, sample_weight=sample_weight)
 
 
 def linear_terms(linear) -> tuple[np.ndarray, np.ndarray]:
@@ -265,7 +290,7 @@ def _float32_terms(linear) -> tuple[np.ndarray, np.ndarray]:
     return coef.astype(np.float32), intercept.astype(np.float32)
 
 
-def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
+def _fit_temperature(scores: np.ndarray, truth: np.ndarray, sample_weight=None) -> float:
     """The scale ``s`` minimising the log loss of ``softmax(s * scores)`` against Platt's targets.
 
     Only rows whose own class was scored count. As in Platt (1999), the targets
@@ -275,6 +300,7 @@ def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
     truth = truth.astype(bool)
     usable = ~np.isnan(scores[truth])
     scores, truth = scores[usable], truth[usable]
+    weights = None if sample_weight is None else sample_weight[usable]
     if len(scores) == 0:
         return 1.0
     scored = ~np.isnan(scores)
@@ -286,15 +312,19 @@ def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
     def log_loss(log_scale: float) -> float:
         scaled = np.exp(log_scale) * scores
         log_probabilities = np.where(scored, scaled - logsumexp(scaled, axis=1, keepdims=True), 0.0)
-        return float(-np.mean(np.sum(targets * log_probabilities, axis=1)))
+        return float(-np.average(np.sum(targets * log_probabilities, axis=1), weights=weights))
 
     return float(np.exp(minimize_scalar(log_loss, bounds=(-6.0, 6.0), method="bounded").x))
 
 
-def _fit_sigmoid(scores: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
-    """Platt's sigmoid, with his smoothed targets, fitted on every scored (row, topic) pair at once."""
+def _fit_sigmoid(scores: np.ndarray, truth: np.ndarray, sample_weight=None) -> tuple[float, float]:
+    """Platt's sigmoid, with his smoothed targets, fitted on every scored (row, topic) pair at once.
+
+    Each pair weighs as much as its row (``sample_weight``).
+    """
     usable = ~np.isnan(scores)
     pairs, outcomes = scores[usable], truth[usable].astype(bool)
+    weights = None if sample_weight is None else np.broadcast_to(sample_weight[:, None], scores.shape)[usable]
     positives = outcomes.sum()
     if positives in (0, len(outcomes)):  # nothing to learn a link from
         return 1.0, 0.0
@@ -306,7 +336,8 @@ def _fit_sigmoid(scores: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
         # -[t log p + (1-t) log(1-p)] with p = sigmoid(logits), written stably
         loss = np.logaddexp(0.0, logits) - targets * logits
         residual = expit(logits) - targets
-        return float(loss.mean()), np.array([np.mean(residual * pairs), np.mean(residual)])
+        gradient = [np.average(residual * pairs, weights=weights), np.average(residual, weights=weights)]
+        return float(np.average(loss, weights=weights)), np.array(gradient)
 
     result = minimize(log_loss, x0=np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
     return float(result.x[0]), float(result.x[1])

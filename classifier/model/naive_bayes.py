@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.svm import LinearSVC
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, check_non_negative, validate_data
 
 __all__ = ["NaiveBayesScaledSVC"]
 
@@ -68,7 +68,7 @@ class NaiveBayesScaledSVC(ClassifierMixin, BaseEstimator):
         tags.input_tags.positive_only = True
         return tags
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit one SVM per class (one in all for two classes) on its scaled features.
 
         Parameters
@@ -77,6 +77,9 @@ class NaiveBayesScaledSVC(ClassifierMixin, BaseEstimator):
             Non-negative features.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            How much each row counts: in the feature sums of the naive-Bayes
+            ratios and in every SVM's loss (times its class's weight).
 
         Returns
         -------
@@ -89,16 +92,21 @@ class NaiveBayesScaledSVC(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:  # the words of LinearSVC's message
             raise ValueError("the number of classes has to be greater than one; got 1 class")
-        weights = None
+        sums, weights = X, None
+        if sample_weight is not None:
+            weights = _check_sample_weight(sample_weight, X)
+            # A row's share of the feature sums is its own weight, not its class's.
+            sums = (sparse.diags(weights) @ X).tocsr()
         if self.class_weight is not None:
             per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
-            weights = per_class[np.searchsorted(self.classes_, y)]
+            by_class = per_class[np.searchsorted(self.classes_, y)]
+            weights = by_class if weights is None else by_class * weights
         positives = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
         coef, intercept, iterations = [], [], []
         for label in positives:
             rows = y == label
-            p = self.alpha + np.asarray(X[rows].sum(axis=0)).ravel()
-            q = self.alpha + np.asarray(X[~rows].sum(axis=0)).ravel()
+            p = self.alpha + np.asarray(sums[rows].sum(axis=0)).ravel()
+            q = self.alpha + np.asarray(sums[~rows].sum(axis=0)).ravel()
             ratio = np.log(p / p.sum()) - np.log(q / q.sum())
             ratio = np.sign(ratio) * np.sqrt(np.abs(ratio))
             svm = LinearSVC(C=self.C, max_iter=self.max_iter, random_state=self.random_state)
