@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
@@ -88,6 +88,7 @@ def find_label_issues(
     model: TopicModel | None = None,
     folds: int = 5,
     seed: int = 0,
+    settings: TrainingSettings | None = None,
 ) -> list[LabelIssue]:
     """The rows of ``data`` whose given label is probably wrong, surest first.
 
@@ -98,6 +99,9 @@ def find_label_issues(
         recipe; only sound on rows it was not trained on.
     folds, seed
         Folds of the cross-validation (at least 2), and the seed of the folds and fits.
+    settings
+        The recipe to cross-validate (default: the default recipe); its
+        validation fraction and seed are replaced by 0 and ``seed``.
 
     Raises
     ------
@@ -120,7 +124,7 @@ def find_label_issues(
     else:
         labels = tuple(sorted(set(given)))
         _check_folds(given, labels, folds)
-        settings = TrainingSettings(validation_fraction=0.0, seed=seed)
+        settings = replace(settings or TrainingSettings(), validation_fraction=0.0, seed=seed)
         probabilities = out_of_fold_probabilities(data, labels, folds=folds, settings=settings)
     index = {label: number for number, label in enumerate(labels)}
     targets = np.array([index[label] for label in given])
