@@ -4,7 +4,8 @@
 keeps a bounded pool of the ``pool_factor * n`` most uncertain rows (a heap),
 so memory does not grow with the archive. From that pool it then
 
-1. drops near-duplicates (wire rewrites, live-blog updates): a row whose TF-IDF
+1. drops near-duplicates (wire rewrites, live-blog updates): a row whose text is
+   already in the pool word for word never enters it, and a row whose TF-IDF
    cosine similarity to a more uncertain row of the pool is at least
    ``similarity`` is left out, so each cluster is represented once, by its
    most uncertain member;
@@ -89,7 +90,7 @@ class ReviewQueue:
     ``rows`` are dicts of ``id``, ``headline``, ``teaser`` and the model's
     ``label``, ``score``, ``labels`` and ``abstained`` (the ``predict --json``
     shape). ``pool`` is how many candidates were kept for the final choice,
-    ``duplicates`` how many of them were dropped as near-duplicates.
+    ``duplicates`` how many rows were left out as repeats or near-duplicates.
     """
 
     rows: list[dict]
@@ -168,8 +169,7 @@ def select_for_review(
     if not 0.0 < similarity <= 1.0:
         raise ValueError("similarity must be above 0 and at most 1")
     rng = np.random.default_rng(seed)
-    size = n * pool_factor if diversify else n
-    pool: list[_Candidate] = []
+    pool = _Pool(n * pool_factor if diversify else n, skip_repeats=diversify)
     read = 0
     for batch in _batches(records):
         scores = model.scores([r.headline for r in batch], [r.teaser for r in batch])
@@ -177,13 +177,12 @@ def select_for_review(
         topics = scores.argmax(axis=1)
         for offset in np.argsort(-values, kind="stable"):
             key = (float(values[offset]), -(read + int(offset)))
-            if len(pool) == size and key <= pool[0].key:
+            if not pool.admits(key):
                 break  # sorted: no later row of this batch beats the pool's least uncertain either
             record = batch[offset]
-            candidate = _Candidate(key, record.headline, record.teaser, _row_id(record), int(topics[offset]))
-            (heapq.heappush if len(pool) < size else heapq.heapreplace)(pool, candidate)
+            pool.add(_Candidate(key, record.headline, record.teaser, _row_id(record), int(topics[offset])))
         read += len(batch)
-    ranked = sorted(pool, reverse=True)
+    ranked = sorted(pool.heap, reverse=True)
     kept = _without_near_duplicates(ranked, similarity) if diversify else ranked
     chosen = _round_robin(kept, n) if diversify else kept[:n]
     predictions = model.predict([c.headline for c in chosen], [c.teaser for c in chosen]) if chosen else []
@@ -191,7 +190,7 @@ def select_for_review(
         {"id": c.id, "headline": c.headline, "teaser": c.teaser, **p.to_dict()}
         for c, p in zip(chosen, predictions, strict=True)
     ]
-    return ReviewQueue(rows, read, len(pool), len(ranked) - len(kept))
+    return ReviewQueue(rows, read, len(pool.heap), pool.repeats + len(ranked) - len(kept))
 
 
 def review_archive(job: ReviewJob) -> ReviewQueue:
@@ -228,6 +227,40 @@ def review_archive(job: ReviewJob) -> ReviewQueue:
         raise DataError("no row to review was read from " + ", ".join(job.inputs))
     queue.model_id, queue.report = manifest.model_id, report
     return queue
+
+
+class _Pool:
+    """The ``size`` most uncertain candidates seen so far: a min-heap on their keys.
+
+    With ``skip_repeats``, a candidate whose text (case and spacing aside) is
+    already in the pool is counted in ``repeats`` and left out, so that a story
+    republished word for word many times cannot crowd the pool, as it would
+    before the near-duplicate pass could see it.
+    """
+
+    def __init__(self, size: int, *, skip_repeats: bool) -> None:
+        self.size, self.skip_repeats = size, skip_repeats
+        self.heap: list[_Candidate] = []
+        self.texts: set[str] = set()
+        self.repeats = 0
+
+    def admits(self, key: tuple[float, int]) -> bool:
+        """Whether a candidate with ``key`` would get in."""
+        return len(self.heap) < self.size or key > self.heap[0].key
+
+    def add(self, candidate: _Candidate) -> None:
+        if self.skip_repeats:
+            text = " ".join(f"{candidate.headline} {candidate.teaser}".casefold().split())
+            if text in self.texts:
+                self.repeats += 1
+                return
+            self.texts.add(text)
+        if len(self.heap) < self.size:
+            heapq.heappush(self.heap, candidate)
+            return
+        evicted = heapq.heapreplace(self.heap, candidate)
+        if self.skip_repeats:
+            self.texts.discard(" ".join(f"{evicted.headline} {evicted.teaser}".casefold().split()))
 
 
 def _row_id(record: Record) -> str:

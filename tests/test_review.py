@@ -128,3 +128,12 @@ def test_review_bad_input_is_one_line_and_exit_1(tagging_model_dir, tmp_path, ar
     result = CliRunner().invoke(main, ["review", "--model", str(tagging_model_dir), *arguments])
     assert result.exit_code == 1, result.output
     assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_word_for_word_repeats_cannot_crowd_the_pool(tiny_model):
+    repeats = [AMBIGUOUS[0], AMBIGUOUS[0].upper(), f"  {AMBIGUOUS[0]} "] * 20
+    records = _records([*repeats, *AMBIGUOUS[1:]]) + _tiny_records()
+    queue = select_for_review(tiny_model, records, 3, pool_factor=1)
+    assert len(queue.rows) == 3
+    assert sum(row["headline"].strip().casefold() == AMBIGUOUS[0].casefold() for row in queue.rows) == 1
+    assert queue.duplicates == 59
