@@ -137,3 +137,12 @@ def test_word_for_word_repeats_cannot_crowd_the_pool(tiny_model):
     assert len(queue.rows) == 3
     assert sum(row["headline"].strip().casefold() == AMBIGUOUS[0].casefold() for row in queue.rows) == 1
     assert queue.duplicates == 59
+
+
+def test_multilabel_margin_is_the_distance_to_the_nearest_threshold(tiny_multilabel_model):
+    thresholds = tiny_multilabel_model.thresholds
+    near = np.clip(thresholds + np.array([0.02, -0.6, -0.6][: len(thresholds)]), 0, 1)
+    far = np.clip(thresholds + 0.45 * np.where(thresholds < 0.5, 1, -1), 0, 1)
+    values = uncertainty(tiny_multilabel_model, np.vstack([far, near]), "margin", np.random.default_rng(0))
+    assert values[1] > values[0]
+    assert values[1] == pytest.approx(0.98)
