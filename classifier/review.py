@@ -20,8 +20,8 @@ deduplicating whole archives, which this does not need.
 Strategies say what "uncertain" means: ``margin`` (a small gap between the top
 two topics' probabilities), ``entropy`` (of the whole distribution), or
 ``random`` (a seeded random key: a uniform sample, the control to measure the
-others against). With ``diversify=False`` the pool's top ``n`` are taken as
-they are, without deduplication or spreading. Rows on which the model
+others against). ``dedupe=False`` and ``spread=False`` leave out steps 1 and
+2; without both, the ``n`` most uncertain rows are taken as they are. Rows on which the model
 abstains come before all others under ``margin`` and ``entropy``.
 """
 
@@ -80,6 +80,7 @@ class ReviewJob:
     seed: int = settings.SEED
     pool_factor: int = 5
     similarity: float = 0.5
+    spread: bool = True
     allow_version_mismatch: bool = False
 
 
@@ -149,7 +150,8 @@ def select_for_review(
     seed: int = settings.SEED,
     pool_factor: int = 5,
     similarity: float = 0.5,
-    diversify: bool = True,
+    dedupe: bool = True,
+    spread: bool = True,
 ) -> ReviewQueue:
     """The ``n`` rows of ``records`` to review first, as described in the module docstring.
 
@@ -161,15 +163,15 @@ def select_for_review(
     similarity
         TF-IDF cosine similarity at or above which two rows are near-duplicates
         (1 keeps everything but identical texts).
-    diversify
-        Deduplicate and spread over topics; without it, the ``n`` most uncertain rows.
+    dedupe, spread
+        Leave out repeats and near-duplicates; take the rows round-robin over topics.
     """
     if n < 1 or pool_factor < 1:
         raise ValueError("n and the pool factor must be at least 1")
     if not 0.0 < similarity <= 1.0:
         raise ValueError("similarity must be above 0 and at most 1")
     rng = np.random.default_rng(seed)
-    pool = _Pool(n * pool_factor if diversify else n, skip_repeats=diversify)
+    pool = _Pool(n * pool_factor if dedupe or spread else n, skip_repeats=dedupe)
     read = 0
     for batch in _batches(records):
         scores = model.scores([r.headline for r in batch], [r.teaser for r in batch])
@@ -183,8 +185,8 @@ def select_for_review(
             pool.add(_Candidate(key, record.headline, record.teaser, _row_id(record), int(topics[offset])))
         read += len(batch)
     ranked = sorted(pool.heap, reverse=True)
-    kept = _without_near_duplicates(ranked, similarity) if diversify else ranked
-    chosen = _round_robin(kept, n) if diversify else kept[:n]
+    kept = _without_near_duplicates(ranked, similarity) if dedupe else ranked
+    chosen = _round_robin(kept, n) if spread else kept[:n]
     predictions = model.predict([c.headline for c in chosen], [c.teaser for c in chosen]) if chosen else []
     rows = [
         {"id": c.id, "headline": c.headline, "teaser": c.teaser, **p.to_dict()}
@@ -221,6 +223,7 @@ def review_archive(job: ReviewJob) -> ReviewQueue:
         seed=job.seed,
         pool_factor=job.pool_factor,
         similarity=job.similarity,
+        spread=job.spread,
     )
     report.check()
     if queue.rows_read == 0:

@@ -42,7 +42,7 @@ def _margins(model, records) -> np.ndarray:
 
 def test_review_picks_the_smallest_margins_over_confident_rows(tiny_model):
     records = _tiny_records() + _records(AMBIGUOUS)
-    queue = select_for_review(tiny_model, records, 3, diversify=False)
+    queue = select_for_review(tiny_model, records, 3, dedupe=False, spread=False)
     margins = _margins(tiny_model, records)
     expected = [records[i].headline for i in np.argsort(margins, kind="stable")[:3]]
     assert [row["headline"] for row in queue.rows] == expected
@@ -59,7 +59,7 @@ def test_entropy_ranks_a_flat_distribution_over_a_peaked_one(tiny_model):
 
 def test_review_spreads_the_queue_over_predicted_topics(tiny_model):
     records = _tiny_records() + _records(AMBIGUOUS)
-    plain = select_for_review(tiny_model, records, 3, diversify=False)
+    plain = select_for_review(tiny_model, records, 3, dedupe=False, spread=False)
     spread = select_for_review(tiny_model, records, 3)
     assert {row["label"] for row in plain.rows} == {"politics"}
     assert {row["label"] for row in spread.rows} == {"politics", "finance", "sport"}
@@ -70,7 +70,7 @@ def test_review_drops_near_duplicates_keeping_the_most_uncertain(tiny_model):
     cities = ["Lagos", "Accra", "Nairobi", "Abuja", "Dakar", "Kano"]
     updates = [f"{AMBIGUOUS[0]}, live update from {city}" for city in cities]
     records = _tiny_records() + _records([*updates, *AMBIGUOUS[1:]])
-    plain = select_for_review(tiny_model, records, 4, diversify=False)
+    plain = select_for_review(tiny_model, records, 4, dedupe=False, spread=False)
     queue = select_for_review(tiny_model, records, 4)
     assert sum("live update" in row["headline"] for row in plain.rows) > 1
     assert sum("live update" in row["headline"] for row in queue.rows) == 1
@@ -146,3 +146,16 @@ def test_multilabel_margin_is_the_distance_to_the_nearest_threshold(tiny_multila
     values = uncertainty(tiny_multilabel_model, np.vstack([far, near]), "margin", np.random.default_rng(0))
     assert values[1] > values[0]
     assert values[1] == pytest.approx(0.98)
+
+
+def test_review_command_no_spread_takes_the_most_uncertain(tagging_model_dir, tmp_path):
+    archive = tmp_path / "archive.jsonl"
+    rows = [*AMBIGUOUS, "Striker scores twice as club wins the cup final", "Central bank raises rates"]
+    archive.write_text("".join(json.dumps({"headline": h}) + "\n" for h in rows), encoding="utf-8")
+    arguments = ["review", str(archive), "--model", str(tagging_model_dir), "--n", "3"]
+    spread, plain = (CliRunner().invoke(main, [*arguments, *extra]) for extra in ([], ["--no-spread"]))
+    assert spread.exit_code == plain.exit_code == 0, spread.output + plain.output
+    labels = [
+        {json.loads(line)["label"] for line in result.stdout.splitlines()} for result in (spread, plain)
+    ]
+    assert labels == [{"politics", "finance", "sport"}, {"politics"}]

@@ -52,6 +52,12 @@ _output_option = click.option(
     show_default=True,
     help="TF-IDF cosine at or above which two candidates are near-duplicates (1: identical only).",
 )
+@click.option(
+    "--spread/--no-spread",
+    default=True,
+    show_default=True,
+    help="Take the rows round-robin over the predicted topics, or simply the most uncertain.",
+)
 @_output_option
 def review(inputs: tuple[str, ...], output: Path | None, **kwargs) -> None:
     """Pick the rows of unlabelled archive INPUTs whose labels would teach the model most.
