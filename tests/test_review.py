@@ -60,7 +60,7 @@ def test_entropy_ranks_a_flat_distribution_over_a_peaked_one(tiny_model):
 def test_review_spreads_the_queue_over_predicted_topics(tiny_model):
     records = _tiny_records() + _records(AMBIGUOUS)
     plain = select_for_review(tiny_model, records, 3, dedupe=False, spread=False)
-    spread = select_for_review(tiny_model, records, 3)
+    spread = select_for_review(tiny_model, records, 3, spread=True)
     assert {row["label"] for row in plain.rows} == {"politics"}
     assert {row["label"] for row in spread.rows} == {"politics", "finance", "sport"}
     assert spread.rows[0]["headline"] == plain.rows[0]["headline"]  # the most uncertain leads
@@ -148,12 +148,12 @@ def test_multilabel_margin_is_the_distance_to_the_nearest_threshold(tiny_multila
     assert values[1] == pytest.approx(0.98)
 
 
-def test_review_command_no_spread_takes_the_most_uncertain(tagging_model_dir, tmp_path):
+def test_review_command_spreads_only_with_spread(tagging_model_dir, tmp_path):
     archive = tmp_path / "archive.jsonl"
     rows = [*AMBIGUOUS, "Striker scores twice as club wins the cup final", "Central bank raises rates"]
     archive.write_text("".join(json.dumps({"headline": h}) + "\n" for h in rows), encoding="utf-8")
     arguments = ["review", str(archive), "--model", str(tagging_model_dir), "--n", "3"]
-    spread, plain = (CliRunner().invoke(main, [*arguments, *extra]) for extra in ([], ["--no-spread"]))
+    spread, plain = (CliRunner().invoke(main, [*arguments, *extra]) for extra in (["--spread"], []))
     assert spread.exit_code == plain.exit_code == 0, spread.output + plain.output
     labels = [
         {json.loads(line)["label"] for line in result.stdout.splitlines()} for result in (spread, plain)

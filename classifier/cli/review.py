@@ -54,18 +54,19 @@ _output_option = click.option(
 )
 @click.option(
     "--spread/--no-spread",
-    default=True,
+    default=False,
     show_default=True,
-    help="Take the rows round-robin over the predicted topics, or simply the most uncertain.",
+    help="Take the rows round-robin over the predicted topics instead of simply the most uncertain "
+    "(measured a point less accurate).",
 )
 @_output_option
 def review(inputs: tuple[str, ...], output: Path | None, **kwargs) -> None:
     """Pick the rows of unlabelled archive INPUTs whose labels would teach the model most.
 
     INPUTs are read as `tag` reads them. The picked rows are the most uncertain
-    ones, near-duplicates left out and spread over the predicted topics; each
-    is one JSON line with id, headline, teaser and the model's label, score,
-    labels and abstained.
+    ones, near-duplicates left out (and with --spread, spread over the
+    predicted topics); each is one JSON line with id, headline, teaser and the
+    model's label, score, labels and abstained.
     """
     from classifier.review import ReviewJob, review_archive  # scikit-learn: only when reviewing
 
