@@ -9,9 +9,9 @@ Run from the repository root (it needs the datasets in ``../shared/data``; about
 The held-out outlet is ARISE News (Nigeria), which no training source comes
 from. The base model is the default recipe trained on the starter corpus plus
 HuffPost, AG News, BBC and NYT (each through its shipped label map). The
-review pool is ARISE's ``train.csv`` read without labels, the test set its
-``test.csv``; ARISE's sections map onto the default taxonomy as below (no map
-is shipped for it: it is read as generic CSV).
+review pool is ARISE's ``train.csv`` (the ``arise`` preset, which skips rows
+repeated word for word), the test set its ``test.csv``; the true labels go
+through the shipped ``arise`` label map.
 
 For each strategy the base model picks N pool rows with
 :func:`classifier.review.select_for_review`; their true labels are looked up,
@@ -40,22 +40,16 @@ from protocols import SHARED_DATA
 from sklearn.metrics import f1_score
 
 from classifier.inputs.datasets import LabeledData
-from classifier.inputs.readers import read_records
-from classifier.inputs.records import ReadOptions, ReadReport, Record
+from classifier.inputs.presets import read_preset
+from classifier.inputs.records import ReadReport, Record
 from classifier.review import select_for_review
+from classifier.taxonomy import load_label_map
 from classifier.training import TrainingSettings, train
 from classifier.workflows import DataRequest, load_data
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ARISE = SHARED_DATA / "arise_tv_news"
-ARISE_MAP = {
-    "business": "finance",
-    "sports": "sport",
-    "politics": "politics",
-    "health": "health",
-    "entertainment": "entertainment",
-    "tech": "technology",
-}
+ARISE_MAP = load_label_map("arise").map
 BOTH, NEITHER = {"dedupe": True, "spread": True}, {"dedupe": False, "spread": False}
 # name: (strategy, the steps of select_for_review it takes)
 RUNS = {
@@ -76,9 +70,8 @@ BASE = {
 }
 
 
-def arise(name: str) -> list[Record]:
-    options = ReadOptions(headline_field="Title", teaser_field="Excerpt", label_field="Category")
-    return [r for r in read_records(ARISE / name, options, ReadReport()) if r.labels]
+def arise(split: str) -> list[Record]:
+    return [r for r in read_preset("arise", ARISE, ReadReport(), split=split) if r.labels]
 
 
 def base_data() -> LabeledData:
@@ -110,7 +103,7 @@ def score(model, test: list[Record]) -> dict:
 def run(args) -> dict:
     started = time.perf_counter()
     settings = TrainingSettings(validation_fraction=0.0)
-    base, pool, test = base_data(), arise("train.csv"), arise("test.csv")
+    base, pool, test = base_data(), arise("train"), arise("test")
     by_id = {f"{r.source}:{r.line}": r for r in pool}  # review's id of a row without --id-field
     base_model = train(base, settings).model
     baseline = score(base_model, test)
