@@ -92,3 +92,22 @@ def test_audit_bad_input_is_one_line_and_exit_1(retold_file, arguments, message)
     result = CliRunner().invoke(main, ["audit", *arguments])
     assert result.exit_code == 1
     assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_audit_with_a_model_scores_rows_it_never_saw(retold_file, tagging_model_dir, tmp_path):
+    # The tiny model learnt the true labels, so it is an honest judge of the flipped copies.
+    output = tmp_path / "issues.jsonl"
+    arguments = ["audit", str(retold_file), "--model", str(tagging_model_dir), "-o", str(output)]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    issues = {json.loads(line)["line"] - 1: json.loads(line) for line in output.read_text().splitlines()}
+    truth = tiny_data()
+    assert set(FLIPPED) <= set(issues)
+    assert all(issues[row]["suggested"] == truth.labels[row // 3][0] for row in FLIPPED)
+
+
+def test_audit_with_a_model_refuses_labels_it_does_not_know(tiny_model):
+    data = tiny_data()
+    data.labels[0] = ("weather",)
+    with pytest.raises(DataError, match="labels the model does not know: weather"):
+        find_label_issues(data, model=tiny_model)
