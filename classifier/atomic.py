@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from classifier.errors import OutputError
+from classifier.jsontext import dumps
 
-__all__ = ["fsync_folder", "output_errors", "replace_atomically", "write_atomically"]
+__all__ = ["fsync_folder", "output_errors", "replace_atomically", "write_atomically", "write_json_lines"]
 
 
 def fsync_folder(path: Path) -> None:
@@ -63,3 +64,9 @@ def output_errors(path: Path) -> Iterator[None]:
         yield
     except OSError as error:
         raise OutputError(f"{path}: cannot write: {error.strerror or error}") from None
+
+
+def write_json_lines(path: Path, rows: Iterable[object]) -> None:
+    """Replace ``path`` with one JSON line per row, atomically; an unwritable path is an OutputError."""
+    with output_errors(path):
+        write_atomically(path, "".join(dumps(row) + "\n" for row in rows).encode("utf-8"))

@@ -2,7 +2,8 @@
 
 One module per job: :mod:`~classifier.cli.train` (train, evaluate),
 :mod:`~classifier.cli.predict` (predict, labels, info), :mod:`~classifier.cli.tag`,
-:mod:`~classifier.cli.serve` (serve, start) and :mod:`~classifier.cli.feedback`; the options
+:mod:`~classifier.cli.review` (review, audit), :mod:`~classifier.cli.serve` (serve, start)
+and :mod:`~classifier.cli.feedback`; the options
 they share are defined once in :mod:`~classifier.cli.options`, from the defaults of
 :mod:`classifier.settings`, and what they print is in :mod:`~classifier.cli.console`.
 Each command parses its options, calls the core, and prints the result; the
@@ -19,6 +20,7 @@ import click
 
 from classifier.cli.feedback import feedback
 from classifier.cli.predict import info, labels, predict
+from classifier.cli.review import audit, review
 from classifier.cli.serve import serve, start
 from classifier.cli.tag import tag
 from classifier.cli.train import evaluate, train
@@ -32,5 +34,5 @@ def main() -> None:
     """Tag news headlines (and their teasers) with topics such as politics, finance and climate."""
 
 
-for _command in (train, evaluate, predict, labels, info, tag, serve, start, feedback):
+for _command in (train, evaluate, predict, labels, info, tag, review, audit, serve, start, feedback):
     main.add_command(_command)

@@ -42,12 +42,17 @@ class SourceSummary:
 
 @dataclass
 class LabeledData:
-    """Headlines, teasers and label tuples, in read order, with per-source summaries."""
+    """Headlines, teasers and label tuples, in read order, with per-source summaries.
+
+    ``locations`` are the (file, line) of each row when it was read from files
+    (empty for data built in memory), so that a row can be pointed back to.
+    """
 
     headlines: list[str] = field(default_factory=list)
     teasers: list[str] = field(default_factory=list)
     labels: list[tuple[str, ...]] = field(default_factory=list)
     sources: list[SourceSummary] = field(default_factory=list)
+    locations: list[tuple[str, int]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.headlines)
@@ -59,6 +64,7 @@ class LabeledData:
             [self.teasers[i] for i in indices],
             [self.labels[i] for i in indices],
             self.sources,
+            [self.locations[i] for i in indices] if self.locations else [],
         )
 
 
@@ -149,6 +155,7 @@ def load_labeled_data(
             data.headlines.append(record.headline)
             data.teasers.append(record.teaser)
             data.labels.append(labels)
+            data.locations.append((record.source, record.line))
             summary.rows += 1
             if on_row is not None:
                 on_row()
