@@ -14,15 +14,16 @@ from classifier.workflows import STARTER_CORPUS
 ROWS = [json.loads(line) for line in STARTER_CORPUS.read_text(encoding="utf-8").splitlines()]
 
 
-def test_corpus_covers_every_topic_with_at_least_80_rows():
-    primary = Counter(row["labels"][0] for row in ROWS)
-    assert set(primary) == set(load_taxonomy().labels)
-    assert min(primary.values()) >= 80
+def test_corpus_covers_every_topic_with_at_least_200_rows():
+    anywhere = Counter(label for row in ROWS for label in row["labels"])
+    assert set(anywhere) == set(load_taxonomy().labels)
+    assert min(anywhere.values()) >= 200
+    assert min(Counter(row["labels"][0] for row in ROWS).values()) >= 180
 
 
-def test_about_a_tenth_of_the_rows_carry_two_topics():
+def test_about_a_sixth_of_the_rows_carry_two_topics():
     share = sum(len(row["labels"]) == 2 for row in ROWS) / len(ROWS)
-    assert 0.07 <= share <= 0.15
+    assert 0.15 <= share <= 0.25
     assert all(len(set(row["labels"])) == len(row["labels"]) for row in ROWS)
 
 
