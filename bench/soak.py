@@ -7,15 +7,21 @@ and starts ``headline-tagger serve`` (two workers, an admin token) on
 127.0.0.1. An open-loop generator (aiohttp) then starts requests on a fixed
 schedule, whether or not earlier ones have been answered, so a slow server
 shows as latency instead of as a lower rate; latency is measured from each
-request's scheduled start. Of every 20 requests, 17 tag one headline, one tags
-a batch of 100 and two are bad (malformed JSON, wrong content type, a missing
-headline, an over-long field, a bad option) and must get their 4xx. Every
+request's scheduled start. Of every 20 requests, 16 tag one headline, one tags
+a batch of 100, one stores a correction (``POST /v1/feedback``: both workers
+write to the corrections store at once) and two are bad (malformed JSON, wrong
+content type, a missing headline, an over-long field, a bad option) and must
+get their 4xx. Every
 ``--reload-every`` seconds ``models/current`` is pointed at the other model and
 ``POST /v1/admin/reload`` swaps it in; every answer must name one of the two.
 
 Reports requests sent, responses by status, unexpected outcomes by kind,
 latency percentiles per time window, and the memory (RSS, PSS) of the master
-and its workers at the start and the end. Prints a table, writes
+and its workers at the start and the end. At the end it reads the corrections
+store and checks that it holds exactly the corrections the service
+acknowledged, no more and no fewer: an SQLite file by default, or with
+``--postgres`` a database on a throwaway PostgreSQL server (Debian's, started
+as the tests start it). Prints a table, writes
 ``bench/results/soak.json`` and the table as ``bench/results/soak.txt``.
 """
 
@@ -34,6 +40,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +52,11 @@ from live import rollup, starter_rows, train_starter, workers_of
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "soak.json"
 HOST = "127.0.0.1"
-# Of every 20 requests: index 0 a batch of 100, 7 and 14 bad, the rest one headline.
-PATTERN = ["batch" if n == 0 else "bad" if n in (7, 14) else "single" for n in range(20)]
+# Of every 20 requests: index 0 a batch of 100, 7 and 14 bad, 10 a correction, the rest one headline.
+PATTERN = [
+    "batch" if n == 0 else "bad" if n in (7, 14) else "feedback" if n == 10 else "single" for n in range(20)
+]
+PATHS = {"feedback": "/v1/feedback"}  # every other kind goes to /v1/tag
 
 
 @dataclass
@@ -58,6 +69,7 @@ class Outcome:
     latency_ms: float
     lag_ms: float  # how late the generator started it
     unexpected: str | None  # None when the answer was the expected one
+    stored: tuple[int, ...] = ()  # the ids a correction's 201 acknowledged
 
 
 def bodies() -> dict[str, list[tuple[bytes, str, int]]]:
@@ -80,7 +92,15 @@ def bodies() -> dict[str, list[tuple[bytes, str, int]]]:
         (json.dumps({"headline": "x" * 2001}).encode(), json_type, 413),
         (b'{"headline": "Parliament passes budget", "top_k": 0}', json_type, 422),
     ]
-    return {"single": single, "batch": batch, "bad": bad}
+    feedback = [
+        (
+            json.dumps({"headline": r["headline"], "teaser": r["teaser"], "labels": r["labels"]}).encode(),
+            json_type,
+            201,
+        )
+        for r in rows
+    ]
+    return {"single": single, "batch": batch, "bad": bad, "feedback": feedback}
 
 
 def prepare_models(folder: Path) -> tuple[Path, list[str]]:
@@ -120,15 +140,16 @@ async def one(session, url: str, kind: str, body: tuple[bytes, str, int], due: f
     loop = asyncio.get_running_loop()
     lag = (loop.time() - start - due) * 1000
     data, content_type, expected = body
-    status, unexpected = None, None
+    status, unexpected, stored = None, None, ()
     try:
         async with session.post(url, data=data, headers={"Content-Type": content_type}) as response:
             status = response.status
             answer = await response.read()
         if status != expected:
             unexpected = f"{kind}: HTTP {status}" + (" (server error)" if status >= 500 else "")
-        elif status == 200:
+        elif status in (200, 201):
             parsed = json.loads(answer)
+            stored = tuple(parsed.get("ids", ()))
             if parsed.get("model") not in models:
                 unexpected = f"{kind}: unknown model {parsed.get('model')!r}"
             elif kind == "batch" and len(parsed["results"]) != 100:
@@ -136,7 +157,7 @@ async def one(session, url: str, kind: str, body: tuple[bytes, str, int], due: f
     except (TimeoutError, aiohttp.ClientError, ValueError) as error:
         unexpected = f"{kind}: {type(error).__name__}"
     latency = (loop.time() - start - due) * 1000
-    return Outcome(due, kind, status, latency, lag, unexpected)
+    return Outcome(due, kind, status, latency, lag, unexpected, stored)
 
 
 async def reloads(
@@ -172,7 +193,6 @@ async def drive(base: str, args, token: str, models_dir: Path, ids: list[str], m
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         loop = asyncio.get_running_loop()
-        url = base + "/v1/tag"
         start = loop.time()
         reloader = asyncio.create_task(
             reloads(session, base, token, models_dir, ids, args.reload_every, args.seconds)
@@ -191,6 +211,7 @@ async def drive(base: str, args, token: str, models_dir: Path, ids: list[str], m
             kind = PATTERN[number % len(PATTERN)]
             body = catalogue[kind][counters[kind] % len(catalogue[kind])]
             counters[kind] += 1
+            url = base + PATHS.get(kind, "/v1/tag")
             pending.add(asyncio.create_task(one(session, url, kind, body, due, start, ids)))
         outcomes = list(await asyncio.gather(*pending))
         outcomes += await reloader
@@ -256,7 +277,8 @@ def table(result: dict) -> str:
     s, m = result["summary"], result["memory"]
     lines = [
         f"soak: {result['settings']['seconds']} s at {result['settings']['rate']} req/s, "
-        f"{result['settings']['workers']} workers, reload every {result['settings']['reload_every']} s "
+        f"{result['settings']['workers']} workers, reload every {result['settings']['reload_every']} s, "
+        f"corrections in {result['settings']['corrections_store']} "
         f"(load average at start {result['machine']['load_average_at_start']})",
         f"requests sent {s['requests_sent']:,} ({', '.join(f'{k} {v:,}' for k, v in s['by_kind'].items())}); "
         f"responses by status: {', '.join(f'{k}: {v:,}' for k, v in s['responses_by_status'].items())}",
@@ -307,12 +329,19 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--max-in-flight", type=int, default=256, help="connections open at once, at most")
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON to write (and the table beside it)")
+    parser.add_argument(
+        "--postgres", action="store_true", help="store corrections on a throwaway PostgreSQL server"
+    )
     args = parser.parse_args()
     token, port = secrets.token_urlsafe(24), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEADLINE_TAGGER_")}
     env["HEADLINE_TAGGER_ADMIN_TOKEN"] = token
-    with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp,
+        corrections_store(Path(tmp), args) as store,
+    ):
         folder = Path(tmp)
+        env["HEADLINE_TAGGER_FEEDBACK_DB"] = store
         models_dir, ids = prepare_models(folder)
         cli = str(Path(sys.executable).parent / "headline-tagger")
         command = [
@@ -339,7 +368,39 @@ def main() -> None:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
         server_log = log.read_text(encoding="utf-8", errors="replace")
-    report(args, load, outcomes, snapshots, end_memory, server_log)
+        stored = stored_ids(store)
+    report(args, load, outcomes, snapshots, end_memory, server_log, stored)
+
+
+@contextmanager
+def corrections_store(folder: Path, args) -> Iterator[str]:
+    """Where the service stores corrections: an SQLite file in ``folder``, or a PostgreSQL database."""
+    if not args.postgres:
+        yield str(folder / "feedback.db")
+        return
+    sys.path.insert(0, str(REPO / "tests"))
+    from postgres_server import PostgresServer, server_binaries  # the tests' throwaway server
+
+    binaries = server_binaries()
+    if binaries is None:
+        raise SystemExit("--postgres needs Debian's postgresql package (no server binaries found)")
+    server = PostgresServer(binaries, free_port())
+    server.start()
+    try:
+        yield server.url()
+    finally:
+        server.stop()
+
+
+def stored_ids(location: str) -> list[int]:
+    """Every correction id the store holds, read a page at a time."""
+    from classifier.feedback.store import open_store
+
+    found: list[int] = []
+    with open_store(location) as store:
+        while page := store.page(after=found[-1] if found else 0, limit=1_000):
+            found += [correction.id for correction in page]
+    return found
 
 
 def wait_ready(port: int, server: subprocess.Popen, workers: int) -> None:
@@ -361,8 +422,16 @@ def wait_ready(port: int, server: subprocess.Popen, workers: int) -> None:
     raise SystemExit("the server was not ready within 60 s")
 
 
-def report(args, load, outcomes, snapshots: dict, end_memory: dict, server_log: str) -> None:
+def report(args, load, outcomes, snapshots: dict, end_memory: dict, server_log: str, stored: list[int]):
     summary = summarise(outcomes, snapshots["windows"], args)
+    acknowledged = [number for o in outcomes for number in o.stored]
+    summary["corrections"] = {
+        "store": "postgresql" if args.postgres else "sqlite",
+        "acknowledged": len(acknowledged),
+        "stored": len(stored),
+        "acknowledged_not_stored": len(set(acknowledged) - set(stored)),
+        "stored_not_acknowledged": len(set(stored) - set(acknowledged)),
+    }
     # Worker processes the master had to replace, and errors it logged, count as unexpected too.
     for needle in ("WORKER TIMEOUT", "was sent SIGKILL", "Exception", "reload refused", "Traceback"):
         if found := server_log.count(needle):
@@ -397,6 +466,11 @@ def report(args, load, outcomes, snapshots: dict, end_memory: dict, server_log: 
         },
         {"target": "unexpected errors (0)", "value": unexpected, "met": unexpected == 0},
         {
+            "target": f"corrections in the {summary['corrections']['store']} store = acknowledged",
+            "value": f"{len(stored):,} stored, {len(acknowledged):,} acknowledged",
+            "met": sorted(stored) == sorted(acknowledged) and len(set(acknowledged)) == len(acknowledged),
+        },
+        {
             "target": "memory growth, worker PSS and master RSS (< 10%)",
             "value": worst_growth,
             "met": worst_growth < 10,
@@ -411,6 +485,7 @@ def report(args, load, outcomes, snapshots: dict, end_memory: dict, server_log: 
             "reload_every": args.reload_every,
             "warmup": args.warmup,
             "workers": args.workers,
+            "corrections_store": summary["corrections"]["store"],
             "mix_per_20": dict(Counter(PATTERN)),
         },
         "summary": summary,
