@@ -45,6 +45,7 @@ __all__ = [
     "new_model_id",
     "promote",
     "read_manifest",
+    "read_report",
     "save_model",
 ]
 
@@ -195,6 +196,26 @@ def save_model(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return manifest
+
+
+def read_report(model_dir: Path, manifest: Manifest) -> str | None:
+    """The validation report of a model directory, or None when training wrote none.
+
+    Raises
+    ------
+    ModelError
+        The file is missing or unreadable, or not the one the manifest's checksum names.
+    """
+    if manifest.report_sha256 is None:
+        return None
+    path = Path(model_dir) / REPORT_FILE
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise ModelError(f"{path}: cannot read the validation report: {error.strerror}") from None
+    if hashlib.sha256(content).hexdigest() != manifest.report_sha256:
+        raise ModelError(f"{path}: checksum mismatch: the report was changed or replaced; not showing it")
+    return content.decode("utf-8")
 
 
 def promote(model_dir: Path, link: Path) -> None:

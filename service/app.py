@@ -1,4 +1,4 @@
-"""The application factory: ``create_app(config=None, *, model=None)``.
+"""The application factory: ``create_app(config=None, *, loaded=None)``.
 
 Settings are layered (defaults, then ``HEADLINE_TAGGER_*`` environment
 variables, then ``config``; see :mod:`service.config`). The model is loaded
@@ -15,8 +15,6 @@ from collections.abc import Mapping
 from flask import Flask
 
 from classifier.errors import ModelError
-from classifier.model.topic_model import TopicModel
-from classifier.persistence import Manifest
 from service import admin, api, auth, feedback, health, web
 from service.config import settings
 from service.errors import register_error_handlers
@@ -30,9 +28,7 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 
 
-def create_app(
-    config: Mapping[str, object] | None = None, *, model: tuple[TopicModel, Manifest] | None = None
-) -> Flask:
+def create_app(config: Mapping[str, object] | None = None, *, loaded: LoadedModel | None = None) -> Flask:
     """Build the service.
 
     Parameters
@@ -42,17 +38,17 @@ def create_app(
         ``MODEL``, ``ADMIN_TOKEN``, ``API_KEYS``, ``FEEDBACK_DB``, ``MAX_BODY_BYTES``,
         ``MAX_ITEMS``, ``MAX_FIELD_CHARS``) and any Flask setting. The corrections store
         (``FEEDBACK_DB``) is opened on first use, by the process that uses it.
-    model
-        A ``(model, manifest)`` pair, as :func:`classifier.persistence.load_model`
-        returns, to serve instead of loading ``MODEL``; reloads still read ``MODEL``.
+    loaded
+        A model already loaded (:meth:`service.holder.ModelHolder.reload` returns one) to
+        serve instead of loading ``MODEL``; reloads still read ``MODEL``.
     """
     app = Flask(__name__)
     app.config.from_mapping(settings(config), DEBUG=False)  # never the debugger, whatever FLASK_DEBUG says
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
     app.json = JSONProvider(app)
     holder = ModelHolder.from_settings(app.config)
-    if model is not None:
-        holder.current = LoadedModel.of(*model)
+    if loaded is not None:
+        holder.current = loaded
     else:
         try:
             holder.reload()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from classifier.errors import DataError, ModelError
 from classifier.model.topic_model import TopicModel
-from classifier.persistence import MANIFEST_FILE, MODEL_FILE, Manifest, load_model
+from classifier.persistence import MANIFEST_FILE, MODEL_FILE, REPORT_FILE, Manifest, load_model, read_report
 from classifier.settings import env_var, model_path
 from classifier.taxonomy import Taxonomy, load_taxonomy
 
@@ -28,15 +28,20 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A model, its manifest and its taxonomy (``None`` when the manifest names none, or it is gone)."""
+    """A model, its manifest, its taxonomy (``None`` when the manifest names none, or it is gone) and
+    its validation report (``None`` when it has none, or it failed its checksum: the reason is in
+    ``report_problem``)."""
 
     model: TopicModel
     manifest: Manifest
     taxonomy: Taxonomy | None
+    report: str | None = None
+    report_problem: str | None = None
 
     @classmethod
-    def of(cls, model: TopicModel, manifest: Manifest) -> LoadedModel:
-        """Pair a model with its manifest, looking up the taxonomy the manifest names.
+    def of(cls, model: TopicModel, manifest: Manifest, directory: Path | None = None) -> LoadedModel:
+        """Pair a model with its manifest, looking up the taxonomy the manifest names and, when the
+        model's ``directory`` is given, reading its report.
 
         The model's fast scorer is built here, before any request (and before
         gunicorn forks workers from a preloaded master).
@@ -48,7 +53,14 @@ class LoadedModel:
                 taxonomy = load_taxonomy(manifest.taxonomy)
             except DataError as error:
                 log.warning("model %s: no label descriptions: %s", manifest.model_id, error)
-        return cls(model, manifest, taxonomy)
+        report, problem = None, None
+        if directory is not None:
+            try:
+                report = read_report(directory, manifest)
+            except ModelError as error:  # the model still serves; its card says why there is no report
+                log.warning("model %s: %s", manifest.model_id, error)
+                problem = "its validation report failed its checksum or could not be read"
+        return cls(model, manifest, taxonomy, report, problem)
 
 
 class ModelHolder:
@@ -81,7 +93,8 @@ class ModelHolder:
             load (see :func:`classifier.persistence.load_model`).
         """
         with self._lock:  # one load at a time: two would only double the memory
-            loaded = LoadedModel.of(*load_model(self._resolved()))
+            directory = self._resolved()
+            loaded = LoadedModel.of(*load_model(directory), directory)
             self.current = loaded
         if self.after_reload is not None:
             self.after_reload()
@@ -97,7 +110,7 @@ class ModelHolder:
         target = self.path.resolve()
         # The files themselves too: a model.joblib symlinked to a file elsewhere is refused as well.
         for path, resolved in [(self.path, target)] + [
-            (self.path / name, (target / name).resolve()) for name in (MODEL_FILE, MANIFEST_FILE)
+            (self.path / name, (target / name).resolve()) for name in (MODEL_FILE, MANIFEST_FILE, REPORT_FILE)
         ]:
             if not resolved.is_relative_to(root):
                 raise ModelError(

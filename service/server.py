@@ -154,5 +154,5 @@ def serve(config: Mapping[str, object], *, host: str, port: int, workers: int) -
     with _metrics_dir():
         loaded = ModelHolder.from_settings(settings(config)).reload()  # a ModelError stops us here
         _configure_logging()
-        app = create_app(config, model=(loaded.model, loaded.manifest))
+        app = create_app(config, loaded=loaded)
         run(app, host=host, port=port, workers=workers)

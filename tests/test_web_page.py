@@ -7,6 +7,7 @@ The run leaves a screenshot in ``tests/artifacts/web_page.png``.
 import json
 import os
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 
@@ -270,4 +271,30 @@ def test_an_editor_reviews_a_queue_with_the_keyboard_and_each_save_is_stored(bro
         "archive.csv:12": (("education", "politics"), "web", "Teachers had protested."),
         "archive.csv:14": (("politics",), "web", ""),
     }
+    assert not problems, problems
+
+
+def test_the_model_card_shows_the_served_model_and_its_report_with_nothing_fetched_elsewhere(
+    browser, live_service
+):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    problems, requests = [], []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(live_service.url + "/")
+    page.click("text=Model card")
+    page.wait_for_selector("#labels")
+    report = page.frame_locator("#report")
+    report.locator("text=Confusion matrix").first.wait_for()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "model_card.png"), full_page=True)
+    page.locator("#report").scroll_into_view_if_needed()
+    page.locator("#report").screenshot(path=str(ARTIFACTS / "model_card_report.png"))
+    model = json.loads(urlopen(live_service.url + "/v1/model").read())
+    assert page.text_content("#model-id") == model["id"]
+    rows = page.locator("#labels tbody tr").all_text_contents()
+    assert len(rows) == 12 and any("climate" in row and "medtop:06000000" in row for row in rows)
+    assert page.locator("#sources tbody tr").first.text_content().startswith("starter.jsonl")
+    assert all(url.startswith(live_service.url) for url in requests), requests
     assert not problems, problems
