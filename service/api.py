@@ -17,6 +17,7 @@ from service import responses
 from service.auth import api_sender
 from service.errors import Problem
 from service.holder import LoadedModel
+from service.sampling import SAMPLER
 from service.schemas import BatchRequest, Limits, parse_tag_request
 
 __all__ = ["LIMITS", "bp", "current_model", "json_body", "limits_of"]
@@ -46,14 +47,12 @@ def tag():
     body = parse_tag_request(json_body(), current_app.extensions[LIMITS])
     loaded = current_model()
     items = body.items if isinstance(body, BatchRequest) else [body]
+    headlines, teasers = [item.headline for item in items], [item.teaser or "" for item in items]
     predictions = loaded.model.predict(
-        [item.headline for item in items],
-        [item.teaser or "" for item in items],
-        top_k=body.top_k,
-        threshold=body.threshold,
-        explain=body.explain,
+        headlines, teasers, top_k=body.top_k, threshold=body.threshold, explain=body.explain
     )
     g.predictions = predictions
+    current_app.extensions[SAMPLER].offer(loaded, headlines, teasers, predictions)
     model_id = loaded.manifest.model_id
     if not isinstance(body, BatchRequest):
         return responses.TagResult(model=model_id, **predictions[0].to_dict())

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from classifier.errors import ModelError
-from service import admin, api, auth, feedback, health, web
+from service import admin, api, auth, feedback, health, sampling, web
 from service.config import settings
 from service.errors import register_error_handlers
 from service.holder import LoadedModel, ModelHolder
@@ -58,6 +58,11 @@ def create_app(config: Mapping[str, object] | None = None, *, loaded: LoadedMode
     app.extensions[api.LIMITS] = api.limits_of(app.config)
     app.extensions[auth.API_KEYS] = auth.api_keys(app.config["API_KEYS"])
     app.extensions[feedback.STORE] = StoreHolder(str(app.config["FEEDBACK_DB"]))
+    app.extensions[sampling.SAMPLER] = sampling.RequestSampler(
+        float(app.config["REVIEW_SAMPLE_RATE"]),
+        int(app.config["REVIEW_SAMPLE_KEEP"]),
+        app.extensions[feedback.STORE],
+    )
     register_error_handlers(app)
     Telemetry(holder).init_app(app)
     for blueprint in (api.bp, feedback.bp, admin.bp, health.bp, web.bp):

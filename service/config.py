@@ -25,6 +25,10 @@ DEFAULTS: dict[str, object] = {
     "MAX_BODY_BYTES": 1 << 20,
     "MAX_ITEMS": 1000,
     "MAX_FIELD_CHARS": 2000,
+    # The share of tagged items kept for the review page (0: none), and how many of the newest the store
+    # holds (service.sampling).
+    "REVIEW_SAMPLE_RATE": 0.0,
+    "REVIEW_SAMPLE_KEEP": 10_000,
 }
 
 
@@ -39,7 +43,17 @@ def _keys(raw: str) -> tuple[str, ...]:
 def _positive(raw: str) -> int:
     value = int(raw)
     if value < 1:
-        raise ValueError
+        raise ValueError("must be a whole number of at least 1")
+    return value
+
+
+def _share(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise ValueError("must be a number from 0 to 1")
     return value
 
 
@@ -52,6 +66,8 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "MAX_BODY_BYTES": _positive,
     "MAX_ITEMS": _positive,
     "MAX_FIELD_CHARS": _positive,
+    "REVIEW_SAMPLE_RATE": _share,
+    "REVIEW_SAMPLE_KEEP": _positive,
 }
 
 
@@ -73,7 +89,9 @@ def settings(mapping: Mapping[str, object] | None = None, environ: Mapping[str, 
             continue
         try:
             result[key] = parse(raw)
-        except ValueError:
-            raise ValueError(f"{ENV_PREFIX}{key} must be a whole number of at least 1") from None
+        except ValueError as error:
+            # int() says "invalid literal ...", which would repeat the value: it may be a secret.
+            reason = str(error) if str(error).startswith("must ") else "must be a whole number of at least 1"
+            raise ValueError(f"{ENV_PREFIX}{key} {reason}") from None
     result.update(mapping or {})
     return result

@@ -1,4 +1,5 @@
-"""``POST /v1/feedback`` stores the newsroom's corrections; ``GET /v1/feedback`` (admin) pages through them.
+"""``POST /v1/feedback`` stores the newsroom's corrections; ``GET /v1/feedback`` (admin) pages through
+them; ``GET /v1/review/queue`` lists the most uncertain requests kept for review (:mod:`service.sampling`).
 
 A correction is checked against the served model's labels and records that
 model's id and its prediction of the headline at the time, whatever model the
@@ -25,6 +26,7 @@ from service import responses
 from service.api import LIMITS, current_model, json_body
 from service.auth import api_sender, require_admin
 from service.errors import Problem
+from service.sampling import SAMPLER
 from service.schemas import LARGEST_INTEGER, FeedbackBatch, field_problem, parse_feedback_request
 
 __all__ = ["MAX_PAGE", "STORE", "bp"]
@@ -80,6 +82,21 @@ def page():
     return responses.FeedbackPage(
         corrections=[row.to_dict() for row in shown], next=shown[-1].id if len(rows) > limit else None
     )
+
+
+@bp.get("/review/queue")
+def review_queue():
+    """The ``limit`` most uncertain kept requests whose text no one has corrected yet, for the review page."""
+    api_sender()  # the same keys as POST /v1/feedback: whoever may correct may see what to correct
+    unknown = sorted(set(request.args) - {"limit"})
+    if unknown:
+        raise field_problem(unknown[0], "is not a parameter this endpoint accepts (limit)")
+    limit = _whole(request.args, "limit", 50, 1, MAX_PAGE)
+    sampler = current_app.extensions[SAMPLER]
+    sampler.flush()  # this worker's waiting samples too
+    with _store() as store:
+        samples = store.uncertain_samples(limit)
+    return responses.ReviewQueue(sampling=sampler.rate > 0, rows=[sample.to_dict() for sample in samples])
 
 
 def _page_query(args: Mapping[str, str]) -> tuple[int, str | None, int]:

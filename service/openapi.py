@@ -159,6 +159,26 @@ def _paths() -> dict:
             }
         },
         "/v1/feedback": _feedback(),
+        "/v1/review/queue": {
+            "get": {
+                "summary": "The most uncertain requests kept for review (see REVIEW_SAMPLE_RATE), none "
+                "corrected yet, most uncertain first.",
+                **_KEYED,
+                "parameters": [
+                    _query(
+                        "limit",
+                        "At most this many rows.",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 50},
+                    )
+                ],
+                "responses": {
+                    "200": _json("The queue (empty while sampling is off).", responses.ReviewQueue),
+                    "401": _UNAUTHORIZED,
+                    "422": _problem("The limit is out of range, or a parameter is unknown."),
+                    "503": _STORE_DOWN,
+                },
+            }
+        },
         "/v1/admin/reload": {
             "post": {
                 "summary": "Load models/current again and swap it in; a broken model is refused.",
@@ -200,6 +220,24 @@ def _paths() -> dict:
             "get": {
                 "summary": "The web page for reviewing a queue of headlines one at a time.",
                 "responses": {"200": {"description": "HTML.", "content": {"text/html": {}}}},
+            }
+        },
+        "/model": {
+            "get": {
+                "summary": "The served model's card: topics with IPTC codes and thresholds, sources, report.",
+                "responses": {
+                    "200": {"description": "HTML.", "content": {"text/html": {}}},
+                    "503": {"description": "No model is loaded yet (HTML).", "content": {"text/html": {}}},
+                },
+            }
+        },
+        "/model/report": {
+            "get": {
+                "summary": "The served model's validation report, as training wrote it (one HTML file).",
+                "responses": {
+                    "200": {"description": "HTML.", "content": {"text/html": {}}},
+                    "404": _problem("The served model has no validation report, or no model is loaded."),
+                },
             }
         },
     }

@@ -32,6 +32,8 @@ __all__ = [
     "Model",
     "Problem",
     "Reloaded",
+    "ReviewQueue",
+    "ReviewRow",
     "Source",
     "Status",
     "TagResult",
@@ -189,6 +191,29 @@ class FeedbackPage(TypedDict):
 
 
 @_closed
+class ReviewRow(TypedDict):
+    """A kept request: the model's answer then, and its uncertainty (higher: less sure)."""
+
+    id: str
+    headline: str
+    teaser: str
+    label: str | None
+    score: float
+    labels: list[LabelScore]
+    model: str
+    uncertainty: float
+    created: str
+
+
+@_closed
+class ReviewQueue(TypedDict):
+    """The most uncertain kept requests, most uncertain first; ``sampling`` says whether any are kept."""
+
+    sampling: bool
+    rows: list[ReviewRow]
+
+
+@_closed
 class FieldError(TypedDict):
     """One invalid field of a request."""
 
@@ -212,4 +237,15 @@ class Problem(TypedDict):
 
 
 # Every answer with a JSON body; /openapi.json has a component for each (and for what they contain).
-ALL = (TagResult, BatchResult, Labels, Model, Status, Reloaded, FeedbackStored, FeedbackPage, Problem)
+ALL = (
+    TagResult,
+    BatchResult,
+    Labels,
+    Model,
+    Status,
+    Reloaded,
+    FeedbackStored,
+    FeedbackPage,
+    ReviewQueue,
+    Problem,
+)

@@ -32,6 +32,7 @@ from service.app import create_app
 from service.config import settings
 from service.feedback import STORE
 from service.holder import ModelHolder
+from service.sampling import SAMPLER
 
 __all__ = ["run", "serve"]
 
@@ -76,11 +77,18 @@ def run(app: Flask, *, host: str, port: int, workers: int) -> None:
     if holder is not None:
         options["on_reload"] = lambda arbiter: _reload_in_master(holder)
         options["post_fork"] = lambda arbiter, worker: _pass_reloads_to_master(holder, arbiter.pid)
-    store = app.extensions.get(STORE)
+    store, sampler = app.extensions.get(STORE), app.extensions.get(SAMPLER)
     if store is not None:
-        # A worker that stops (SIGTERM, a reload replacing it) ends its database session cleanly.
-        options["worker_exit"] = lambda arbiter, worker: store.close()
+        # A worker that stops (SIGTERM, a reload replacing it) keeps the request samples it still holds
+        # and ends its database session cleanly.
+        options["worker_exit"] = lambda arbiter, worker: _on_exit(sampler, store)
     _Gunicorn(app, options).run()
+
+
+def _on_exit(sampler, store) -> None:
+    if sampler is not None:
+        sampler.flush()
+    store.close()
 
 
 def _reload_in_master(holder) -> None:

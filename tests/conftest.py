@@ -89,7 +89,8 @@ def service_env(monkeypatch):
 
 @pytest.fixture
 def publish(tmp_path, tiny_model):
-    """``publish(model_id, promote_it=True, model=None)``: save a model under that id in ``tmp_path/models``.
+    """``publish(model_id, promote_it=True, model=None, report_html=None)``: save a model under that id in
+    ``tmp_path/models``.
 
     The model (the tiny one unless given) is saved with the default taxonomy (its
     three labels are in it) and ``models/current`` points at it unless
@@ -97,7 +98,7 @@ def publish(tmp_path, tiny_model):
     """
     models = tmp_path / "models"
 
-    def save(model_id: str, *, promote_it: bool = True, model=None) -> Path:
+    def save(model_id: str, *, promote_it: bool = True, model=None, report_html: str | None = None) -> Path:
         target = models / model_id
         source = {"source": f"tiny:{FIXTURES}/tiny_train.jsonl", "path": str(FIXTURES / "tiny_train.jsonl")}
         save_model(
@@ -109,6 +110,7 @@ def publish(tmp_path, tiny_model):
             sources=[{**source, "preset": None, "label_map": None, "rows": 36, "sha256": "0" * 64}],
             training={},
             validation_metrics={"accuracy": 1.0},
+            report_html=report_html,
         )
         if promote_it:
             promote(target, models / "current")

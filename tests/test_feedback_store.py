@@ -17,7 +17,7 @@ import pytest
 from conftest import free_port
 
 from classifier.errors import FeedbackStoreError
-from classifier.feedback.corrections import correction_kind
+from classifier.feedback.corrections import ReviewSample, correction_kind
 from classifier.feedback.postgres_store import _WRITER_LOCK
 from classifier.feedback.store import Correction, open_store
 
@@ -282,3 +282,39 @@ def test_sqlite_a_read_only_store_is_a_clear_error_and_keeps_its_data():
     finally:
         folder.chmod(0o755)
         shutil.rmtree(folder)
+
+
+def _sample(headline: str, uncertainty: float, model_id: str = "m1") -> ReviewSample:
+    return ReviewSample(
+        headline, "", model_id, "politics", 0.5, (("politics", 0.5), ("world", 0.4)), uncertainty
+    )
+
+
+def test_review_samples_keep_the_newest_and_list_the_most_uncertain_uncorrected_texts(feedback_location):
+    with open_store(feedback_location) as store:
+        store.add_samples([_sample(f"h{n}", n / 10) for n in range(6)], keep=4)  # h0 and h1 dropped
+        store.add_samples([_sample("h3", 0.05, model_id="m2")], keep=10)  # newer sample of the same text
+        store.add([_correction(headline="h5")])  # corrected: no longer needs review
+        listed = store.uncertain_samples(limit=10)
+        assert [(s.headline, s.uncertainty) for s in listed] == [("h4", 0.4), ("h2", 0.2), ("h3", 0.05)]
+        assert listed[0].labels == (("politics", 0.5), ("world", 0.4)) and listed[2].model_id == "m2"
+        assert listed[0].to_dict()["id"] == f"sample-{listed[0].id}"
+        assert [s.headline for s in store.uncertain_samples(limit=1)] == ["h4"]
+
+
+def test_a_version_1_store_is_migrated_forward_with_its_corrections(feedback_location):
+    with open_store(feedback_location) as store:
+        store.add([_correction()])
+    # Back to version 1, as an older headline-tagger left it: no samples table.
+    if feedback_location.startswith("postgresql://"):
+        with psycopg.connect(feedback_location, autocommit=True) as old:
+            old.execute("DROP TABLE samples")
+            old.execute("UPDATE headline_tagger_schema SET version = 1")
+    else:
+        with sqlite3.connect(feedback_location, isolation_level=None) as old:
+            old.execute("DROP TABLE samples")
+            old.execute("PRAGMA user_version = 1")
+    with open_store(feedback_location) as store:
+        assert [c.headline for c in store.current()] == ["Rates rise again"]
+        store.add_samples([_sample("h", 0.9)], keep=10)
+        assert [s.headline for s in store.uncertain_samples()] == ["h"]

@@ -64,6 +64,14 @@ CASES = [
     ("/openapi.json", "get", "200", "plain", {}),
     ("/", "get", "200", "plain", {}),
     ("/review", "get", "200", "plain", {}),
+    ("/model", "get", "200", "plain", {}),
+    ("/model", "get", "503", "empty", {}),
+    ("/model/report", "get", "200", "report", {}),
+    ("/model/report", "get", "404", "plain", {}),  # the tiny model has no report
+    ("/v1/review/queue", "get", "200", "plain", {}),
+    ("/v1/review/queue", "get", "401", "keyed", {}),
+    ("/v1/review/queue", "get", "422", "plain", {"query_string": {"limit": 0}}),
+    ("/v1/review/queue", "get", "503", "no-store", {}),
 ]
 
 
@@ -71,7 +79,9 @@ CASES = [
 def make_client(service_env, publish, tmp_path):
     def make(kind: str):
         if kind != "empty":
-            publish("tiny-a")
+            publish(
+                "tiny-a", report_html="<!doctype html><title>report</title>" if kind == "report" else None
+            )
         config = {"MODELS_DIR": tmp_path / "models", "ADMIN_TOKEN": ADMIN_TOKEN if kind != "plain" else None}
         # "no-store": the corrections store's folder is missing.
         config["FEEDBACK_DB"] = tmp_path / ("missing" if kind == "no-store" else "") / "feedback.db"

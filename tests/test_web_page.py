@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.request import urlopen
 
 import pytest
+from conftest import LiveService
 
 from classifier.feedback.store import open_store
 
@@ -298,3 +299,39 @@ def test_the_model_card_shows_the_served_model_and_its_report_with_nothing_fetch
     assert page.locator("#sources tbody tr").first.text_content().startswith("starter.jsonl")
     assert all(url.startswith(live_service.url) for url in requests), requests
     assert not problems, problems
+
+
+TAGGED = ["Central bank holds rates as inflation cools", "Striker's late goal sends club into cup final"]
+
+
+def test_an_editor_reviews_the_recent_uncertain_requests_the_service_kept(browser, live_service, tmp_path):
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto(live_service.url + "/review")  # the session's service keeps no requests
+    page.click("#recent")
+    page.locator("#status").filter(has_text="has not turned request sampling on").wait_for()
+
+    store = tmp_path / "feedback.db"
+    env = {"HEADLINE_TAGGER_REVIEW_SAMPLE_RATE": "1", "HEADLINE_TAGGER_FEEDBACK_DB": str(store)}
+    arguments = ["serve", "--models-dir", str(live_service.models), "--workers", "1"]
+    sampling = LiveService(arguments, live_service.models, tmp_path, env)
+    try:
+        sampling.wait_ready()
+        body = json.dumps({"items": [{"headline": headline} for headline in TAGGED]}).encode()
+        assert sampling.request("POST", "/v1/tag", body, {"Content-Type": "application/json"})[0] == 200
+        problems = []
+        page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+        page.goto(sampling.url + "/review")
+        page.click("#recent")
+        page.wait_for_selector("#review:not([hidden])")
+        assert page.text_content("#status") == "2 headlines from the recent requests."
+        first = page.text_content("#headline")
+        page.keyboard.press("Enter")  # the model's guess is right: accept it
+        page.wait_for_selector("#position:has-text('1 saved')")
+        assert not problems, problems
+    finally:
+        assert sampling.stop() == 0, sampling.stderr()
+    with open_store(str(store)) as kept:
+        (correction,) = kept.page()
+        assert correction.headline == first and correction.item_id.startswith("sample-")
+        assert correction.kind == "accepted" and correction.source == "web"
+        assert [sample.headline for sample in kept.uncertain_samples()] == [h for h in TAGGED if h != first]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["KINDS", "SOURCES", "Correction", "correction_kind"]
+__all__ = ["KINDS", "SOURCES", "Correction", "ReviewSample", "correction_kind"]
 
 KINDS = ("accepted", "rejected", "added")
 SOURCES = ("api", "web", "cli", "import")
@@ -65,4 +65,35 @@ class Correction:
             "source": self.source,
             "created": self.created,
             "superseded_by": self.superseded_by,
+        }
+
+
+@dataclass(slots=True)
+class ReviewSample:
+    """A tagged headline the service kept for review (when sampling is on): the model's answer then and
+    how uncertain it was (:func:`classifier.review.uncertainty`, margin: higher is less sure).
+    ``id`` and ``created`` are the store's to set."""
+
+    headline: str
+    teaser: str
+    model_id: str
+    label: str | None
+    score: float
+    labels: tuple[tuple[str, float], ...]
+    uncertainty: float
+    id: int | None = None
+    created: str | None = None
+
+    def to_dict(self) -> dict:
+        """A row of a review queue, as ``headline-tagger review`` writes them (the id is ``sample-N``)."""
+        return {
+            "id": f"sample-{self.id}",
+            "headline": self.headline,
+            "teaser": self.teaser,
+            "label": self.label,
+            "score": round(self.score, 6),  # as every answer of the API rounds them
+            "labels": [{"label": label, "score": round(score, 6)} for label, score in self.labels],
+            "model": self.model_id,
+            "uncertainty": round(self.uncertainty, 6),
+            "created": self.created,
         }

@@ -25,11 +25,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from classifier.errors import FeedbackStoreError
-from classifier.feedback.corrections import KINDS, SOURCES, Correction
+from classifier.feedback.corrections import KINDS, SOURCES, Correction, ReviewSample
 
-__all__ = ["SCHEMA_VERSION", "TABLE_COLUMNS", "TABLE_INDEXES", "CorrectionStore"]
+__all__ = [
+    "SAMPLE_COLUMNS",
+    "SAMPLE_INDEXES",
+    "SCHEMA_VERSION",
+    "TABLE_COLUMNS",
+    "TABLE_INDEXES",
+    "CorrectionStore",
+]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Version 1's table as every backend has it, between its own id column and ``superseded_by`` (whose
 # integer type is the backend's too). Labels and predictions are JSON lists; times ISO 8601 in UTC.
 TABLE_COLUMNS = """
@@ -48,6 +55,23 @@ TABLE_COLUMNS = """
 TABLE_INDEXES = """
     CREATE INDEX corrections_text_key ON corrections (text_key, superseded_by);
     CREATE INDEX corrections_created ON corrections (created)
+"""
+# Version 2 adds the tagged requests kept for review, after the backend's id column. They are not
+# corrections: only the newest ``keep`` of them stay (see :meth:`CorrectionStore.add_samples`).
+SAMPLE_COLUMNS = """
+    text_key TEXT NOT NULL,
+    headline TEXT NOT NULL,
+    teaser TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    label TEXT,
+    score DOUBLE PRECISION NOT NULL,
+    labels TEXT NOT NULL,
+    uncertainty DOUBLE PRECISION NOT NULL,
+    created TEXT NOT NULL
+"""
+SAMPLE_INDEXES = """
+    CREATE INDEX samples_text_key ON samples (text_key);
+    CREATE INDEX samples_uncertainty ON samples (uncertainty)
 """
 
 
@@ -116,7 +140,57 @@ class CorrectionStore(ABC):
                 ids.append(new_id)
         return ids
 
+    def add_samples(self, samples: Iterable[ReviewSample], *, keep: int) -> None:
+        """Store tagged requests for review, in one transaction, then drop all but the newest ``keep``."""
+        now = _now()
+        with self._lock, self._errors("write to"), self._writing():
+            for sample in samples:
+                self._execute(
+                    "INSERT INTO samples (text_key, headline, teaser, model_id, label, score, labels,"
+                    " uncertainty, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        _text_key(sample.headline, sample.teaser),
+                        sample.headline,
+                        sample.teaser,
+                        sample.model_id,
+                        sample.label,
+                        sample.score,
+                        json.dumps([list(pair) for pair in sample.labels]),
+                        sample.uncertainty,
+                        sample.created or now,
+                    ),
+                )
+            self._execute("DELETE FROM samples WHERE id <= (SELECT max(id) FROM samples) - ?", (keep,))
+
     # -- reading ------------------------------------------------------------------------------
+
+    def uncertain_samples(self, limit: int = 50) -> list[ReviewSample]:
+        """The ``limit`` most uncertain kept requests, most uncertain first: each text once (its newest
+        sample), and none whose text has a correction already."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        with self._lock, self._errors("read"):
+            rows = self._execute(
+                "SELECT id, headline, teaser, model_id, label, score, labels, uncertainty, created"
+                " FROM samples s WHERE id = (SELECT max(id) FROM samples t WHERE t.text_key = s.text_key)"
+                " AND NOT EXISTS (SELECT 1 FROM corrections c WHERE c.text_key = s.text_key)"
+                " ORDER BY uncertainty DESC, id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            ReviewSample(
+                headline,
+                teaser,
+                model_id,
+                label,
+                score,
+                tuple(map(tuple, json.loads(labels))),
+                uncertainty,
+                id_,
+                created,
+            )
+            for id_, headline, teaser, model_id, label, score, labels, uncertainty, created in rows
+        ]
 
     def page(self, *, after: int = 0, since: str | None = None, limit: int = 100) -> list[Correction]:
         """Up to ``limit`` corrections with an id over ``after``, created at or after ``since``, by id."""

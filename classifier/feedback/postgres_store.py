@@ -24,7 +24,13 @@ from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
 
 from classifier.errors import FeedbackStoreError
-from classifier.feedback.database import TABLE_COLUMNS, TABLE_INDEXES, CorrectionStore
+from classifier.feedback.database import (
+    SAMPLE_COLUMNS,
+    SAMPLE_INDEXES,
+    TABLE_COLUMNS,
+    TABLE_INDEXES,
+    CorrectionStore,
+)
 
 __all__ = ["PostgresStore"]
 
@@ -52,6 +58,13 @@ class PostgresStore(CorrectionStore):
         {TABLE_INDEXES};
         CREATE TABLE headline_tagger_schema (version INTEGER NOT NULL);
         INSERT INTO headline_tagger_schema VALUES (0)
+        """,
+        f"""
+        CREATE TABLE samples (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            {SAMPLE_COLUMNS}
+        );
+        {SAMPLE_INDEXES}
         """,
     )
 

@@ -16,7 +16,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from classifier.errors import FeedbackStoreError
-from classifier.feedback.database import TABLE_COLUMNS, TABLE_INDEXES, CorrectionStore
+from classifier.feedback.database import (
+    SAMPLE_COLUMNS,
+    SAMPLE_INDEXES,
+    TABLE_COLUMNS,
+    TABLE_INDEXES,
+    CorrectionStore,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -38,6 +44,13 @@ class SQLiteStore(CorrectionStore):
             superseded_by INTEGER REFERENCES corrections (id)
         );
         {TABLE_INDEXES}
+        """,
+        f"""
+        CREATE TABLE samples (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            {SAMPLE_COLUMNS}
+        );
+        {SAMPLE_INDEXES}
         """,
     )
 

@@ -1,5 +1,6 @@
 // The review page: a queue file that `headline-tagger review` wrote is read in the browser (it never
-// leaves it but for the corrections saved), then shown one row at a time with the model's guess.
+// leaves it but for the corrections saved), or the recent uncertain requests the service kept are
+// fetched; then the rows are shown one at a time with the model's guess.
 // Keys 1-9 tick a topic, Enter saves the ticked topics through /v1/feedback and moves on, the arrow
 // keys move; every control is also a real button or checkbox.
 "use strict";
@@ -102,20 +103,41 @@ async function save() {
   else show();
 }
 
-async function load(event) {
-  const [file] = event.target.files;
+// Start reviewing `rows` (parsed queue rows) from `origin`, with a note of what was skipped.
+async function begin(rows, skipped, origin) {
   const status = document.getElementById("status");
-  if (!file) return;
-  const { rows, skipped } = parseQueue(await file.text());
   review.labels = await servedLabels();
-  if (!review.labels.length) return showStatus(status, "The service's topics cannot be read; give the API key, then open the file again.", true);
-  if (!rows.length) return showStatus(status, `${file.name} holds no headline to review${skipped.length ? ` (${skipped.join("; ")})` : ""}.`, true);
+  if (!review.labels.length) return showStatus(status, "The service's topics cannot be read; give the API key, then try again.", true);
+  if (!rows.length) return showStatus(status, `${origin} holds no headline to review${skipped.length ? ` (${skipped.join("; ")})` : ""}.`, true);
   Object.assign(review, { rows, at: 0, picks: new Map(), saved: new Map() });
   const note = skipped.length ? `; skipped ${skipped.length} bad line${skipped.length === 1 ? "" : "s"} (${skipped.slice(0, 3).join("; ")})` : "";
-  showStatus(status, `${rows.length} headline${rows.length === 1 ? "" : "s"} from ${file.name}${note}.`, skipped.length > 0);
+  showStatus(status, `${rows.length} headline${rows.length === 1 ? "" : "s"} from ${origin}${note}.`, skipped.length > 0);
   document.getElementById("review").hidden = false;
   show();
   document.getElementById("save").focus();
+}
+
+async function load(event) {
+  const [file] = event.target.files;
+  if (!file) return;
+  const { rows, skipped } = parseQueue(await file.text());
+  await begin(rows, skipped, file.name);
+}
+
+// The most uncertain requests the service kept (GET /v1/review/queue), as queue rows.
+async function loadRecent() {
+  const status = document.getElementById("status");
+  try {
+    const response = await fetch("/v1/review/queue?limit=200", { headers: apiHeaders() });
+    const answer = await response.json();
+    if (response.status === 401) document.getElementById("key-row").hidden = false;
+    if (!response.ok) return showStatus(status, `Cannot load them: ${answer.detail || `the service answered ${response.status}.`}`, true);
+    if (!answer.sampling && !answer.rows.length) return showStatus(status, "The service keeps no requests for review: its operator has not turned request sampling on.", true);
+    const { rows, skipped } = parseQueue(answer.rows.map((row) => JSON.stringify(row)).join("\n"));
+    await begin(rows, skipped, "the recent requests");
+  } catch (error) {
+    showStatus(status, `Cannot load them: the service could not be reached (${error.message}).`, true);
+  }
 }
 
 // The review keys, except while typing in a text field; Enter on a button is the button's own.
@@ -133,6 +155,7 @@ function onKey(event) {
 
 document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("queue").addEventListener("change", load);
+  document.getElementById("recent").addEventListener("click", loadRecent);
   document.getElementById("previous").addEventListener("click", () => move(-1));
   document.getElementById("next").addEventListener("click", () => move(1));
   document.getElementById("save").addEventListener("click", save);
