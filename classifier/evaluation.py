@@ -20,9 +20,9 @@ import numpy as np
 from sklearn.metrics import f1_score, hamming_loss, precision_recall_fscore_support
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from classifier.model.topic_model import Prediction
+from classifier.model.topic_model import Prediction, TopicModel
 
-__all__ = ["EvaluationReport", "evaluate_predictions"]
+__all__ = ["EvaluationReport", "evaluate_predictions", "predict_rows"]
 
 ABSTAINED = "(abstained)"
 
@@ -56,6 +56,17 @@ class EvaluationReport:
             return value
 
         return {key: rounded(value) for key, value in self.__dict__.items() if value is not None}
+
+
+def predict_rows(
+    model: TopicModel, headlines: Sequence[str], teasers: Sequence[str], *, batch_size: int = 4096
+) -> list[Prediction]:
+    """The model's predictions of every row, one vectorised call per batch of ``batch_size`` rows."""
+    predictions = []
+    for start in range(0, len(headlines), batch_size):
+        stop = start + batch_size
+        predictions.extend(model.predict(headlines[start:stop], teasers[start:stop]))
+    return predictions
 
 
 def evaluate_predictions(

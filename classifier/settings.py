@@ -22,6 +22,7 @@ __all__ = [
     "CHAR_NGRAMS",
     "CHAR_WEIGHT",
     "CLASS_WEIGHT",
+    "COMPARE_EXAMPLES",
     "CURRENT_LINK",
     "ENV_PREFIX",
     "FEEDBACK_DB",
@@ -31,6 +32,7 @@ __all__ = [
     "LABEL_THRESHOLD",
     "MAX_BAD_ROWS",
     "MAX_FEATURES",
+    "MAX_RECALL_DROP",
     "MIN_DF",
     "MODEL",
     "MODELS_DIR",
@@ -39,6 +41,8 @@ __all__ = [
     "PORT",
     "PROFILE",
     "PROFILES",
+    "PROMOTE_MARGIN",
+    "RESAMPLES",
     "REUTERS_BODY",
     "SEED",
     "SERVE_WORKERS",
@@ -110,6 +114,16 @@ PROFILES: dict[str, dict[str, object]] = {
 }
 """Named feature sets, as changes to the feature defaults above."""
 PROFILE = "fast"
+
+# Comparing models and promoting them (``models compare``, ``train --promote-if-better``).
+RESAMPLES = 1000
+"""Paired bootstrap resamples: the 95% interval's ends move by well under a point of F1 between seeds."""
+PROMOTE_MARGIN = 0.0
+"""Macro-F1 a new model must gain over the current one to be promoted: why 0 is in docs/models.md."""
+MAX_RECALL_DROP = 0.02
+"""The most any topic's recall may fall for a new model to be promoted."""
+COMPARE_EXAMPLES = 5
+"""Disagreements ``models compare`` shows (``--disagreements FILE`` writes them all)."""
 
 # Batch tagging.
 TAG_CHUNK_SIZE = 10_000
