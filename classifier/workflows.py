@@ -1,4 +1,4 @@
-"""The jobs behind the commands: read data → train → save → promote; read data → evaluate.
+"""The jobs behind the commands: read data → train → save → promote; read data → evaluate or compare.
 
 Each function takes plain values and returns plain results, so the command
 line, the HTTP service and the tests drive exactly the same code.
@@ -16,13 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from classifier import settings as defaults
+from classifier.comparison import Comparison, Decision, compare_models, decide_promotion
 from classifier.errors import OutputError
 from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.feedback.learning import CorrectionSet, FeedbackSummary, known_labels, merge_corrections
 from classifier.inputs.datasets import LabeledData, load_labeled_data
 from classifier.inputs.records import BadRowLimit, ReadOptions, ReadReport
 from classifier.inputs.sources import DataSource, parse_data_argument
-from classifier.persistence import Manifest, load_model, new_model_id, promote, save_model
+from classifier.persistence import Manifest, load_model, new_model_id, save_model
+from classifier.registry import change_current, current_model
 from classifier.report import (
     ReportRows,
     ReportUnavailable,
@@ -33,7 +35,16 @@ from classifier.report import (
 from classifier.taxonomy import load_label_map, load_taxonomy
 from classifier.training import StepReporter, TrainingResult, TrainingSettings, train
 
-__all__ = ["STARTER_CORPUS", "DataRequest", "TrainOutcome", "evaluate_model", "load_data", "train_model"]
+__all__ = [
+    "STARTER_CORPUS",
+    "DataRequest",
+    "PromotionGate",
+    "TrainOutcome",
+    "compare_saved_models",
+    "evaluate_model",
+    "load_data",
+    "train_model",
+]
 
 STARTER_CORPUS = resources.files("classifier") / "data" / "starter.jsonl"
 
@@ -88,9 +99,22 @@ def load_data(
     return data, report
 
 
+@dataclass(frozen=True)
+class PromotionGate:
+    """``train --promote-if-better``: held-out data, and the rule a new model must pass to become current."""
+
+    request: DataRequest
+    margin: float = defaults.PROMOTE_MARGIN
+    max_recall_drop: float = defaults.MAX_RECALL_DROP
+
+
 @dataclass
 class TrainOutcome:
-    """A trained and saved model, where it went, and what reading the data found."""
+    """A trained and saved model, where it went, what reading the data found, and why it was (not) promoted.
+
+    ``comparison`` and ``decision`` are set when a :class:`PromotionGate` compared
+    the new model with a current one.
+    """
 
     result: TrainingResult
     manifest: Manifest
@@ -99,6 +123,8 @@ class TrainOutcome:
     report: ReadReport
     report_note: str | None = None  # why the model directory has no report.html, when it should
     feedback: FeedbackSummary | None = None
+    comparison: Comparison | None = None
+    decision: Decision | None = None
 
 
 def train_model(
@@ -108,6 +134,7 @@ def train_model(
     models_dir: Path,
     out_dir: Path | None = None,
     promote_to_current: bool = True,
+    gate: PromotionGate | None = None,
     on_row: Callable[[], None] | None = None,
     step: StepReporter | None = None,
     write_validation_report: bool = True,
@@ -116,12 +143,23 @@ def train_model(
     """Read the data, train, save the model directory atomically and (optionally) promote it.
 
     The model goes to ``out_dir``, or to a new folder named after its id under
-    ``models_dir``; promotion points the ``current`` link of ``models_dir`` at it. With a
-    validation split (and ``write_validation_report``), the directory also gets the report of the
-    validation rows, ``report.html``; without matplotlib it is left out and ``report_note`` says so.
+    ``models_dir``; promotion points the ``current`` link of ``models_dir`` at it
+    and records the change in the folder's history. With a validation split (and
+    ``write_validation_report``), the directory also gets the report of the
+    validation rows, ``report.html``; without matplotlib it is left out and
+    ``report_note`` says so. With a ``gate``, a current model is compared with
+    the new one on the gate's data first, and the new one is promoted only if it
+    passes the gate's rule; the held-out data and the current model are read
+    before training, so a mistake in them costs no training time.
     ``feedback`` adds the newsroom's corrections (:mod:`classifier.feedback.learning`),
     which must use the taxonomy's labels, or without a taxonomy the labels DATA has.
     """
+    current = held_out = None
+    if gate is not None:
+        link = defaults.current_link(models_dir)
+        if link.exists():
+            current = current_model(models_dir), load_model(link)[0]
+        held_out = load_data(gate.request, keep_unlabeled=settings.multilabel)[0]
     data, report = load_data(request, keep_unlabeled=settings.multilabel, on_row=on_row)
     corrections, summary = None, None
     if feedback is not None:
@@ -168,11 +206,18 @@ def train_model(
         validation_metrics=result.validation.to_dict() if result.validation else None,
         report_html=report_html,
     )
-    promoted = None
-    if promote_to_current:
-        promoted = defaults.current_link(models_dir)
-        promote(target, promoted)
-    return TrainOutcome(result, manifest, target, promoted, report, report_note, summary)
+    outcome = TrainOutcome(result, manifest, target, None, report, report_note, summary)
+    if gate is not None and current is not None:
+        name, model = current
+        outcome.comparison = compare_models(model, result.model, held_out, names=(name, model_id))
+        outcome.decision = decide_promotion(
+            outcome.comparison, margin=gate.margin, max_recall_drop=gate.max_recall_drop
+        )
+    if promote_to_current and (outcome.decision is None or outcome.decision.promote):
+        record = outcome.decision.record(outcome.comparison) if outcome.decision else None
+        change_current(models_dir, target, action="train", comparison=record)
+        outcome.promoted_to = defaults.current_link(models_dir)
+    return outcome
 
 
 def _validation_report(result: TrainingResult, data: LabeledData, model_id: str, step) -> str:
@@ -244,3 +289,19 @@ def evaluate_model(
         )
         write_report(report_path, html)
     return evaluation, report, manifest
+
+
+def compare_saved_models(
+    dirs: tuple[Path, Path],
+    request: DataRequest,
+    *,
+    names: tuple[str, str],
+    allow_version_mismatch: bool = False,
+    resamples: int = defaults.RESAMPLES,
+    seed: int = 0,
+    on_row: Callable[[], None] | None = None,
+) -> tuple[Comparison, ReadReport]:
+    """Compare the models in ``dirs`` on the data of ``request`` (see :mod:`classifier.comparison`)."""
+    model_a, model_b = (load_model(path, allow_version_mismatch=allow_version_mismatch)[0] for path in dirs)
+    data, report = load_data(request, keep_unlabeled=model_a.multilabel, on_row=on_row)
+    return compare_models(model_a, model_b, data, names=names, resamples=resamples, seed=seed), report

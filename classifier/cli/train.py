@@ -25,7 +25,7 @@ from classifier.cli.options import (
 if TYPE_CHECKING:
     from classifier.feedback.learning import CorrectionSet
     from classifier.training import TrainingSettings
-    from classifier.workflows import DataRequest
+    from classifier.workflows import DataRequest, PromotionGate, TrainOutcome
 
 __all__ = ["evaluate", "train", "train_and_report"]
 
@@ -39,6 +39,21 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df")
 @click.option("--out", type=click.Path(path_type=Path), help="Model directory to write (must not exist).")
 @models_dir_option("Where new models and the 'current' link live")
 @click.option("--no-promote", is_flag=True, help="Do not point models/current at the new model.")
+@click.option(
+    "--promote-if-better",
+    "promote_if_better",
+    metavar="DATA",
+    multiple=True,
+    help="Compare the new model with the current one on this held-out DATA (read like the training "
+    "DATA; repeat for several) and promote it only if it passes the promotion rule.",
+)
+@click.option(
+    "--promote-margin",
+    type=float,
+    default=settings.PROMOTE_MARGIN,
+    show_default=True,
+    help="With --promote-if-better: macro-F1 the new model must gain over the current one.",
+)
 @click.option("--if-missing", is_flag=True, help="Do nothing when models/current already exists.")
 @click.option(
     "--no-report",
@@ -139,13 +154,21 @@ def train(**kwargs) -> None:
         return
     feedback = _feedback(kwargs)
     training = _training_settings(kwargs)
+    held_out, margin, no_promote = (
+        kwargs.pop("promote_if_better"),
+        kwargs.pop("promote_margin"),
+        kwargs.pop("no_promote"),
+    )
+    if held_out and no_promote:
+        raise click.UsageError("--promote-if-better and --no-promote contradict each other; give one")
     request = data_request(kwargs, starter=kwargs.pop("starter"))
     train_and_report(
         request,
         training,
         models_dir,
         out_dir=kwargs.pop("out"),
-        promote_to_current=not kwargs.pop("no_promote"),
+        promote_to_current=not no_promote,
+        gate=_gate(request, held_out, margin) if held_out else None,
         write_validation_report=not kwargs.pop("no_report"),
         feedback=feedback,
     )
@@ -165,6 +188,13 @@ def _feedback(kwargs: dict) -> CorrectionSet | None:
         return None
     with console.user_errors():
         return read_corrections(location, weight)
+
+
+def _gate(request: DataRequest, held_out: tuple[str, ...], margin: float) -> PromotionGate:
+    """The held-out data of ``--promote-if-better``, read with the training data's options."""
+    from classifier.workflows import PromotionGate
+
+    return PromotionGate(dataclasses.replace(request, arguments=held_out, starter=False), margin=margin)
 
 
 def _training_settings(kwargs: dict) -> TrainingSettings:
@@ -201,8 +231,9 @@ def train_and_report(
     promote_to_current: bool = True,
     write_validation_report: bool = True,
     feedback: CorrectionSet | None = None,
+    gate: PromotionGate | None = None,
 ) -> None:
-    """Run the training job with progress on stderr, then print its validation table."""
+    """Run the training job with progress on stderr, then print its validation table and where it went."""
     from classifier.workflows import train_model
 
     with console.user_errors(), console.row_counter("Reading training data") as count:
@@ -212,6 +243,7 @@ def train_and_report(
             models_dir=models_dir,
             out_dir=out_dir,
             promote_to_current=promote_to_current,
+            gate=gate,
             on_row=count,
             step=console.step,
             write_validation_report=write_validation_report,
@@ -233,6 +265,8 @@ def train_and_report(
         f"model {outcome.manifest.model_id}: {len(result.model.labels)} labels, "
         f"{result.train_rows:,} training rows, {result.seconds:.1f} s"
     )
+    for line in _promotion_lines(outcome, gated=gate is not None):
+        console.stdout.print(line, markup=False)
     console.stdout.print(
         f"saved to {outcome.model_dir}" + (f" (now {outcome.promoted_to})" if outcome.promoted_to else "")
     )
@@ -253,6 +287,26 @@ def _print_feedback(summary) -> None:
         f" (weight {summary.weight:g}{span}){overridden}",
         err=True,
     )
+
+
+def _promotion_lines(outcome: TrainOutcome, *, gated: bool) -> list[str]:
+    """What --promote-if-better found: the comparison, then each failed rule (or that none failed)."""
+    comparison, decision = outcome.comparison, outcome.decision
+    if comparison is None or decision is None:
+        return ["promoted: there is no current model to compare with"] if gated else []
+    interval = comparison.macro_f1
+    lines = [
+        f"on {comparison.rows:,} held-out rows: macro-F1 {comparison.report_b.macro_f1:.4f}, current "
+        f"{comparison.a} {comparison.report_a.macro_f1:.4f} (difference {interval.difference:+.4f}, "
+        f"95% interval [{interval.low:+.4f}, {interval.high:+.4f}])"
+    ]
+    if decision.promote:
+        lines.append(
+            f"promoted: macro-F1 at least the current one's plus the margin {decision.margin:g}, and no "
+            f"topic's recall down more than {decision.max_recall_drop * 100:g} points"
+        )
+    lines += [f"not promoted: {failure}" for failure in decision.failures]
+    return lines
 
 
 @click.command()
