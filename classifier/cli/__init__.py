@@ -2,8 +2,9 @@
 
 One module per job: :mod:`~classifier.cli.train` (train, evaluate),
 :mod:`~classifier.cli.predict` (predict, labels, info), :mod:`~classifier.cli.tag`,
-:mod:`~classifier.cli.review` (review, audit), :mod:`~classifier.cli.serve` (serve, start)
-and :mod:`~classifier.cli.feedback`; the options
+:mod:`~classifier.cli.review` (review, audit), :mod:`~classifier.cli.serve` (serve, start),
+:mod:`~classifier.cli.feedback` and :mod:`~classifier.cli.models` (list, promote, rollback,
+history, compare); the options
 they share are defined once in :mod:`~classifier.cli.options`, from the defaults of
 :mod:`classifier.settings`, and what they print is in :mod:`~classifier.cli.console`.
 Each command parses its options, calls the core, and prints the result; the
@@ -19,6 +20,7 @@ workflows) are imported inside the commands that use them.
 import click
 
 from classifier.cli.feedback import feedback
+from classifier.cli.models import models
 from classifier.cli.predict import info, labels, predict
 from classifier.cli.review import audit, review
 from classifier.cli.serve import serve, start
@@ -34,5 +36,5 @@ def main() -> None:
     """Tag news headlines (and their teasers) with topics such as politics, finance and climate."""
 
 
-for _command in (train, evaluate, predict, labels, info, tag, review, audit, serve, start, feedback):
+for _command in (train, evaluate, predict, labels, info, tag, review, audit, serve, start, feedback, models):
     main.add_command(_command)

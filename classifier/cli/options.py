@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from classifier.workflows import DataRequest
 
 __all__ = [
+    "allow_version_mismatch_option",
     "data_options",
     "data_request",
     "feedback_db_option",
@@ -185,19 +186,16 @@ def model_dir_option(command: Callable) -> Callable:
     )(command)
 
 
+allow_version_mismatch_option = click.option(
+    "--allow-version-mismatch",
+    is_flag=True,
+    help="Load a model made with another scikit-learn minor version.",
+)
+
+
 def model_option(command: Callable) -> Callable:
     """:func:`model_dir_option` and ``--allow-version-mismatch``, for the commands that load the model."""
-    return _applied(
-        [
-            model_dir_option,
-            click.option(
-                "--allow-version-mismatch",
-                is_flag=True,
-                help="Load a model made with another scikit-learn minor version.",
-            ),
-        ],
-        command,
-    )
+    return _applied([model_dir_option, allow_version_mismatch_option], command)
 
 
 def models_dir_option(purpose: str) -> Callable[[Callable], Callable]:
