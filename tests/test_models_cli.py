@@ -111,6 +111,7 @@ def test_compare_names_the_rows_where_the_models_disagree(runner, tmp_path, no_s
 
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
+    assert (summary["a"], summary["b"]) == (sloppy, _current(models))  # "current" named by its model
     assert (summary["accuracy"]["a"], summary["accuracy"]["b"]) == (pytest.approx(24 / 36), 1.0)
     assert summary["accuracy"]["difference"] == pytest.approx(12 / 36)
     assert summary["disagreements"]["rows"] == summary["disagreements"]["b_right"] == 12

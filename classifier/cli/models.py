@@ -150,7 +150,7 @@ def compare(model_a: str, model_b: str, **kwargs) -> None:
     B - A with a 95% paired bootstrap interval, the F1 of each label, and the
     rows where the two models disagree.
     """
-    from classifier.registry import model_directory
+    from classifier.registry import current_model, model_directory
     from classifier.workflows import compare_saved_models  # scikit-learn: loaded only to compare
 
     models_dir, as_json, output = kwargs.pop("models_dir"), kwargs.pop("as_json"), kwargs.pop("disagreements")
@@ -158,9 +158,9 @@ def compare(model_a: str, model_b: str, **kwargs) -> None:
     request = data_request(kwargs)
     with console.user_errors(), console.row_counter("Reading the data", quiet=as_json) as count:
         dirs = (model_directory(models_dir, model_a), model_directory(models_dir, model_b))
-        comparison, report = compare_saved_models(
-            dirs, request, names=(model_a, model_b), on_row=count, **options
-        )
+        # "current" is named by the model it points at, which is what a later `models promote` takes.
+        names = tuple(current_model(models_dir) if name == "current" else name for name in (model_a, model_b))
+        comparison, report = compare_saved_models(dirs, request, names=names, on_row=count, **options)
     console.print_read_report(report)
     if output is not None:
         rows = comparison.disagreements
