@@ -34,6 +34,7 @@ from classifier.persistence import Manifest, promote, read_manifest
 from classifier.settings import CURRENT_LINK, current_link
 
 __all__ = [
+    "ANY_MODEL",
     "HISTORY_FILE",
     "Change",
     "History",
@@ -50,6 +51,8 @@ __all__ = [
 ]
 
 HISTORY_FILE = "history.jsonl"
+ANY_MODEL = object()
+"""``change_current(replacing=...)``'s default: whichever model is current may be replaced."""
 ACTIONS = ("promote", "rollback", "train")
 # The validation metrics `models list` shows, of those the manifest holds.
 _METRICS = ("accuracy", "macro_f1")
@@ -216,12 +219,22 @@ def read_history(models_dir: Path) -> History:
     return history
 
 
+def _nothing_to_roll_back(path: Path) -> RegistryError:
+    return RegistryError(f"{path}: no promotion to roll back (make one with `models promote ID`)")
+
+
 @contextmanager
-def _locked_history(models_dir: Path) -> Iterator[int]:
+def _locked_history(models_dir: Path, *, create: bool = True) -> Iterator[int]:
     """The history file open for appending, under an exclusive lock held until the block ends."""
     path = Path(models_dir) / HISTORY_FILE
     try:
-        descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        if create:  # `train --out` elsewhere may be the first to use the models folder
+            path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_RDWR | os.O_APPEND | (os.O_CREAT if create else 0), 0o644)
+    except FileNotFoundError:
+        raise RegistryError(
+            f"{path}: no promotion to roll back (make one with `models promote ID`)"
+        ) from None
     except OSError as error:
         raise RegistryError(f"{path}: cannot open the history: {error.strerror}") from None
     try:
@@ -266,16 +279,30 @@ def change_current(
     action: str,
     user: str | None = None,
     comparison: dict[str, Any] | None = None,
+    replacing: str | object | None = ANY_MODEL,
 ) -> Change:
     """Point ``current`` at ``model_dir`` (an atomic symlink swap) and append the change to the history.
 
     ``action`` is ``promote``, ``rollback`` or ``train``; ``comparison`` the
-    numbers that justified it, when there were any.
+    numbers that justified it, when there were any, and ``replacing`` the
+    model (an id, or None for none) they were measured against: when another
+    process has made a different model current since, nothing changes.
+
+    Raises
+    ------
+    RegistryError
+        ``current`` is no longer ``replacing``, or the history cannot be written.
     """
     if action not in ACTIONS:
         raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
     models_dir = Path(models_dir)
     with _locked_history(models_dir) as descriptor:
+        current = current_model(models_dir)
+        if replacing is not ANY_MODEL and current != replacing:
+            raise RegistryError(
+                f"{current_link(models_dir)}: now points at {current or 'nothing'}, not at "
+                f"{replacing or 'nothing'} as when the comparison began; {model_dir} is saved, not promoted"
+            )
         return _change(descriptor, models_dir, Path(model_dir), action, user, comparison)
 
 
@@ -307,10 +334,10 @@ def rollback(models_dir: Path, *, user: str | None = None) -> Change:
     """
     models_dir = Path(models_dir)
     path = models_dir / HISTORY_FILE
-    with _locked_history(models_dir) as descriptor:
+    with _locked_history(models_dir, create=False) as descriptor:
         stack = read_history(models_dir).undo_stack()
         if not stack:
-            raise RegistryError(f"{path}: no promotion to roll back (make one with `models promote ID`)")
+            raise _nothing_to_roll_back(path)
         last, current = stack[-1], current_model(models_dir)
         if current != last.to:
             raise RegistryError(

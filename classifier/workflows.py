@@ -24,7 +24,7 @@ from classifier.inputs.datasets import LabeledData, load_labeled_data
 from classifier.inputs.records import BadRowLimit, ReadOptions, ReadReport
 from classifier.inputs.sources import DataSource, parse_data_argument
 from classifier.persistence import Manifest, load_model, new_model_id, save_model
-from classifier.registry import change_current, current_model
+from classifier.registry import ANY_MODEL, change_current, current_model
 from classifier.report import (
     ReportRows,
     ReportUnavailable,
@@ -155,10 +155,11 @@ def train_model(
     which must use the taxonomy's labels, or without a taxonomy the labels DATA has.
     """
     current = held_out = None
+    replacing = ANY_MODEL
     if gate is not None:
-        link = defaults.current_link(models_dir)
+        link, replacing = defaults.current_link(models_dir), current_model(models_dir)
         if link.exists():
-            current = current_model(models_dir), load_model(link)[0]
+            current = replacing, load_model(link)[0]
         held_out = load_data(gate.request, keep_unlabeled=settings.multilabel)[0]
     data, report = load_data(request, keep_unlabeled=settings.multilabel, on_row=on_row)
     corrections, summary = None, None
@@ -215,7 +216,9 @@ def train_model(
         )
     if promote_to_current and (outcome.decision is None or outcome.decision.promote):
         record = outcome.decision.record(outcome.comparison) if outcome.decision else None
-        change_current(models_dir, target, action="train", comparison=record)
+        # Gated, the new model was measured against the model current when training began: if another
+        # process has promoted a different one since, the comparison says nothing about it.
+        change_current(models_dir, target, action="train", comparison=record, replacing=replacing)
         outcome.promoted_to = defaults.current_link(models_dir)
     return outcome
 

@@ -83,10 +83,21 @@ def test_rollback_walks_back_through_the_promotions_and_a_new_promotion_starts_a
     ]
 
 
-def test_rollback_needs_a_history(publish, tmp_path):
+def test_rollback_needs_a_history_and_does_not_create_one(publish, tmp_path):
     publish("m1")
     with pytest.raises(RegistryError, match="no promotion to roll back"):
         rollback(tmp_path / "models")
+    assert not (tmp_path / "models" / HISTORY_FILE).exists()
+
+
+def test_a_change_measured_against_another_model_than_current_is_refused(publish, tmp_path):
+    models = tmp_path / "models"
+    publish("m1")
+    publish("m2", promote_it=False)
+    with pytest.raises(RegistryError, match="now points at m1, not at m0 as when the comparison began"):
+        change_current(models, models / "m2", action="train", replacing="m0")
+    assert _current_id(models) == "m1" and not read_history(models).changes
+    assert change_current(models, models / "m2", action="train", replacing="m1").to == "m2"
 
 
 def test_rollback_refuses_when_current_was_moved_behind_the_historys_back(publish, tmp_path):
