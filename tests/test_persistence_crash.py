@@ -32,8 +32,8 @@ def _train(models: Path) -> subprocess.Popen:
 def _assert_consistent(models: Path) -> str:
     _, manifest = load_model(models / "current")
     for directory in models.iterdir():
-        if directory.name.startswith(".") or directory.name == "current":
-            continue
+        if directory.name.startswith(".") or directory.name == "current" or not directory.is_dir():
+            continue  # a save in progress, the link, the history of changes
         load_model(directory)  # every visible model directory is complete
     return manifest.model_id
 
