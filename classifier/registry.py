@@ -182,14 +182,16 @@ def list_models(models_dir: Path) -> tuple[list[ModelEntry], list[str]]:
 
 def _entry(name: str, manifest: Manifest, *, current: bool) -> ModelEntry:
     metrics = manifest.validation_metrics or {}
+    # train --feedback records its corrections as training.feedback.corrections; "count" is read too.
     feedback = manifest.training.get("feedback")
-    corrections = feedback.get("count") if isinstance(feedback, dict) else None
+    counts = [feedback.get(key) for key in ("corrections", "count")] if isinstance(feedback, dict) else []
+    corrections = next((count for count in counts if isinstance(count, int)), None)
     rows = manifest.training.get("rows")
     return ModelEntry(
         id=name,
         created=manifest.created,
         rows=rows if isinstance(rows, int) else None,
-        corrections=corrections if isinstance(corrections, int) else None,
+        corrections=corrections,
         validation={
             key: metrics[key] for key in ("accuracy", "macro_f1") if isinstance(metrics.get(key), float)
         },

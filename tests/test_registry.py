@@ -31,7 +31,7 @@ def test_list_shows_each_model_its_numbers_and_which_is_current(publish, tmp_pat
     first = publish("m1", promote_it=False)
     publish("m2")
     manifest = json.loads((first / "manifest.json").read_text())
-    manifest["training"] = {"rows": 36, "feedback": {"count": 7}}
+    manifest["training"] = {"rows": 36, "feedback": {"store": "feedback.db", "corrections": 7}}
     (first / "manifest.json").write_text(json.dumps(manifest))
     (tmp_path / "models" / "broken").mkdir()
     (tmp_path / "models" / ".m3.partial").mkdir()  # a save in progress is not a model yet
