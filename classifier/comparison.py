@@ -279,10 +279,11 @@ class Decision:
 
     def record(self, comparison: Comparison) -> dict[str, Any]:
         """The numbers behind the decision, as the history keeps them."""
+        numbers = comparison.to_dict(examples=0)
         return {
             "rows": comparison.rows,
-            "accuracy": comparison.to_dict()["accuracy"],
-            "macro_f1": comparison.to_dict()["macro_f1"],
+            "accuracy": numbers["accuracy"],
+            "macro_f1": numbers["macro_f1"],
             "margin": self.margin,
             "max_recall_drop": self.max_recall_drop,
             "promoted": self.promote,

@@ -192,9 +192,7 @@ def _entry(name: str, manifest: Manifest, *, current: bool) -> ModelEntry:
         created=manifest.created,
         rows=rows if isinstance(rows, int) else None,
         corrections=corrections,
-        validation={
-            key: metrics[key] for key in ("accuracy", "macro_f1") if isinstance(metrics.get(key), float)
-        },
+        validation={key: metrics[key] for key in _METRICS if isinstance(metrics.get(key), int | float)},
         current=current,
     )
 

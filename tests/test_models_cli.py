@@ -164,3 +164,19 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(runner, publish, tmp_path, ar
     result = runner.invoke(main, [*arguments, "--models-dir", str(tmp_path / "models")])
     assert result.exit_code == 1
     assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_history_shows_the_comparison_behind_a_promotion_and_warns_of_a_torn_line(runner, tmp_path, no_sport):
+    models = tmp_path / "models"
+    _train(runner, models, no_sport)
+    _train(runner, models, TINY, "--promote-if-better", str(TINY))
+    with open(models / "history.jsonl", "ab") as history:
+        history.write(b'{"time": "2026')  # a crash mid-write
+
+    result = runner.invoke(main, ["models", "history", "--models-dir", str(models)])
+
+    assert result.exit_code == 0, result.output
+    first, second = result.stdout.splitlines()
+    assert first.split()[2:5] == ["train", "none", "->"]
+    assert second.endswith("on 36 rows, margin 0)") and " train " in second
+    assert result.stderr.startswith(f"warning: {models}/history.jsonl:3: skipped an unreadable line")

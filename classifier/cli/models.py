@@ -18,7 +18,15 @@ from classifier.cli.options import (
     data_request,
     models_dir_option,
 )
-from classifier.registry import Change, list_models, promote_model, read_history, rollback
+from classifier.registry import (
+    Change,
+    current_model,
+    list_models,
+    model_directory,
+    promote_model,
+    read_history,
+    rollback,
+)
 
 if TYPE_CHECKING:
     from classifier.comparison import Comparison
@@ -113,13 +121,19 @@ def history(models_dir: Path, as_json: bool) -> None:
         console.stdout.print(f"no change of current recorded in {models_dir}", markup=False)
     for change in recorded.changes:
         line = f"{change.time}  {change.user}  {change.action:<8}  {change.previous or 'none'} -> {change.to}"
-        if change.comparison:
-            numbers = change.comparison["macro_f1"]
-            line += (
-                f"  (macro-F1 {numbers['a']:.4f} -> {numbers['b']:.4f} on "
-                f"{change.comparison['rows']:,} rows, margin {change.comparison['margin']:g})"
-            )
-        console.stdout.print(line, markup=False)
+        console.stdout.print(line + _comparison_text(change.comparison), markup=False)
+
+
+def _comparison_text(comparison: dict | None) -> str:
+    """The numbers a promotion was decided on, in brief; nothing when there are none (or unreadable ones)."""
+    try:
+        numbers = comparison["macro_f1"]
+        return (
+            f"  (macro-F1 {numbers['a']:.4f} -> {numbers['b']:.4f} on "
+            f"{comparison['rows']:,} rows, margin {comparison['margin']:g})"
+        )
+    except (TypeError, KeyError, ValueError):  # no comparison, or a line edited by hand: --json shows it
+        return ""
 
 
 @models.command()
@@ -150,7 +164,6 @@ def compare(model_a: str, model_b: str, **kwargs) -> None:
     B - A with a 95% paired bootstrap interval, the F1 of each label, and the
     rows where the two models disagree.
     """
-    from classifier.registry import current_model, model_directory
     from classifier.workflows import compare_saved_models  # scikit-learn: loaded only to compare
 
     models_dir, as_json, output = kwargs.pop("models_dir"), kwargs.pop("as_json"), kwargs.pop("disagreements")
