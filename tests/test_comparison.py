@@ -5,8 +5,8 @@ import pytest
 
 from classifier.comparison import (
     _indicator,
-    _row_statistics,
-    _weighted_scores,
+    _model_columns,
+    _resample_scores,
     compare_predictions,
     decide_promotion,
 )
@@ -80,8 +80,9 @@ def test_a_resample_of_every_row_once_scores_exactly_what_evaluate_does(multilab
         truth, found = [row[:1] for row in truth], [row[:1] for row in found]
     columns = sorted({label for row in truth + found for label in row})
     true = _indicator(truth, columns)
-    statistics = _row_statistics(truth, found, true, columns)
-    accuracy, macro = _weighted_scores(np.ones((1, len(truth))), true, *statistics)
+    other = [("sport",)] * len(truth)  # a second model, so that the columns of each are sliced apart
+    stacked = np.hstack([true, *(_model_columns(truth, rows, true, columns) for rows in (other, found))])
+    [_, (accuracy, macro)] = _resample_scores(np.ones((1, len(truth))), stacked, len(columns))
     report = evaluate_predictions(truth, [_prediction(*row) for row in found], LABELS, multilabel=multilabel)
     assert (accuracy[0], macro[0]) == pytest.approx((report.accuracy, report.macro_f1))
 
