@@ -1,6 +1,8 @@
 """``headline-tagger models`` and ``train --promote-if-better``: exit codes, messages, and effects."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -180,3 +182,25 @@ def test_history_shows_the_comparison_behind_a_promotion_and_warns_of_a_torn_lin
     assert first.split()[2:5] == ["train", "none", "->"]
     assert second.endswith("on 36 rows, margin 0)") and " train " in second
     assert result.stderr.startswith(f"warning: {models}/history.jsonl:3: skipped an unreadable line")
+
+
+def test_the_registry_commands_never_load_scikit_learn(publish, tmp_path):
+    """list, history, promote and rollback read manifests and links only: no model is unpickled."""
+    publish("m1")
+    publish("m2", promote_it=False)
+    models = str(tmp_path / "models")
+    calls = [["list"], ["promote", "m2"], ["rollback"], ["history"]]
+    code = "\n".join(
+        [
+            "import sys",
+            "from classifier.cli import main",
+            *(
+                f"main(['models', *{call!r}, '--models-dir', {models!r}], standalone_mode=False)"
+                for call in calls
+            ),
+            "print(sorted(m for m in ('sklearn', 'joblib', 'numpy') if m in sys.modules))",
+        ]
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "[]"
+    assert [change.action for change in read_history(tmp_path / "models").changes] == ["promote", "rollback"]
