@@ -113,7 +113,7 @@ class TrainOutcome:
     """A trained and saved model, where it went, what reading the data found, and why it was (not) promoted.
 
     ``comparison`` and ``decision`` are set when a :class:`PromotionGate` compared
-    the new model with a current one.
+    the new model with a current one; ``held_out_report`` is what reading its data found.
     """
 
     result: TrainingResult
@@ -125,6 +125,7 @@ class TrainOutcome:
     feedback: FeedbackSummary | None = None
     comparison: Comparison | None = None
     decision: Decision | None = None
+    held_out_report: ReadReport | None = None
 
 
 def train_model(
@@ -154,13 +155,13 @@ def train_model(
     ``feedback`` adds the newsroom's corrections (:mod:`classifier.feedback.learning`),
     which must use the taxonomy's labels, or without a taxonomy the labels DATA has.
     """
-    current = held_out = None
+    current = held_out = held_out_report = None
     replacing = ANY_MODEL
     if gate is not None:
         link, replacing = defaults.current_link(models_dir), current_model(models_dir)
         if link.exists():
             current = replacing, load_model(link)[0]
-        held_out = load_data(gate.request, keep_unlabeled=settings.multilabel)[0]
+        held_out, held_out_report = load_data(gate.request, keep_unlabeled=settings.multilabel)
     data, report = load_data(request, keep_unlabeled=settings.multilabel, on_row=on_row)
     corrections, summary = None, None
     if feedback is not None:
@@ -207,7 +208,9 @@ def train_model(
         validation_metrics=result.validation.to_dict() if result.validation else None,
         report_html=report_html,
     )
-    outcome = TrainOutcome(result, manifest, target, None, report, report_note, summary)
+    outcome = TrainOutcome(
+        result, manifest, target, None, report, report_note, summary, held_out_report=held_out_report
+    )
     if gate is not None and current is not None:
         name, model = current
         outcome.comparison = compare_models(model, result.model, held_out, names=(name, model_id))

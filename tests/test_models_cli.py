@@ -204,3 +204,12 @@ def test_the_registry_commands_never_load_scikit_learn(publish, tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.splitlines()[-1] == "[]"
     assert [change.action for change in read_history(tmp_path / "models").changes] == ["promote", "rollback"]
+
+
+def test_rows_rejected_from_the_held_out_data_are_reported(runner, tmp_path):
+    held_out = tmp_path / "held_out.jsonl"
+    held_out.write_text(TINY.read_text(encoding="utf-8") + '{"teaser": "no headline", "label": "sport"}\n')
+    gate = ["--max-bad-rows", "1", "--promote-if-better", str(held_out)]
+    result = runner.invoke(main, ["train", str(TINY), "--models-dir", str(tmp_path / "m"), *TRAIN, *gate])
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.stderr and f"{held_out}:37" in result.stderr

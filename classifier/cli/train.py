@@ -250,6 +250,8 @@ def train_and_report(
             feedback=feedback,
         )
     console.print_read_report(outcome.report)
+    if outcome.held_out_report is not None:
+        console.print_read_report(outcome.held_out_report)
     if outcome.feedback is not None:
         _print_feedback(outcome.feedback)
     result = outcome.result
