@@ -273,14 +273,12 @@ def live_service(tmp_path_factory):
 TAGGING_DATA = Path(__file__).parent / "data" / "tagging"
 
 
-@pytest.fixture(scope="session")
-def tagging_model_dir(tmp_path_factory, tiny_model):
-    """The tiny single-label model saved as a model directory, for the tag command's tests."""
-    target = tmp_path_factory.mktemp("tag-model") / "model"
+def save_bare(model, target: Path, model_id: str) -> Path:
+    """``model`` saved as the model directory ``target``: no taxonomy, sources, metrics or report."""
     save_model(
-        tiny_model,
+        model,
         target,
-        model_id="tiny-tagger",
+        model_id=model_id,
         taxonomy=None,
         hyperparameters={},
         sources=[],
@@ -288,6 +286,12 @@ def tagging_model_dir(tmp_path_factory, tiny_model):
         validation_metrics=None,
     )
     return target
+
+
+@pytest.fixture(scope="session")
+def tagging_model_dir(tmp_path_factory, tiny_model):
+    """The tiny single-label model saved as a model directory, for the tag command's tests."""
+    return save_bare(tiny_model, tmp_path_factory.mktemp("tag-model") / "model", "tiny-tagger")
 
 
 def tagging_job(inputs, output: Path, model_dir: Path, **options):

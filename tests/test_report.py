@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import save_bare
 
 from classifier.cli import main
-from classifier.persistence import REPORT_FILE, file_sha256, load_model, read_manifest, save_model
+from classifier.persistence import REPORT_FILE, file_sha256, load_model, read_manifest
 from classifier.report.figures import MISSING_MATPLOTLIB
 from classifier.report.numbers import (
     ABSTAINED,
@@ -161,18 +162,7 @@ def evaluation_rows(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def multilabel_model_dir(tmp_path_factory, tiny_multilabel_model):
-    target = tmp_path_factory.mktemp("report-model") / "multi"
-    save_model(
-        tiny_multilabel_model,
-        target,
-        model_id="tiny-multi",
-        taxonomy=None,
-        hyperparameters={},
-        sources=[],
-        training={},
-        validation_metrics=None,
-    )
-    return target
+    return save_bare(tiny_multilabel_model, tmp_path_factory.mktemp("report-model") / "multi", "tiny-multi")
 
 
 def _evaluate(model_dir, data, *extra):
