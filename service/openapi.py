@@ -43,6 +43,11 @@ _KEYED = {"security": [{"apiKey": []}, {}]}
 _NO_MODEL = _problem("No model is loaded yet.")
 _UNAUTHORIZED = _problem("HEADLINE_TAGGER_API_KEYS is set and the request has no accepted key.")
 _STORE_DOWN = _problem("The corrections store cannot be used (missing folder, locked, read-only, corrupt).")
+# gunicorn refuses a request line over its limit itself, before the app sees it, with an HTML page.
+_URI_TOO_LONG = {
+    "description": "The request line is over gunicorn's limit of 4,094 bytes (its own HTML answer).",
+    "content": {"text/html": {}},
+}
 
 
 def _query(name: str, description: str, schema: dict) -> dict:
@@ -104,6 +109,7 @@ def _feedback() -> dict:
                 "200": _json("A page of corrections.", responses.FeedbackPage),
                 "401": _problem("Missing or wrong admin token."),
                 "404": _problem("HEADLINE_TAGGER_ADMIN_TOKEN is not set: the endpoint is disabled."),
+                "414": _URI_TOO_LONG,
                 "422": _problem("A parameter is out of range, not a time, or unknown."),
                 "503": _STORE_DOWN,
             },
@@ -174,6 +180,7 @@ def _paths() -> dict:
                 "responses": {
                     "200": _json("The queue (empty while sampling is off).", responses.ReviewQueue),
                     "401": _UNAUTHORIZED,
+                    "414": _URI_TOO_LONG,
                     "422": _problem("The limit is out of range, or a parameter is unknown."),
                     "503": _STORE_DOWN,
                 },

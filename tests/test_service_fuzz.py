@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlencode
 
 import pytest
 import schemathesis
 from conftest import ADMIN_TOKEN, FIXTURES
-from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 from openapi_schema_validator import OAS31Validator
 from schemathesis.core import NotSet
@@ -404,7 +405,13 @@ def test_the_running_corrections_endpoint_keeps_to_the_document(case, live_servi
 @served.include(path="/v1/feedback", method="GET").parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_running_corrections_listing_keeps_to_the_document(case, live_service):
-    """With the admin token, so that the parameters are reached, unless the case means to leave it out."""
+    """With the admin token, so that the parameters are reached, unless the case means to leave it out.
+
+    A query long enough to pass gunicorn's 4,094-byte request line never reaches the app: gunicorn
+    answers 414 itself (documented, and tested in test_service_openapi), which schemathesis does not
+    count as a rejection of bad data, so such cases are left out here.
+    """
+    assume(len(urlencode(case.query or {}, doseq=True)) < 3_500)
     meta = case.meta
     headers = (
         {}

@@ -108,6 +108,10 @@ def test_every_route_is_documented():
     assert app_routes - {"/static/<path:filename>"} == set(document()["paths"])
 
 
+# Answers gunicorn gives itself, before the app: the test client cannot make them, the live service can.
+SERVER_ANSWERS = {("/v1/feedback", "get", "414"), ("/v1/review/queue", "get", "414")}
+
+
 def test_every_documented_answer_has_a_case_here():
     documented = {
         (path, method, status)
@@ -115,7 +119,13 @@ def test_every_documented_answer_has_a_case_here():
         for method, operation in operations.items()
         for status in operation["responses"]
     }
-    assert documented == {case[:3] for case in CASES}
+    assert documented == {case[:3] for case in CASES} | SERVER_ANSWERS
+
+
+@pytest.mark.parametrize(("path", "method", "status"), sorted(SERVER_ANSWERS))
+def test_gunicorn_refuses_an_over_long_request_line_as_documented(live_service, path, method, status):
+    answer = live_service.request(method.upper(), f"{path}?limit={'9' * 5000}", None, {})
+    assert (str(answer[0]), "URI Too Long" in answer[1]) == (status, True)
 
 
 @pytest.mark.parametrize(("path", "method", "status", "kind", "request_"), CASES)
