@@ -19,9 +19,11 @@ first N of one seeded shuffle of the pool, so the sets are nested) and
 ``review`` (``headline-tagger review POOL --model BASELINE --n N``; skipped,
 with a note, where that command does not exist).
 The reference is the issue's: the 200 random rows appended three times to the
-training file, no corrections. The wall time of each correct-retrain cycle
-(import + train) is recorded. Results go to ``bench/results/feedback.json``
-(``--out`` writes elsewhere).
+training file, no corrections. Each cycle is the newsroom's whole loop: import,
+then ``train --feedback --promote-if-better GATE`` against the baseline as the
+current model, where GATE is up to 500 other labelled pool rows (not the test
+part); its wall time and whether the new model was promoted are recorded.
+Results go to ``bench/results/feedback.json`` (``--out`` writes elsewhere).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 CLI = str(Path(sys.executable).with_name("headline-tagger"))
 SEED = 0
 TEST_ROWS = 1500
+GATE_ROWS = 500  # labelled pool rows that decide the promotion
 TARGET_POINTS = 10.0
 
 
@@ -63,8 +66,8 @@ def _training_rows(data: LabeledData, indices=None):
         yield {"headline": data.headlines[i], "teaser": data.teasers[i], "label": "|".join(data.labels[i])}
 
 
-def _run(*arguments: str) -> tuple[float, float]:
-    """Run ``headline-tagger ARGUMENTS``: its wall time and its CPU time in seconds.
+def _run(*arguments: str) -> tuple[float, float, str]:
+    """Run ``headline-tagger ARGUMENTS``: its wall time and its CPU time in seconds, and what it printed.
 
     On a machine shared with other work the wall time grows with the load; the
     CPU time (user + system) is what the command itself cost. A failure stops
@@ -77,11 +80,14 @@ def _run(*arguments: str) -> tuple[float, float]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise SystemExit(f"headline-tagger {' '.join(arguments)} failed:\n{result.stderr[-2000:]}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, result.stdout + result.stderr
 
 
-def _train(train_file: Path, out: Path, *extra: str) -> tuple[float, float]:
-    options = ("--taxonomy", "default", "--label-delimiter", "|", "--no-promote", "--out", str(out))
+def _train(train_file: Path, out: Path, *extra: str, gate: Path | None = None) -> tuple[float, float, str]:
+    """Train into ``out``; promote it only through ``--promote-if-better gate`` when a gate is given."""
+    promotion = ("--no-promote",) if gate is None else ("--promote-if-better", str(gate))
+    options = ("--taxonomy", "default", "--label-delimiter", "|", *promotion, "--out", str(out))
     return _run("train", str(train_file), *options, "--models-dir", str(out.parent), *extra)
 
 
@@ -149,8 +155,9 @@ def run_outlet(outlet: str, args, strategies: list[str], log) -> dict:
         work = Path(folder)
         train_file = _write_jsonl(work / "train.jsonl", _training_rows(protocol.train))
         baseline = work / "baseline"
-        wall, cpu = _train(train_file, baseline)
+        wall, cpu, _ = _train(train_file, baseline)
         scores = _score(baseline, test, outlet_labels)
+        _run("models", "promote", baseline.name, "--models-dir", str(work))
         outcome["baseline"] = {**scores, "train_seconds": wall, "train_cpu_seconds": cpu}
         log(f"  baseline: {_brief(scores)}, trained in {wall:.1f} s ({cpu:.1f} s CPU)")
         appended = work / "appended.jsonl"
@@ -183,7 +190,7 @@ def run_outlet(outlet: str, args, strategies: list[str], log) -> dict:
                 sweep = strategy == "random" and n == args.sweep_at
                 for weight in args.weights if sweep else [args.default_weight]:
                     store = work / f"{strategy}-{n}-{weight:g}.db"
-                    import_wall, import_cpu = _run(
+                    import_wall, import_cpu, _ = _run(
                         "feedback",
                         "import",
                         str(corrections),
@@ -194,18 +201,28 @@ def run_outlet(outlet: str, args, strategies: list[str], log) -> dict:
                     )
                     model = work / f"{strategy}-{n}-{weight:g}"
                     feedback = ("--feedback", "--feedback-db", str(store), "--feedback-weight", f"{weight:g}")
-                    train_wall, train_cpu = _train(train_file, model, *feedback)
+                    # The newsroom's gate: pool rows the editors labelled but did not feed back, against
+                    # the baseline as the current model.
+                    unpicked = [i for i in order.tolist() if i not in set(picked)][:GATE_ROWS]
+                    gate = _write_jsonl(work / f"gate-{strategy}-{n}.jsonl", _training_rows(pool, unpicked))
+                    _run("models", "promote", baseline.name, "--models-dir", str(work))
+                    train_wall, train_cpu, said = _train(train_file, model, *feedback, gate=gate)
                     run = {
                         "strategy": strategy,
                         "n": n,
                         "weight": weight,
                         **_score(model, test, outlet_labels),
+                        "promoted": (work / "current").resolve() == model.resolve(),
+                        "not_promoted_because": [
+                            line for line in said.splitlines() if line.startswith("not promoted")
+                        ],
                         "cycle_seconds": import_wall + train_wall,
                         "cycle_cpu_seconds": import_cpu + train_cpu,
                     }
                     outcome["runs"].append(run)
                     cycle = f"cycle {run['cycle_seconds']:.1f} s ({run['cycle_cpu_seconds']:.1f} s CPU)"
-                    log(f"  {strategy} N={n} weight {weight:g}: {_brief(run)}, {cycle}")
+                    verdict = "promoted" if run["promoted"] else "; ".join(run["not_promoted_because"])
+                    log(f"  {strategy} N={n} weight {weight:g}: {_brief(run)}, {cycle}, {verdict}")
     return outcome
 
 
@@ -229,24 +246,27 @@ def choose_weight(results: dict) -> float | None:
 def render(results: dict) -> str:
     """The Markdown tables: every run against the baseline, then the target at N = 200."""
     lines = [
-        "| outlet | strategy | N | weight | accuracy | macro-F1 | Δ accuracy | Δ macro-F1 | cycle s (CPU) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| outlet | strategy | N | weight | accuracy | macro-F1 | Δ accuracy | Δ macro-F1 | cycle s (CPU)"
+        " | promoted |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     targets = []
     for name, outlet in results["outlets"].items():
         base = outlet["baseline"]
-        lines.append(f"| {name} | baseline | 0 | - | {base['accuracy']:.3f} | {base['macro_f1']:.3f} | | | |")
+        scores = f"{base['accuracy']:.3f} | {base['macro_f1']:.3f}"
+        lines.append(f"| {name} | baseline | 0 | - | {scores} | | | | |")
         ref = outlet["appended_3x"]
         lines.append(
             f"| {name} | random rows appended 3 times | {ref['rows']} | - | {ref['accuracy']:.3f} | "
-            f"{ref['macro_f1']:.3f} | {_points(ref, base, 'accuracy')} | {_points(ref, base, 'macro_f1')} | |"
+            f"{ref['macro_f1']:.3f} | {_points(ref, base, 'accuracy')} | {_points(ref, base, 'macro_f1')}"
+            " | | |"
         )
         for run in outlet["runs"]:
             lines.append(
                 f"| {name} | {run['strategy']} | {run['n']} | {run['weight']:g} | {run['accuracy']:.3f} | "
                 f"{run['macro_f1']:.3f} | {_points(run, base, 'accuracy')} | "
                 f"{_points(run, base, 'macro_f1')} | {run['cycle_seconds']:.1f}"
-                f" ({run['cycle_cpu_seconds']:.1f}) |"
+                f" ({run['cycle_cpu_seconds']:.1f}) | {'yes' if run['promoted'] else 'no'} |"
             )
             if run["n"] == 200 and run["weight"] == results["default_weight"]:
                 met = all((run[m] - base[m]) * 100 >= TARGET_POINTS for m in ("accuracy", "macro_f1"))
