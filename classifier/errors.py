@@ -36,4 +36,13 @@ class OutputError(HeadlineTaggerError):
 
 
 class FeedbackStoreError(HeadlineTaggerError):
-    """The corrections store cannot be used: missing, locked, read-only, corrupt or too new."""
+    """The corrections store cannot be used: missing, locked, read-only, corrupt or too new.
+
+    The message names the store (never with a password) and, for the operator, what the database
+    said; ``reason`` says what is wrong in words safe to show anyone: no location, host, user or
+    driver text. The service answers clients with it.
+    """
+
+    def __init__(self, message: str, *, reason: str = "see the service log") -> None:
+        super().__init__(message)
+        self.reason = reason

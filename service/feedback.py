@@ -150,26 +150,7 @@ def _store(consequence: str = "") -> Iterator:
         log.error("corrections store unavailable: %s", error)
         raise Problem(
             503,
-            f"The corrections store is unavailable ({_public_reason(str(error))}){consequence}.",
+            f"The corrections store is unavailable ({error.reason}){consequence}.",
             slug="feedback-store-unavailable",
             title="Corrections store unavailable",
         ) from None
-
-
-def _public_reason(message: str) -> str:
-    """What is wrong with the store, without its path or URL (a URL may hold a password)."""
-    _, marker, reason = message.rpartition("corrections store: ")
-    if marker:
-        return reason
-    for clue, reason in _REASONS:
-        if clue in message:
-            return reason
-    return "see the service log"
-
-
-# The store's messages that start with its location, by a clue in them: what to answer instead.
-_REASONS = (
-    ("does not exist", "its folder does not exist"),
-    ("newer headline-tagger", "it was written by a newer headline-tagger; upgrade headline-tagger"),
-    ("needs psycopg", "a PostgreSQL store needs psycopg; install headline-tagger[postgres]"),
-)

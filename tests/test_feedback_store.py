@@ -318,3 +318,10 @@ def test_a_version_1_store_is_migrated_forward_with_its_corrections(feedback_loc
         assert [c.headline for c in store.current()] == ["Rates rise again"]
         store.add_samples([_sample("h", 0.9)], keep=10)
         assert [s.headline for s in store.uncertain_samples()] == ["h"]
+
+
+def test_a_url_that_does_not_parse_never_repeats_its_password():
+    with pytest.raises(FeedbackStoreError) as refused:
+        open_store("postgresql://tagger:se%zzcret@127.0.0.1/newsroom")
+    assert "does not parse" in str(refused.value) and "zzcret" not in str(refused.value)
+    assert refused.value.reason == "its URL does not parse"

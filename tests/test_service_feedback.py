@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN_TOKEN, problem
+from conftest import ADMIN_TOKEN, free_port, problem
 
 import service.store
 from classifier.feedback.store import open_store
@@ -315,3 +315,13 @@ def test_metrics_count_corrections_by_kind_source_and_model(sqlite_client):
         'headline_tagger_corrections_total{kind="added",model="tiny-a",source="api"}': 1.0,
         'headline_tagger_corrections_total{kind="accepted",model="tiny-a",source="web"}': 1.0,
     }
+
+
+def test_an_unreachable_database_is_a_503_that_names_neither_host_nor_user(make_sqlite_client):
+    location = f"postgresql://desk-user:pw@127.0.0.1:{free_port()}/newsroom"
+    client = make_sqlite_client(FEEDBACK_DB=location)
+    answer = problem(client.post("/v1/feedback", json={**RATES, "labels": ["finance"]}), 503)
+    assert answer["detail"] == (
+        "The corrections store is unavailable (the server cannot be reached or refused the connection);"
+        " nothing was stored."
+    )

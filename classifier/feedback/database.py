@@ -306,7 +306,8 @@ class CorrectionStore(ABC):
         if version > SCHEMA_VERSION:
             raise FeedbackStoreError(
                 f"{self.name}: written by a newer headline-tagger (schema {version}, this one reads up"
-                f" to {SCHEMA_VERSION}); upgrade headline-tagger"
+                f" to {SCHEMA_VERSION}); upgrade headline-tagger",
+                reason="it was written by a newer headline-tagger; upgrade headline-tagger",
             )
         return version
 

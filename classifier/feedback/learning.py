@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier.errors import DataError, FeedbackStoreError
-from classifier.feedback.store import Correction, open_store
+from classifier.feedback.store import Correction, is_database_url, open_store
 from classifier.inputs.datasets import LabeledData
 
 __all__ = [
@@ -86,7 +86,7 @@ def read_corrections(location: str | Path, weight: float) -> CorrectionSet:
     """
     if weight <= 0:
         raise ValueError(f"the weight of corrections must be above 0, not {weight}")
-    if "://" not in str(location) and not Path(location).is_file():
+    if not is_database_url(location) and not Path(location).is_file():
         raise FeedbackStoreError(
             f"{location}: no corrections store there (`headline-tagger feedback import` creates one)"
         )

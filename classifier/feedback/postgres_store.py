@@ -106,8 +106,9 @@ class PostgresStore(CorrectionStore):
         try:
             yield
         except psycopg.Error as error:
+            public, detail = _reason(error)
             raise FeedbackStoreError(
-                f"{self.name}: cannot {action} the corrections store: {_reason(error)}"
+                f"{self.name}: cannot {action} the corrections store: {detail}", reason=public
             ) from None
 
     def _schema_version(self) -> int:
@@ -129,23 +130,34 @@ def _display_name(url: str) -> str:
     """The URL without its password, for messages and logs."""
     try:
         parts = conninfo_to_dict(url)
-    except psycopg.ProgrammingError as error:
-        raise FeedbackStoreError(f"the corrections store URL does not parse: {error}") from None
+    except psycopg.ProgrammingError:
+        # libpq quotes the part it could not parse, which may be the password: never repeat it.
+        raise FeedbackStoreError(
+            "the corrections store URL does not parse (check its syntax; percent-encode special"
+            " characters of the password)",
+            reason="its URL does not parse",
+        ) from None
     user = f"{parts['user']}@" if parts.get("user") else ""
     port = f":{parts['port']}" if parts.get("port") else ""
     return f"postgresql://{user}{parts.get('host', '')}{port}/{parts.get('dbname', '')}"
 
 
-def _reason(error: psycopg.Error) -> str:
+def _reason(error: psycopg.Error) -> tuple[str, str]:
+    """What is wrong: in words safe to show anyone, and with the server's first line for the operator."""
     first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     if isinstance(error, pg_errors.LockNotAvailable):
-        return "it is locked by another process; try again"
+        public = "it is locked by another process; try again"
+        return public, public
     if isinstance(error, pg_errors.ReadOnlySqlTransaction):
-        return "it is read-only (a read-only server or transaction)"
+        public = "it is read-only (a read-only server or transaction)"
+        return public, public
     if isinstance(error, pg_errors.InsufficientPrivilege):
-        return f"the role may not use it (check its grants): {first_line}"
-    if isinstance(error, pg_errors.UndefinedColumn | pg_errors.UndefinedTable | pg_errors.DuplicateTable):
-        return f"it is not a corrections store, or it is damaged: {first_line}"
-    if isinstance(error, psycopg.OperationalError):
-        return f"the server cannot be reached or refused the connection: {first_line}"
-    return first_line
+        public = "the role may not use it (check its grants)"
+    elif isinstance(error, pg_errors.UndefinedColumn | pg_errors.UndefinedTable | pg_errors.DuplicateTable):
+        public = "it is not a corrections store, or it is damaged"
+    elif isinstance(error, psycopg.OperationalError):
+        public = "the server cannot be reached or refused the connection"
+    else:
+        public = "a database error (see the service log)"
+        return public, first_line
+    return public, f"{public}: {first_line}"

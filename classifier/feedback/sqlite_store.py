@@ -59,14 +59,22 @@ class SQLiteStore(CorrectionStore):
         self.path = Path(path)
         self.name = str(self.path)
         if not self.path.parent.is_dir():
-            raise FeedbackStoreError(f"{self.path}: the folder {self.path.parent} does not exist")
+            raise FeedbackStoreError(
+                f"{self.path}: the folder {self.path.parent} does not exist",
+                reason="its folder does not exist",
+            )
         with self._errors("open"):
             # Shared between threads under the base class's lock, never used by two at once.
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+        try:
+            with self._errors("open"):
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+        except FeedbackStoreError:
+            self._db.close()  # the caller never gets the store to close
+            raise
         self._migrate()
 
     def close(self) -> None:
@@ -90,8 +98,10 @@ class SQLiteStore(CorrectionStore):
         try:
             yield
         except sqlite3.Error as error:
+            reason = _reason(error)
             raise FeedbackStoreError(
-                f"{self.path}: cannot {action} the corrections store: {_reason(error)}"
+                f"{self.path}: cannot {action} the corrections store: {reason or error}",
+                reason=reason or "a database error (see the service log)",
             ) from None
 
     def _schema_version(self) -> int:
@@ -101,7 +111,8 @@ class SQLiteStore(CorrectionStore):
         self._db.execute(f"PRAGMA user_version = {int(version)}")
 
 
-def _reason(error: sqlite3.Error) -> str:
+def _reason(error: sqlite3.Error) -> str | None:
+    """What is wrong, in words safe to show anyone; None when SQLite's own message must say it."""
     message = str(error)
     if "locked" in message or "busy" in message:
         return "it is locked by another process; try again"
@@ -111,4 +122,4 @@ def _reason(error: sqlite3.Error) -> str:
         return "it is not a corrections store, or it is corrupt"
     if "unable to open" in message:
         return "the file cannot be opened (check the path and its permissions)"
-    return message
+    return None

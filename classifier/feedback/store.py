@@ -18,7 +18,12 @@ from classifier.feedback.corrections import Correction
 from classifier.feedback.database import CorrectionStore
 
 # What callers use with a store, importable from here beside the function that opens one.
-__all__ = ["Correction", "CorrectionStore", "open_store"]
+__all__ = ["Correction", "CorrectionStore", "is_database_url", "open_store"]
+
+
+def is_database_url(location: str | Path) -> bool:
+    """Whether ``location`` names a database server (a ``postgresql://`` URL) rather than a file."""
+    return str(location).startswith(("postgresql://", "postgres://"))
 
 
 def open_store(location: str | Path, *, timeout: float = 10.0) -> CorrectionStore:
@@ -26,15 +31,15 @@ def open_store(location: str | Path, *, timeout: float = 10.0) -> CorrectionStor
 
     A writer waits up to ``timeout`` seconds for another to finish before it gives up.
     """
-    text = str(location)
-    if text.startswith(("postgresql://", "postgres://")):
+    if is_database_url(location):
         try:
             from classifier.feedback.postgres_store import PostgresStore  # psycopg only where it is used
         except ImportError as error:
             raise FeedbackStoreError(
-                f"a PostgreSQL store needs psycopg ({error.msg}); install headline-tagger[postgres]"
+                f"a PostgreSQL store needs psycopg ({error.msg}); install headline-tagger[postgres]",
+                reason="a PostgreSQL store needs psycopg; install headline-tagger[postgres]",
             ) from None
-        return PostgresStore(text, timeout=timeout)
+        return PostgresStore(str(location), timeout=timeout)
     from classifier.feedback.sqlite_store import SQLiteStore
 
     return SQLiteStore(Path(location), timeout=timeout)
