@@ -26,9 +26,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from classifier.atomic import replace_atomically
 from classifier.errors import HeadlineTaggerError, ModelError
 from classifier.persistence import Manifest, promote, read_manifest
 from classifier.settings import CURRENT_LINK, current_link
@@ -182,10 +184,9 @@ def list_models(models_dir: Path) -> tuple[list[ModelEntry], list[str]]:
 
 def _entry(name: str, manifest: Manifest, *, current: bool) -> ModelEntry:
     metrics = manifest.validation_metrics or {}
-    # train --feedback records its corrections as training.feedback.corrections; "count" is read too.
-    feedback = manifest.training.get("feedback")
-    counts = [feedback.get(key) for key in ("corrections", "count")] if isinstance(feedback, dict) else []
-    corrections = next((count for count in counts if isinstance(count, int)), None)
+    feedback = manifest.training.get("feedback")  # train --feedback's record, when it had corrections
+    corrections = feedback.get("corrections") if isinstance(feedback, dict) else None
+    corrections = corrections if isinstance(corrections, int) else None
     rows = manifest.training.get("rows")
     return ModelEntry(
         id=name,
@@ -257,9 +258,15 @@ def _append(descriptor: int, path: Path, change: Change) -> None:
 
 
 def _change(descriptor: int, models_dir: Path, model_dir: Path, action: str, user, comparison) -> Change:
-    """Swap ``current`` to ``model_dir`` and append the change; the caller holds the history's lock."""
+    """Swap ``current`` to ``model_dir`` and append the change; the caller holds the history's lock.
+
+    When the history cannot be written, ``current`` is put back as it was, so that it never moves
+    without a line saying so.
+    """
     previous = current_model(models_dir)
-    promote(model_dir, current_link(models_dir))
+    link = current_link(models_dir)
+    was = os.readlink(link) if link.is_symlink() else None
+    promote(model_dir, link)
     change = Change(
         time=datetime.now(UTC).isoformat(timespec="seconds"),
         user=user or who(),
@@ -268,7 +275,14 @@ def _change(descriptor: int, models_dir: Path, model_dir: Path, action: str, use
         previous=previous,
         comparison=comparison,
     )
-    _append(descriptor, models_dir / HISTORY_FILE, change)
+    try:
+        _append(descriptor, models_dir / HISTORY_FILE, change)
+    except RegistryError:
+        if was is None:
+            link.unlink()
+        else:
+            replace_atomically(link, partial(os.symlink, was))
+        raise
     return change
 
 

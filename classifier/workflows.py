@@ -17,7 +17,7 @@ import numpy as np
 
 from classifier import settings as defaults
 from classifier.comparison import Comparison, Decision, compare_models, decide_promotion
-from classifier.errors import OutputError
+from classifier.errors import DataError, OutputError
 from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.feedback.learning import CorrectionSet, FeedbackSummary, known_labels, merge_corrections
 from classifier.inputs.datasets import LabeledData, load_labeled_data
@@ -161,6 +161,12 @@ def train_model(
         link, replacing = defaults.current_link(models_dir), current_model(models_dir)
         if link.exists():
             current = replacing, load_model(link)[0]
+            if current[1].multilabel != settings.multilabel:
+                kinds = {True: "multi-label", False: "single-label"}
+                raise DataError(
+                    f"the current model {replacing} is {kinds[current[1].multilabel]} and the new one would"
+                    f" be {kinds[settings.multilabel]}: they cannot be compared for a promotion"
+                )
         held_out, held_out_report = load_data(gate.request, keep_unlabeled=settings.multilabel)
     data, report = load_data(request, keep_unlabeled=settings.multilabel, on_row=on_row)
     corrections, summary = None, None

@@ -181,3 +181,17 @@ def test_a_running_service_follows_promotion_and_rollback_on_reload(publish, tmp
     assert client.post("/v1/admin/reload", headers=bearer).get_json() == {"model": "m2", "previous": "m1"}
     rollback(models)
     assert client.post("/v1/admin/reload", headers=bearer).get_json()["model"] == "m1"
+
+
+def test_a_history_that_cannot_be_written_leaves_current_where_it_was(publish, tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    publish("m1")
+    publish("m2", promote_it=False)
+
+    def disk_full(descriptor, path, change):
+        raise RegistryError(f"{path}: cannot append to the history: No space left on device")
+
+    monkeypatch.setattr("classifier.registry._append", disk_full)
+    with pytest.raises(RegistryError, match="No space left"):
+        promote_model(models, "m2")
+    assert _current_id(models) == "m1" and read_history(models).changes == []
