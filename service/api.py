@@ -52,7 +52,7 @@ def tag():
         headlines, teasers, top_k=body.top_k, threshold=body.threshold, explain=body.explain
     )
     g.predictions = predictions
-    current_app.extensions[SAMPLER].offer(loaded, headlines, teasers, predictions)
+    current_app.extensions[SAMPLER].offer(loaded, headlines, teasers)
     model_id = loaded.manifest.model_id
     if not isinstance(body, BatchRequest):
         return responses.TagResult(model=model_id, **predictions[0].to_dict())

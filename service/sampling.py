@@ -23,7 +23,6 @@ import numpy as np
 
 from classifier.errors import FeedbackStoreError
 from classifier.feedback.corrections import ReviewSample
-from classifier.model.topic_model import Prediction
 from classifier.review import uncertainty
 from service.holder import LoadedModel
 from service.store import StoreHolder
@@ -47,13 +46,7 @@ class RequestSampler:
         self._first_waiting = 0.0
         self._lock = threading.Lock()
 
-    def offer(
-        self,
-        loaded: LoadedModel,
-        headlines: Sequence[str],
-        teasers: Sequence[str],
-        predictions: Sequence[Prediction],
-    ) -> None:
+    def offer(self, loaded: LoadedModel, headlines: Sequence[str], teasers: Sequence[str]) -> None:
         """Keep a random share of these tagged items; write the waiting ones when it is time."""
         if self.rate <= 0:
             return
@@ -63,17 +56,19 @@ class RequestSampler:
         model = loaded.model
         scores = model.scores([headlines[i] for i in picked], [teasers[i] for i in picked])
         values = uncertainty(model, scores, "margin", np.random.default_rng())
+        # The model's own answer, with its thresholds: the request's top_k or threshold may have
+        # shaped what the client saw, and the review page shows and pre-ticks the model's guess.
         samples = [
             ReviewSample(
                 headline=headlines[index],
                 teaser=teasers[index],
                 model_id=loaded.manifest.model_id,
-                label=predictions[index].label,
-                score=float(predictions[index].score),
-                labels=tuple((item.label, float(item.score)) for item in predictions[index].labels),
+                label=prediction.label,
+                score=float(prediction.score),
+                labels=tuple((item.label, float(item.score)) for item in prediction.labels),
                 uncertainty=float(value),
             )
-            for index, value in zip(picked, values, strict=True)
+            for index, prediction, value in zip(picked, model.decide(scores), values, strict=True)
         ]
         with self._lock:
             if not self._waiting:

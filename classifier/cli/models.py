@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 
 from classifier import settings
-from classifier.atomic import output_errors, write_atomically
+from classifier.atomic import write_json_lines
 from classifier.cli import console
 from classifier.cli.options import (
     allow_version_mismatch_option,
@@ -176,10 +176,8 @@ def compare(model_a: str, model_b: str, **kwargs) -> None:
         comparison, report = compare_saved_models(dirs, request, names=names, on_row=count, **options)
     console.print_read_report(report)
     if output is not None:
-        rows = comparison.disagreements
-        lines = "".join(json.dumps(row.to_dict(), ensure_ascii=False) + "\n" for row in rows)
-        with console.user_errors(), output_errors(output):
-            write_atomically(output, lines.encode())
+        with console.user_errors():
+            write_json_lines(output, (row.to_dict() for row in comparison.disagreements))
     if as_json:
         click.echo(json.dumps(comparison.to_dict()))
         return

@@ -50,6 +50,8 @@ function highlighted(tag, className, text, weights, label) {
 
 // Save the topics ticked in a card's panel, and say how it went under them.
 async function saveCorrection(item, panel) {
+  // Enter on a topic reaches here while a save is on its way too; the disabled button says one is.
+  if (panel.querySelector(".save").disabled) return;
   const status = panel.querySelector(".correction-status");
   const labels = [...panel.querySelectorAll("input:checked")].map((box) => box.value);
   if (!labels.length) return showStatus(status, "Pick at least one topic.", true);

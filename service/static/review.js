@@ -83,6 +83,8 @@ function toggle(number) {
 }
 
 async function save() {
+  // Enter reaches here while a save is on its way too; the disabled button says one is.
+  if (document.getElementById("save").disabled) return;
   const index = review.at;
   const row = review.rows[index];
   const labels = review.labels.filter((label) => ticked(index).has(label));
