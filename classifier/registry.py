@@ -233,9 +233,9 @@ def _locked_history(models_dir: Path, *, create: bool = True) -> Iterator[int]:
             path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_RDWR | os.O_APPEND | (os.O_CREAT if create else 0), 0o644)
     except FileNotFoundError:
-        raise RegistryError(
-            f"{path}: no promotion to roll back (make one with `models promote ID`)"
-        ) from None
+        if not create:  # only rollback opens without creating: there is nothing to undo
+            raise _nothing_to_roll_back(path) from None
+        raise RegistryError(f"{path}: cannot open the history: its folder is missing") from None
     except OSError as error:
         raise RegistryError(f"{path}: cannot open the history: {error.strerror}") from None
     try:

@@ -56,7 +56,7 @@ __all__ = [
     "uncertainty",
 ]
 
-STRATEGIES = ("margin", "entropy", "random")
+STRATEGIES = settings.REVIEW_STRATEGIES
 # Rows scored per call of the model: large enough that scikit-learn's per-call cost vanishes, small
 # enough that one batch of probabilities stays a few MB.
 _BATCH = 4096

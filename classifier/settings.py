@@ -124,6 +124,8 @@ MAX_RECALL_DROP = 0.02
 """The most any topic's recall may fall for a new model to be promoted."""
 COMPARE_EXAMPLES = 5
 """Disagreements ``models compare`` shows (``--disagreements FILE`` writes them all)."""
+REVIEW_STRATEGIES = ("margin", "entropy", "random")
+"""What ``review`` may rank rows by; the first is the default (bench/README.md, choosing what to review)."""
 
 # Batch tagging.
 TAG_CHUNK_SIZE = 10_000

@@ -13,7 +13,6 @@ from classifier.cli.options import data_options, data_request, model_option, rea
 
 __all__ = ["audit", "review"]
 
-_STRATEGIES = ("margin", "entropy", "random")  # classifier.review.STRATEGIES, without importing sklearn
 
 _output_option = click.option(
     "--output",
@@ -30,7 +29,7 @@ _output_option = click.option(
 @click.option("--n", "n", type=click.IntRange(min=1), default=200, show_default=True, help="Rows to pick.")
 @click.option(
     "--strategy",
-    type=click.Choice(_STRATEGIES),
+    type=click.Choice(settings.REVIEW_STRATEGIES),
     default="margin",
     show_default=True,
     help="What makes a row worth reviewing: a small gap between the top two topics, a high entropy, "

@@ -34,13 +34,23 @@ async function servedLabels() {
   }
 }
 
+// The answer's JSON; a body that is not JSON (a proxy's error page, gunicorn's own 4xx) as a detail
+// that gives the status, so that it is not taken for a network failure.
+async function readAnswer(response) {
+  try {
+    return await response.json();
+  } catch (error) {
+    return { detail: `the service answered ${response.status}.` };
+  }
+}
+
 // POST one correction (source web): { ok, id, text } with the text to show, the service's reason when
 // it is not saved. A 401 shows the API key field.
 async function sendCorrection(correction) {
   const body = JSON.stringify({ ...correction, source: "web" });
   try {
     const response = await fetch("/v1/feedback", { method: "POST", headers: apiHeaders(), body });
-    const answer = await response.json();
+    const answer = await readAnswer(response);
     if (!response.ok) {
       if (response.status === 401) document.getElementById("key-row").hidden = false;
       return { ok: false, text: `Not saved: ${answer.detail || `the service answered ${response.status}.`}` };

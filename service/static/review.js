@@ -131,7 +131,7 @@ async function loadRecent() {
   const status = document.getElementById("status");
   try {
     const response = await fetch("/v1/review/queue?limit=200", { headers: apiHeaders() });
-    const answer = await response.json();
+    const answer = await readAnswer(response);
     if (response.status === 401) document.getElementById("key-row").hidden = false;
     if (!response.ok) return showStatus(status, `Cannot load them: ${answer.detail || `the service answered ${response.status}.`}`, true);
     if (!answer.sampling && !answer.rows.length) return showStatus(status, "The service keeps no requests for review: its operator has not turned request sampling on.", true);
