@@ -8,7 +8,6 @@ the answer with a model of :mod:`service.responses`; the core never sees Flask.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import PurePath
 
 from flask import Blueprint, current_app, g, request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
@@ -121,14 +120,6 @@ def labels():
 def model():
     """The manifest, without file paths: id, creation time, labels, metrics, sources, versions."""
     manifest = current_model().manifest
-    # Server paths stay private: a source is named by its file name only.
-    sources = [
-        responses.Source(
-            file=PurePath(str(source.get("path", ""))).name,
-            **{key: value for key, value in source.items() if key not in {"path", "source", "file"}},
-        )
-        for source in manifest.sources
-    ]
     return responses.Model(
         id=manifest.model_id,
         created=manifest.created,
@@ -137,6 +128,6 @@ def model():
         thresholds=manifest.thresholds,
         abstain_threshold=manifest.abstain_threshold,
         metrics=manifest.validation_metrics,
-        sources=sources,
+        sources=responses.public_sources(manifest.sources),
         versions=manifest.versions,
     )

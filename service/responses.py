@@ -12,6 +12,7 @@ model, and every model but :class:`Source` refuses a field it does not declare.
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import ConfigDict, Field, with_config
@@ -37,6 +38,7 @@ __all__ = [
     "Source",
     "Status",
     "TagResult",
+    "public_sources",
 ]
 
 _closed = with_config(ConfigDict(extra="forbid", strict=True))
@@ -123,6 +125,18 @@ class Source(TypedDict):
     rows: int
     dropped_by_map: NotRequired[int]
     sha256: str
+
+
+def public_sources(sources: list[dict]) -> list[Source]:
+    """A manifest's training sources as the service shows them: server paths stay private, so a
+    source is named by its file name only."""
+    return [
+        Source(
+            file=PurePath(str(source.get("path", ""))).name,
+            **{key: value for key, value in source.items() if key not in {"path", "source", "file"}},
+        )
+        for source in sources
+    ]
 
 
 @_closed

@@ -14,10 +14,9 @@ card, and is shown only when it matches the checksum in the model's manifest.
 
 from __future__ import annotations
 
-from pathlib import PurePath
-
 from flask import Blueprint, current_app, make_response, render_template
 
+from service import responses
 from service.errors import Problem
 
 __all__ = ["CONTENT_SECURITY_POLICY", "bp"]
@@ -70,16 +69,7 @@ def model_card():
         for key, name in _CARD_METRICS
         if isinstance((manifest.validation_metrics or {}).get(key), float)
     ]
-    # Server paths stay private, as in GET /v1/model: a source is named by its file name only.
-    sources = [
-        {
-            "file": PurePath(str(source.get("path", ""))).name,
-            "preset": source.get("preset"),
-            "label_map": source.get("label_map"),
-            "rows": source.get("rows"),
-        }
-        for source in manifest.sources
-    ]
+    sources = responses.public_sources(manifest.sources)
     policy = CONTENT_SECURITY_POLICY.replace("default-src 'none';", "default-src 'none'; frame-src 'self';")
     return _page("model.html", policy, loaded=loaded, topics=topics, metrics=metrics, sources=sources)
 
