@@ -88,9 +88,7 @@ def page():
 def review_queue():
     """The ``limit`` most uncertain kept requests whose text no one has corrected yet, for the review page."""
     api_sender()  # the same keys as POST /v1/feedback: whoever may correct may see what to correct
-    unknown = sorted(set(request.args) - {"limit"})
-    if unknown:
-        raise field_problem(unknown[0], "is not a parameter this endpoint accepts (limit)")
+    _only(request.args, "limit")
     limit = _whole(request.args, "limit", 50, 1, MAX_PAGE)
     sampler = current_app.extensions[SAMPLER]
     sampler.flush()  # this worker's waiting samples too
@@ -101,9 +99,7 @@ def review_queue():
 
 def _page_query(args: Mapping[str, str]) -> tuple[int, str | None, int]:
     """``after``, ``since`` (see :func:`_utc`) and ``limit``, or a 422 problem."""
-    unknown = sorted(set(args) - {"after", "since", "limit"})
-    if unknown:
-        raise field_problem(unknown[0], "is not a parameter this endpoint accepts (after, since, limit)")
+    _only(args, "after", "since", "limit")
     after = _whole(args, "after", 0, 0, LARGEST_INTEGER)
     limit = _whole(args, "limit", 100, 1, MAX_PAGE)
     since = args.get("since")
@@ -129,6 +125,13 @@ def _utc(text: str) -> str:
     except OverflowError:  # an offset takes it past year 1 or 9999: before or after every correction
         moment = (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC)
     return moment.isoformat(timespec="microseconds")
+
+
+def _only(args: Mapping[str, str], *accepted: str) -> None:
+    """A 422 problem for the first query parameter that is not one of ``accepted``."""
+    unknown = sorted(set(args) - set(accepted))
+    if unknown:
+        raise field_problem(unknown[0], f"is not a parameter this endpoint accepts ({', '.join(accepted)})")
 
 
 def _whole(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
