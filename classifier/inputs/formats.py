@@ -22,11 +22,13 @@ import msgspec
 
 from classifier.errors import DataError
 from classifier.inputs.records import BadRow, ReadOptions, Row
+from classifier.inputs.spans import Span
 from classifier.inputs.textio import has_undecodable, open_binary, open_text, strip_compression
 
 __all__ = [
     "FOLDER_FIELDS",
     "check_columns",
+    "csv_header",
     "csv_items",
     "folder_items",
     "jsonl_items",
@@ -70,10 +72,13 @@ def check_columns(source: str, columns: list[str], options: ReadOptions) -> None
 _fast_json = msgspec.json.Decoder().decode
 
 
-def jsonl_items(source: str) -> Iterator[Row | BadRow]:
-    """One row per non-blank line holding a JSON object; a bad row for any other non-blank line."""
-    with open_text(source) as stream:
-        for number, line in enumerate(stream, 1):
+def jsonl_items(source: str, span: Span | None = None) -> Iterator[Row | BadRow]:
+    """One row per non-blank line holding a JSON object; a bad row for any other non-blank line.
+
+    ``span`` reads only that part of the file (see :mod:`~classifier.inputs.spans`).
+    """
+    with open_text(source, span=span and span.bytes) as stream:
+        for number, line in enumerate(stream, span.line if span else 1):
             if (item := jsonl_row(source, number, line)) is not None:
                 yield item
 
@@ -126,27 +131,52 @@ def _not_an_object(source: str, number: int, value: Any) -> BadRow:
 # --- CSV and TSV --------------------------------------------------------------------------------
 
 
-def csv_items(source: str, options: ReadOptions, delimiter: str) -> Iterator[Row | BadRow]:
-    """One row per CSV record (quoted fields may span lines); blank lines are ignored."""
-    with open_text(source, newline="") as stream:
-        numbered = _numbered(csv.reader(stream, delimiter=delimiter))
-        first = next(numbered, None)
-        if first is None:
-            return
-        start, cells = first
-        if isinstance(cells, str):
-            raise DataError(f"{source}:{start}: {cells}")
-        columns = cells if options.header else [str(n) for n in range(1, len(cells) + 1)]
-        check_columns(source, columns, options)
-        if not options.header:
-            yield _csv_item(source, start, cells, columns)
+def csv_items(
+    source: str, options: ReadOptions, delimiter: str, span: Span | None = None
+) -> Iterator[Row | BadRow]:
+    """One row per CSV record (quoted fields may span lines); blank lines are ignored.
+
+    ``span`` reads only that part of the file (see :mod:`~classifier.inputs.spans`); past the
+    first, a part takes its columns from the start of the file.
+    """
+    with open_text(source, newline="", span=span and span.bytes) as stream:
+        numbered = _numbered(csv.reader(stream, delimiter=delimiter), span.line if span else 1)
+        if span is not None and span.bytes[0] > 0:
+            columns = csv_header(source, options, delimiter)
+        else:
+            first = next(numbered, None)
+            if first is None:
+                return
+            columns = _columns(source, *first, options)
+            if not options.header:
+                yield _csv_item(source, *first, columns)
         for start, cells in numbered:
             yield _csv_item(source, start, cells, columns)
 
 
-def _numbered(reader: Any) -> Iterator[tuple[int, list[str] | str]]:
-    """Non-empty CSV records with the line each starts on; a parse error comes as its message."""
-    end = 0
+def csv_header(source: str, options: ReadOptions, delimiter: str) -> list[str]:
+    """The columns of a CSV file: its header, or (without one) the numbers of its first record's cells."""
+    with open_text(source, newline="") as stream:
+        first = next(_numbered(csv.reader(stream, delimiter=delimiter)), None)
+    if first is None:
+        raise DataError(f"{source} is empty: it has no rows")
+    return _columns(source, *first, options)
+
+
+def _columns(source: str, start: int, cells: list[str] | str, options: ReadOptions) -> list[str]:
+    if isinstance(cells, str):
+        raise DataError(f"{source}:{start}: {cells}")
+    columns = cells if options.header else [str(n) for n in range(1, len(cells) + 1)]
+    check_columns(source, columns, options)
+    return columns
+
+
+def _numbered(reader: Any, first: int = 1) -> Iterator[tuple[int, list[str] | str]]:
+    """Non-empty CSV records with the line each starts on (the reader's first is ``first``).
+
+    A parse error comes as its message.
+    """
+    end = first - 1
     while True:
         start = end + 1
         try:
@@ -155,7 +185,7 @@ def _numbered(reader: Any) -> Iterator[tuple[int, list[str] | str]]:
             return
         except csv.Error as exc:
             cells = f"malformed CSV: {exc}"
-        end = reader.line_num
+        end = reader.line_num + first - 1
         if cells:
             yield start, cells
 
@@ -174,16 +204,20 @@ def _csv_item(source: str, start: int, cells: list[str] | str, columns: list[str
 # --- Parquet ------------------------------------------------------------------------------------
 
 
-def parquet_items(source: str, options: ReadOptions) -> Iterator[Row]:
-    """One row per Parquet row, read in batches; the row number is the line."""
+def parquet_items(source: str, options: ReadOptions, span: Span | None = None) -> Iterator[Row]:
+    """One row per Parquet row, read in batches; the row number is the line.
+
+    ``span`` reads only its row groups (see :mod:`~classifier.inputs.spans`).
+    """
     if strip_compression(source)[1]:
         raise DataError(f"{source}: Parquet files cannot be read compressed; Parquet compresses itself")
     import pyarrow.parquet  # here: about 0.2 s to import, and most runs read no Parquet
 
     with _arrow_errors(source), pyarrow.parquet.ParquetFile(source) as parquet:
         check_columns(source, parquet.schema_arrow.names, options)
-        number = 0
-        for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS):
+        number = span.line - 1 if span else 0
+        groups = range(*span.row_groups) if span else None
+        for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, row_groups=groups):
             for fields in batch.to_pylist():
                 number += 1
                 yield Row(source, number, fields)

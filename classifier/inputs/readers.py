@@ -28,12 +28,15 @@ from classifier.errors import DataError
 from classifier.inputs.cleaning import record_from_row
 from classifier.inputs.formats import FOLDER_FIELDS, csv_items, folder_items, jsonl_items, parquet_items
 from classifier.inputs.records import BadRow, ReadOptions, ReadReport, Record, Row, RowRejected, RowSkipped
+from classifier.inputs.spans import Span
 from classifier.inputs.textio import FORMATS, data_files, detect_format
 
-__all__ = ["checked_rows", "convert_rows", "iter_rows", "jsonl_files", "read_records"]
+__all__ = ["checked_rows", "convert_rows", "iter_rows", "jsonl_files", "read_records", "source_files"]
 
 
-def read_records(path: str | os.PathLike, options: ReadOptions, report: ReadReport) -> Iterator[Record]:
+def read_records(
+    path: str | os.PathLike, options: ReadOptions, report: ReadReport, span: Span | None = None
+) -> Iterator[Record]:
     """Stream the records of a data file, or of a folder of them.
 
     Parameters
@@ -46,6 +49,9 @@ def read_records(path: str | os.PathLike, options: ReadOptions, report: ReadRepo
     report
         Counts accepted rows and collects rejected ones; checking it against its
         limit (:meth:`ReadReport.check`) is the caller's job, after reading.
+    span
+        Read only this part of the file ``path`` (see :mod:`~classifier.inputs.spans`),
+        which may hold no rows at all, unlike a whole file.
 
     Raises
     ------
@@ -54,7 +60,12 @@ def read_records(path: str | os.PathLike, options: ReadOptions, report: ReadRepo
         empty file, a missing column or a corrupt file.
     """
     options = _resolved(path, options)
-    return convert_rows(iter_rows(path, options, report), partial(record_from_row, options=options), report)
+    rows = (
+        iter_rows(path, options, report)
+        if span is None
+        else _file_rows(os.fspath(path), options, report, span)
+    )
+    return convert_rows(rows, partial(record_from_row, options=options), report)
 
 
 def convert_rows(
@@ -77,13 +88,15 @@ def convert_rows(
             yield record
 
 
-def checked_rows(items: Iterator[Row | BadRow], report: ReadReport, source: str) -> Iterator[Row]:
+def checked_rows(
+    items: Iterator[Row | BadRow], report: ReadReport, source: str, *, may_be_empty: bool = False
+) -> Iterator[Row]:
     """Yield the rows and reject the bad rows of one ``source``; fail if it had neither.
 
     Raises
     ------
     DataError
-        ``source`` is empty: it gave no row at all, good or bad.
+        ``source`` is empty: it gave no row at all, good or bad (unless ``may_be_empty``).
     """
     seen = 0
     for item in items:
@@ -92,7 +105,7 @@ def checked_rows(items: Iterator[Row | BadRow], report: ReadReport, source: str)
             report.reject(item)
         else:
             yield item
-    if not seen:
+    if not seen and not may_be_empty:
         raise DataError(f"{source} is empty: it has no rows")
 
 
@@ -133,10 +146,24 @@ def jsonl_files(path: str | os.PathLike, options: ReadOptions) -> tuple[ReadOpti
     DataError
         A missing path, an unknown format, or a folder without JSON-lines files.
     """
+    options, files = source_files(path, options)
+    return (options, files) if options.format == "jsonl" else None
+
+
+def source_files(path: str | os.PathLike, options: ReadOptions) -> tuple[ReadOptions, list[str]]:
+    """The files :func:`read_records` reads for ``path``, in order, with the resolved options.
+
+    A labelled folder is read as a whole: it is its own one "file". The file
+    names are spelled as in the rows :func:`iter_rows` yields, so that bad rows
+    name them the same.
+
+    Raises
+    ------
+    DataError
+        A missing path, an unknown format, or a folder without files of its format.
+    """
     options = _resolved(path, options)
-    if options.format != "jsonl":
-        return None
-    if not Path(path).is_dir():
+    if options.format == "folder" or not Path(path).is_dir():
         return options, [os.fspath(path)]
     return options, [str(file) for file in _folder_files(path, options.format)]
 
@@ -167,12 +194,14 @@ def _files_rows(files: list[Path], options: ReadOptions, report: ReadReport) -> 
         yield from _file_rows(str(file), options, report)
 
 
-def _file_rows(source: str, options: ReadOptions, report: ReadReport) -> Iterator[Row]:
-    """The rows of one file of the format in ``options``."""
+def _file_rows(
+    source: str, options: ReadOptions, report: ReadReport, span: Span | None = None
+) -> Iterator[Row]:
+    """The rows of one file of the format in ``options`` (of its ``span`` only, when given)."""
     if options.format == "jsonl":
-        items = jsonl_items(source)
+        items = jsonl_items(source, span)
     elif options.format == "parquet":
-        items = parquet_items(source, options)
+        items = parquet_items(source, options, span)
     else:
-        items = csv_items(source, options, "\t" if options.format == "tsv" else ",")
-    return checked_rows(items, report, source)
+        items = csv_items(source, options, "\t" if options.format == "tsv" else ",", span)
+    return checked_rows(items, report, source, may_be_empty=span is not None)

@@ -154,16 +154,42 @@ def _open_raw(path: Path) -> BinaryIO:
     return open(path, "rb")
 
 
+class _Range(io.RawIOBase):
+    """Bytes ``start`` to ``end`` of an uncompressed file, as a stream of their own."""
+
+    def __init__(self, path: Path, start: int, end: int) -> None:
+        self._file = open(path, "rb")  # noqa: SIM115 - closed with this stream
+        self._file.seek(start)
+        self._left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        wanted = min(len(buffer), self._left)
+        if wanted <= 0:
+            return 0
+        read = self._file.readinto(memoryview(buffer)[:wanted])
+        self._left -= read
+        return read
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
 @contextmanager
-def open_binary(path: str | os.PathLike) -> Iterator[BinaryIO]:
-    """Open ``path`` as a decompressed binary stream.
+def open_binary(path: str | os.PathLike, span: tuple[int, int] | None = None) -> Iterator[BinaryIO]:
+    """Open ``path`` as a decompressed binary stream; ``span`` reads bytes ``start`` to ``end`` of it only.
 
     Errors while opening or reading inside the ``with`` block (a missing file, a
     corrupt or truncated archive) are raised as :class:`DataError` naming the file.
     """
     path = Path(path)
     try:
-        stream = _open_raw(path)
+        if span is not None and strip_compression(path.name)[1] is not None:
+            raise DataError(f"{path}: a compressed file cannot be read from the middle")
+        stream = _open_raw(path) if span is None else io.BufferedReader(_Range(path, *span), 1 << 20)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file or directory") from None
     except OSError as exc:
@@ -177,7 +203,11 @@ def open_binary(path: str | os.PathLike) -> Iterator[BinaryIO]:
 
 @contextmanager
 def open_text(
-    path: str | os.PathLike, *, encoding: str = "utf-8-sig", newline: str | None = None
+    path: str | os.PathLike,
+    *,
+    encoding: str = "utf-8-sig",
+    newline: str | None = None,
+    span: tuple[int, int] | None = None,
 ) -> Iterator[TextIO]:
     """Open ``path`` as a decompressed text stream with ``errors="surrogateescape"``.
 
@@ -189,6 +219,11 @@ def open_text(
         ``utf-8-sig`` by default: UTF-8 that also drops a leading byte-order mark.
     newline
         As for :func:`open`; the ``csv`` module needs ``""``.
+    span
+        Bytes ``start`` to ``end`` of an uncompressed file, cut where a line starts: read only
+        those. A byte-order mark is only dropped at the start of the file, as a whole read does.
     """
-    with open_binary(path) as binary:
+    if span is not None and span[0] > 0 and encoding == "utf-8-sig":
+        encoding = "utf-8"
+    with open_binary(path, span) as binary:
         yield io.TextIOWrapper(binary, encoding=encoding, errors="surrogateescape", newline=newline)
