@@ -49,6 +49,8 @@ __all__ = [
     "SUBLINEAR_TF",
     "TAG_CHUNK_SIZE",
     "TAG_ENGINE",
+    "TAG_SPAN_BYTES",
+    "TAG_SPAN_ROWS",
     "VALIDATION_FRACTION",
     "WORD_NGRAMS",
     "C",
@@ -130,6 +132,10 @@ REVIEW_STRATEGIES = ("margin", "entropy", "random")
 # Batch tagging.
 TAG_CHUNK_SIZE = 10_000
 TAG_ENGINE = "local"
+TAG_SPAN_BYTES = 32 << 20
+"""The Dask engine cuts uncompressed JSON lines and CSV this often: some seconds of one worker's tagging."""
+TAG_SPAN_ROWS = 100_000
+"""The Dask engine cuts Parquet inputs between row groups once this many rows are gathered."""
 
 # Serving over HTTP (``headline-tagger serve``).
 HOST = "127.0.0.1"

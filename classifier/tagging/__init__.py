@@ -8,6 +8,7 @@ run reads, tags and commits. The modules, in the order a run uses them:
 * :mod:`~classifier.tagging.eta`: a cheap estimate of the rows to come, for progress.
 * :mod:`~classifier.tagging.lines`: JSON-lines inputs, cut into raw blocks of lines.
 * :mod:`~classifier.tagging.chunks`: every other input, read record by record into chunks.
+* :mod:`~classifier.tagging.partitions`: the Dask engine's way: workers read partitions of the inputs.
 * :mod:`~classifier.tagging.inflight`: the :class:`~classifier.tagging.inflight.Tagger`
   protocol, and the loop that keeps a tagger busy and takes its results in order.
 * :mod:`~classifier.tagging.workers`: the local taggers (this process, a pool of processes).

@@ -26,7 +26,7 @@ from classifier.tagging.outputs import PREDICTION_KEYS, OutputSpec, base_row, en
 if TYPE_CHECKING:  # only the taggers load the model, and scikit-learn with it
     from classifier.model.topic_model import TopicModel
 
-__all__ = ["Chunk", "ChunkResult", "csv_columns", "record_chunks", "tag_chunk", "tag_records"]
+__all__ = ["Chunk", "ChunkResult", "chunk_of", "csv_columns", "record_chunks", "tag_chunk", "tag_records"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +107,12 @@ def record_chunks(
         batch.append(record)
         if len(batch) == chunk_size:
             if index >= first:
-                yield _chunk(index, batch, spec, columns), commits.taken()
+                yield chunk_of(index, batch, spec, columns), commits.taken()
             commits.pending.clear()
             index, batch = index + 1, []
     if batch:
         if index >= first:
-            yield _chunk(index, batch, spec, columns), commits.taken()
+            yield chunk_of(index, batch, spec, columns), commits.taken()
         commits.pending.clear()
     yield None, commits.taken()
 
@@ -124,7 +124,8 @@ def csv_columns(first_row: Mapping[str, Any], spec: OutputSpec) -> tuple[str, ..
     return (*(key for key in first_row if key not in PREDICTION_KEYS), *PREDICTION_KEYS)
 
 
-def _chunk(index: int, records: list[Record], spec: OutputSpec, columns: tuple[str, ...]) -> Chunk:
+def chunk_of(index: int, records: list[Record], spec: OutputSpec, columns: tuple[str, ...]) -> Chunk:
+    """Chunk ``index``: ``records`` reduced to what tagging needs."""
     return Chunk(
         index,
         [record.headline for record in records],

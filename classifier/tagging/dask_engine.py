@@ -1,42 +1,30 @@
-"""The Dask engine of archive tagging: the same chunks, tagged on a ``dask.distributed`` cluster.
+"""The Dask engine of archive tagging: the workers of a ``dask.distributed`` cluster read and tag.
 
-Partitions are the chunks of :mod:`classifier.tagging.chunks`: this process reads the
-inputs with the project's readers and submits each run of ``chunk_size``
-records as one task, a few per worker thread at a time. Why the client reads
-rather than each worker reading a byte range of the files:
-
-* archives are mostly compressed (gzip, zstd, bzip2), and a compressed stream
-  cannot be split, so worker-side reading would give a whole file to a single
-  worker; CSV with quoted line breaks cannot be split by bytes either;
-* the records, their order and the rejected rows are then exactly those of the
-  local engine, whatever the format or preset;
-* reading is the cheaper part: one client reads, parses and sends some tens of
-  thousands of rows per second, enough for a handful of workers, while the
-  expensive part (features, prediction, Parquet encoding) runs on the workers.
-  That client is the ceiling of a run; past it, split the archive into several
-  inputs and run one command per group.
+Every piece of work (a partition of the inputs, :mod:`classifier.tagging.partitions`,
+or the cutting of one file into spans) is one task. The workers read the inputs
+and write the Parquet parts themselves, so the inputs, the model's directory
+aside, and the output must be on a file system every worker and this process
+share, at the same paths; this process only plans, submits and commits, a few
+tasks per worker thread at a time, and so is no ceiling on the cluster's speed.
 
 The model is shipped once to each worker by a worker plugin, which writes its
 two files into the worker's local directory and loads them with the checksum
-verified. Each task writes its Parquet part straight into the staging folder
-(so the output must be on a file system every worker and this process share)
-and returns only counts; this process commits the parts in order, as the local
-engine does, so a Dask run can be resumed too.
+verified. A task whose worker dies is run again by Dask on another worker;
+what it writes (whole parts, by atomic renames, under names fixed by the plan)
+is the same the second time, so the output has no gap and no duplicate.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import replace
+from itertools import count
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from classifier.atomic import output_errors, write_atomically
 from classifier.errors import HeadlineTaggerError
 from classifier.persistence import MANIFEST_FILE, MODEL_FILE, load_model, read_manifest
-from classifier.tagging.chunks import Chunk, ChunkResult
-from classifier.tagging.store import Staging
 
 try:
     from distributed import Client, Future, LocalCluster, WorkerPlugin, get_worker
@@ -48,6 +36,9 @@ if TYPE_CHECKING:  # the Dask workers load the model, not this process
     from classifier.tagging.inflight import Pending
 
 __all__ = ["DaskTagger"]
+
+Work = TypeVar("Work")
+Result = TypeVar("Result")
 
 _PLUGIN = "headline-tagger-model"
 
@@ -72,28 +63,21 @@ class _ModelPlugin(WorkerPlugin):
         self.model, _ = load_model(folder, allow_version_mismatch=self.allow_version_mismatch)
 
 
-def _tag_partition(
-    function: Callable[[TopicModel, Chunk], ChunkResult], chunk: Chunk, part_path: str
-) -> ChunkResult:
-    """Tag one chunk on a worker and write its part; the result carries no bytes."""
-    result = function(get_worker().plugins[_PLUGIN].model, chunk)
-    with output_errors(Path(part_path)):
-        write_atomically(Path(part_path), result.data)
-    return replace(result, data=None)
+def _on_worker(function: Callable[[TopicModel, Work], Result], work: Work) -> Result:
+    """``function(model, work)`` with the model the plugin loaded on this worker."""
+    return function(get_worker().plugins[_PLUGIN].model, work)
 
 
 class DaskTagger:
-    """Submits chunks to a Dask cluster: the one at ``scheduler``, or a local one started here.
+    """Runs work functions on a Dask cluster: the one at ``scheduler``, or a local one started here.
 
-    A :class:`~classifier.tagging.inflight.Tagger` for the record path: each
-    piece of work is a :class:`~classifier.tagging.chunks.Chunk`.
+    A :class:`~classifier.tagging.inflight.Tagger`; ``in_flight`` is four tasks per worker thread,
+    so that a worker finds another task while a long one (a whole compressed file) holds up the commits.
 
     Parameters
     ----------
     model_dir
         The model directory; its files are sent to every worker once.
-    staging
-        Where the workers write their parts (``staging.part_path``).
     scheduler
         ``tcp://HOST:PORT`` of a running scheduler; None starts a local
         cluster of ``workers`` single-threaded processes on 127.0.0.1.
@@ -102,13 +86,11 @@ class DaskTagger:
     def __init__(
         self,
         model_dir: Path,
-        staging: Staging,
         *,
         scheduler: str | None = None,
         workers: int = 1,
         allow_version_mismatch: bool = False,
     ) -> None:
-        self.staging = staging
         self._cluster = None
         try:
             if scheduler is None:
@@ -126,16 +108,14 @@ class DaskTagger:
         manifest = read_manifest(model_dir)  # each worker loads the model, checksum verified
         files = {name: (model_dir / name).read_bytes() for name in (MANIFEST_FILE, MODEL_FILE)}
         self.client.register_plugin(_ModelPlugin(files, manifest.model_id, allow_version_mismatch))
-        self.in_flight = 2 * max(1, sum(self.client.nthreads().values()))
-        self._run = secrets.token_hex(4)
+        self.in_flight = 4 * max(1, sum(self.client.nthreads().values()))
+        self._keys = (f"headline-tagger-{secrets.token_hex(4)}-{n}" for n in count())
 
-    def submit(self, function: Callable[[TopicModel, Chunk], ChunkResult], chunk: Chunk) -> Future:
-        """Queue ``function(model, chunk)`` as a task that writes its part into the staging folder."""
-        part = self.staging.part_path(chunk.index).absolute()
-        key = f"headline-tagger-{self._run}-{chunk.index}"
-        return self.client.submit(_tag_partition, function, chunk, str(part), key=key, pure=False)
+    def submit(self, function: Callable[[TopicModel, Work], Result], work: Work) -> Future:
+        """Queue ``function(model, work)`` as a task (``function`` is pickled by name)."""
+        return self.client.submit(_on_worker, function, work, key=next(self._keys), pure=False)
 
-    def result(self, pending: Pending[ChunkResult]) -> ChunkResult:
+    def result(self, pending: Pending[Result]) -> Result:
         """What a submitted task computed (Dask raises the task's own error)."""
         return pending.result()
 

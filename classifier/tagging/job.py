@@ -9,23 +9,28 @@ picks how to read:
   (:mod:`classifier.tagging.lines`): workers parse, predict and encode, and the main
   process only decompresses, splits and writes bytes; a resumed run starts at
   the byte where the checkpoint says the committed chunks end;
-* everything else goes record by record (:mod:`classifier.tagging.chunks`): one
-  reader streams the records through the project's readers and the workers
-  (or a Dask cluster, :mod:`classifier.tagging.dask_engine`) tag whole chunks.
+* everything else the local engine reads goes record by record
+  (:mod:`classifier.tagging.chunks`): one reader streams the records through
+  the project's readers and the workers tag whole chunks;
+* the Dask engine (:mod:`classifier.tagging.dask_engine`) reads by partitions
+  (:mod:`classifier.tagging.partitions`): its workers read the files, or spans of
+  them, themselves, following a plan recorded when the run starts.
 
-Either way the work goes to one :class:`~classifier.tagging.inflight.Tagger`
+Every way, the work goes to one :class:`~classifier.tagging.inflight.Tagger`
 (this process, a pool of worker processes, or Dask), kept busy and its results
-taken in input order (:func:`~classifier.tagging.inflight.in_order`), and chunk
-*i* is the *i*-th run of ``chunk_size`` records, committed in input order with
-the rows rejected while reading it (:mod:`classifier.tagging.commits`), so the
-output is the same bytes whichever way it was read, however many workers
-tagged it, and after any interruption.
+taken in input order (:func:`~classifier.tagging.inflight.in_order`), and
+committed in input order with the rows rejected while reading it
+(:mod:`classifier.tagging.commits`). Locally, chunk *i* is the *i*-th run of
+``chunk_size`` records, so the output is the same bytes whichever way it was
+read, however many workers tagged it, and after any interruption; on Dask the
+rows are the same, in the same order, cut into parts by partition.
 
 The core prints nothing: ``progress`` is called after every committed chunk.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -44,6 +49,13 @@ from classifier.tagging.inflight import Tagger
 from classifier.tagging.inputs import expand_inputs, json_lines_inputs, run_fingerprint
 from classifier.tagging.lines import LineChunks, first_columns, line_blocks, tag_lines
 from classifier.tagging.outputs import OutputSpec, output_spec
+from classifier.tagging.partitions import (
+    Reading,
+    plan_from_json,
+    plan_partitions,
+    plan_to_json,
+    tag_partitions,
+)
 from classifier.tagging.store import Committed, Staging
 from classifier.tagging.workers import InProcessTagger, PoolTagger
 
@@ -182,6 +194,7 @@ def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = No
             "body": job.body,
             "output": [spec.format, spec.compression, spec.slim],
             "chunk_size": job.chunk_size,
+            "engine": job.engine,
         },
         job.options,
         (manifest.model_id, manifest.model_sha256),
@@ -193,9 +206,13 @@ def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = No
         _restore(report, committed)
     else:
         try:
-            with closing(_tagger(job, model_dir, staging)) as tagger:
+            with closing(_tagger(job, model_dir)) as tagger:
                 total = estimated_rows(sources, job.options)
-                if lines is not None and (committed.chunks == 0 or committed.position is not None):
+                if job.engine == "dask":
+                    _tag_by_partitions(
+                        job, sources, spec, staging, committed, report, progress, tagger, total
+                    )
+                elif lines is not None and (committed.chunks == 0 or committed.position is not None):
                     _tag_by_lines(job, lines, spec, staging, committed, report, progress, tagger, total)
                 else:
                     with closing(Commits(staging, committed, report, progress, total)) as commits:
@@ -256,6 +273,42 @@ def _tag_by_lines(
         tag_lines(blocks, tagger, chunks)
 
 
+def _tag_by_partitions(
+    job: TagJob,
+    sources: list[DataSource],
+    spec: OutputSpec,
+    staging: Staging,
+    committed: Committed,
+    report: ReadReport,
+    progress: Callable[[TagProgress], None] | None,
+    tagger: Tagger,
+    total: int | None,
+) -> None:
+    """Tag by partitions that the workers read (:mod:`~classifier.tagging.partitions`), by the run's plan."""
+    cwd = os.getcwd()
+    recorded = staging.read_plan()
+    if recorded is None:  # a new run (or one stopped before its plan was recorded, so before any commit)
+        plan = plan_partitions(
+            sources,
+            job.options,
+            tagger,
+            span_bytes=settings.TAG_SPAN_BYTES,
+            span_rows=settings.TAG_SPAN_ROWS,
+            cwd=cwd,
+        )
+        staging.write_plan(plan_to_json(plan))
+    else:
+        plan = plan_from_json(recorded)
+    if committed.chunks:  # what the committed partitions read counts as read
+        _restore(report, committed)
+        for bad in staging.committed_rejects():
+            report.reject(bad)
+    output = str(Path(job.output).absolute())
+    reading = Reading(job.options, job.split, job.body, spec, job.chunk_size, output, cwd)
+    with closing(Commits(staging, committed, report, progress, total)) as commits:
+        tag_partitions(plan, reading, tagger, commits, report, first=committed.chunks)
+
+
 def _restore(report: ReadReport, committed: Committed) -> None:
     """Count in ``report`` the rows the committed chunks read (bad rows only as a number)."""
     report.accepted = committed.report.get("accepted", 0)
@@ -264,13 +317,12 @@ def _restore(report: ReadReport, committed: Committed) -> None:
         report.bad = committed.report.get("bad", 0)
 
 
-def _tagger(job: TagJob, model_dir: Path, staging: Staging) -> Tagger:
+def _tagger(job: TagJob, model_dir: Path) -> Tagger:
     if job.engine == "dask":
         from classifier.tagging.dask_engine import DaskTagger  # dask is an optional extra
 
         return DaskTagger(
             model_dir,
-            staging,
             scheduler=job.scheduler,
             workers=job.workers,
             allow_version_mismatch=job.allow_version_mismatch,

@@ -5,6 +5,7 @@ by SIGKILL), because every step is a rename of a complete, fsynced file::
 
     OUT.partial/
       checkpoint.json           what the run is (its fingerprint) and how far it got
+      plan.json                 the Dask engine's partitions, fixed when the run starts
       parts/part-00000000.jsonl.gz, ...     one committed part per chunk of input rows
       rejects/rejects-00000000.jsonl, ...   the rows rejected while reading that chunk
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 from collections import Counter
@@ -32,10 +34,12 @@ from classifier.atomic import fsync_folder, output_errors, replace_atomically, w
 from classifier.errors import OutputError
 from classifier.inputs.records import BadRow
 
-__all__ = ["CHECKPOINT_FILE", "Committed", "Staging"]
+__all__ = ["CHECKPOINT_FILE", "PLAN_FILE", "Committed", "Staging"]
 
 CHECKPOINT_FILE = "checkpoint.json"
+PLAN_FILE = "plan.json"
 _CHECKPOINT_VERSION = 1
+_INDEX = re.compile(r"[a-z]+-(\d+)")
 
 
 @dataclass
@@ -143,13 +147,31 @@ class Staging:
             )
         for stale in (*self.parts.glob("*"), *(self.folder / "rejects").glob("*")):
             if not stale.name.startswith(("part-", "rejects-")) or self._index(stale) >= committed.chunks:
-                stale.unlink()
+                stale.unlink(missing_ok=True)  # a Dask worker of the stopped run may still be renaming it
         self._fingerprint = fingerprint
         return committed
 
     @staticmethod
     def _index(path: Path) -> int:
-        return int(path.name.split("-", 1)[1].split(".", 1)[0])
+        """The chunk of a part or rejects file: ``part-00000007.csv``, ``part-00000007-00000002.parquet``."""
+        return int(_INDEX.match(path.name)[1])
+
+    def read_plan(self) -> Any:
+        """The plan :meth:`write_plan` recorded for the run, or None (none was recorded before it stopped)."""
+        try:
+            return json.loads((self.folder / PLAN_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            raise OutputError(
+                f"{self.folder}: unreadable plan ({error}); pass --overwrite to start again"
+            ) from None
+
+    def write_plan(self, plan: Any) -> None:
+        """Record how the run cuts its input (as JSON), so that a resumed run follows the same plan."""
+        path = self.folder / PLAN_FILE
+        with output_errors(path):
+            write_atomically(path, json.dumps(plan).encode("utf-8"))
 
     def committed_rejects(self) -> Iterator[BadRow]:
         """The rejected rows of the committed chunks, in input order."""
@@ -160,9 +182,11 @@ class Staging:
 
     # -- committing ----------------------------------------------------------------------------------
 
-    def part_path(self, index: int) -> Path:
-        """Where chunk ``index``'s part is committed."""
-        return self.parts / f"part-{index:08d}{self.part_suffix}"
+    def part_path(self, index: int, piece: int | None = None) -> Path:
+        """Where chunk ``index``'s part (or, cut in pieces, its ``piece``-th) is committed."""
+        if piece is None:
+            return self.parts / f"part-{index:08d}{self.part_suffix}"
+        return self.parts / f"part-{index:08d}-{piece:08d}{self.part_suffix}"
 
     def write_part(self, index: int, data: bytes) -> None:
         """Write chunk ``index``'s part (not yet committed: :meth:`commit` does that)."""
@@ -205,6 +229,8 @@ class Staging:
         if not self.directory:
             _concatenate(sorted(self.parts.glob("part-*")), self.output)
         elif self.parts.exists():
+            for stray in self.parts.glob(".*.tmp"):  # left by a Dask worker that died while writing
+                stray.unlink(missing_ok=True)
             self._replace_folder()
         shutil.rmtree(self.folder)
 
