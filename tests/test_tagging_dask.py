@@ -20,7 +20,7 @@ from conftest import REPO, TAGGING_DATA, Crash, crash_after_commits, free_port, 
 from test_spans import csv_file, json_lines
 
 from classifier import settings
-from classifier.errors import TooManyBadRows
+from classifier.errors import DataError, TooManyBadRows
 from classifier.inputs.records import ReadOptions
 from classifier.tagging.job import tag_archive
 
@@ -169,6 +169,15 @@ def test_slim_rows_name_the_inputs_as_given_and_the_bad_row_limit_stops_alike(
         errors.append(str(error.value))
     assert errors[0] == errors[1]
     assert errors[0].startswith("26 of ")
+
+
+def test_a_worker_s_error_names_the_file_as_the_inputs_name_it(tmp_path, model_dir, scheduler, inputs):
+    Path("in/x.csv").write_text("id,title\n1,A headline\n")
+    with pytest.raises(
+        DataError, match=r"^in/x.csv: no headline column 'headline'; the columns are 'id', 'title'$"
+    ):
+        tag_archive(mixed_job(["in/x.csv"], tmp_path / "dask", model_dir, engine="dask", scheduler=scheduler))
+    assert not (tmp_path / "dask.partial").exists()
 
 
 def test_a_crashed_dask_run_resumes_into_the_uninterrupted_run_s_rows(

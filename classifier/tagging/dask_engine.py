@@ -16,6 +16,7 @@ is the same the second time, so the output has no gap and no duplicate.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from itertools import count
@@ -100,6 +101,7 @@ class DaskTagger:
                     processes=True,
                     host="127.0.0.1",
                     dashboard_address="127.0.0.1:0",  # its HTTP server: loopback, any free port
+                    silence_logs=logging.CRITICAL,  # a task's error is raised here, once, not logged too
                 )
             self.client = Client(self._cluster or scheduler, timeout="30s")
         except OSError as error:

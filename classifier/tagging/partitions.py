@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from itertools import count, islice
 from pathlib import Path
@@ -187,7 +187,26 @@ def tag_partition(model: TopicModel, work: tuple[Partition, Reading]) -> Partiti
         return given + source[len(read) :] if source.startswith(read) else source
 
     report.on_reject = lambda bad: events.append((report.accepted, replace(bad, source=as_given(bad.source))))
-    records = _records(partition, read, reading, report)
+    try:
+        rows, abstained, labels = _tag_records(
+            model, partition, _records(partition, read, reading, report), reading, as_given
+        )
+    except DataError as error:  # named as the inputs name the file, as the local engine's error does
+        raise type(error)(str(error).replace(read, given)) from None
+    items = report.accepted + report.bad + sum(report.skipped.values())
+    return PartitionResult(
+        partition.index, rows, dict(labels), abstained, items, events, dict(report.skipped)
+    )
+
+
+def _tag_records(
+    model: TopicModel,
+    partition: Partition,
+    records: Iterator[Record],
+    reading: Reading,
+    as_given: Callable[[str], str],
+) -> tuple[int, int, Counter]:
+    """Tag ``records`` ``chunk_size`` at a time, writing a part for each; (rows, abstained, labels)."""
     staging = Staging(Path(reading.output), reading.spec.part_suffix, directory=True)
     rows, abstained, labels = 0, 0, Counter()
     for piece in count():
@@ -202,10 +221,7 @@ def tag_partition(model: TopicModel, work: tuple[Partition, Reading]) -> Partiti
             write_atomically(path, result.data)
         rows, abstained = rows + result.rows, abstained + result.abstained
         labels.update(result.labels)
-    items = report.accepted + report.bad + sum(report.skipped.values())
-    return PartitionResult(
-        partition.index, rows, dict(labels), abstained, items, events, dict(report.skipped)
-    )
+    return rows, abstained, labels
 
 
 def _records(partition: Partition, path: str, reading: Reading, report: ReadReport) -> Iterator[Record]:
