@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # only the workers load the model, and scikit-learn with it
     from classifier.model.topic_model import TopicModel
     from classifier.tagging.inflight import Pending
 
-__all__ = ["InProcessTagger", "PoolTagger"]
+__all__ = ["InProcessTagger", "PoolTagger", "freeze_model_objects"]
 
 Work = TypeVar("Work")
 Result = TypeVar("Result")
@@ -41,7 +41,7 @@ class InProcessTagger:
 
     def __init__(self, model: TopicModel) -> None:
         self.model = model
-        _freeze_model_objects()
+        freeze_model_objects()
 
     def submit(self, function: Callable[[TopicModel, Work], Result], work: Work) -> Future[Result]:
         """Tag ``work`` now; the returned future is already done."""
@@ -72,10 +72,10 @@ def _load_worker_model(model_dir: str, allow_version_mismatch: bool) -> None:
     # Ctrl-C reaches the whole process group; the main process alone handles it (and stops the pool).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_model, _ = load_model(Path(model_dir), allow_version_mismatch=allow_version_mismatch)
-    _freeze_model_objects()
+    freeze_model_objects()
 
 
-def _freeze_model_objects() -> None:
+def freeze_model_objects() -> None:
     """Keep the loaded model out of the garbage collector's full collections (``gc.freeze``).
 
     Tagging makes and drops containers by the million, which sets off a full
