@@ -59,6 +59,7 @@ import time
 from pathlib import Path
 
 import psutil
+from cluster import dask_cluster
 from fasttext_baseline import LABEL_PREFIX, label_token
 
 from classifier.inputs.presets import read_preset
@@ -194,24 +195,40 @@ def _fasttext_write(model, items: list[dict], out) -> None:
 # -- measuring -------------------------------------------------------------------------------------------
 
 
-def measure(name: str, command: list[str], rows: int, *, kill_when=None) -> dict:
+def measure(
+    name: str,
+    command: list[str],
+    rows: int,
+    *,
+    kill_when=None,
+    env: dict[str, str] | None = None,
+    cluster: list[psutil.Process] = (),
+) -> dict:
     """Run ``command``; wall time, rows/s and the peak resident memory of its process tree.
 
     ``kill_when`` (optional) is polled with the elapsed time; when it returns
-    True the whole process group is killed with SIGKILL.
+    True the whole process group is killed with SIGKILL. ``cluster`` are the
+    processes of a Dask cluster the command uses: their CPU time during the run
+    and their peak memory are recorded apart from the command's own.
     """
     load = os.getloadavg()[0]
+    cluster_cpu: dict[int, float] = {}
+    for member in cluster:
+        _tree_memory(member, cluster_cpu)
+    cluster_cpu_before = sum(cluster_cpu.values())
     started = time.perf_counter()
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, env=env
     )
     root = psutil.Process(process.pid)
-    peak_rss = peak_pss = 0
+    peak_rss = peak_pss = cluster_pss = 0
     cpu: dict[int, float] = {}
     killed = False
     while process.poll() is None:
         rss, pss = _tree_memory(root, cpu)
         peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        if cluster:
+            cluster_pss = max(cluster_pss, sum(_tree_memory(member, cluster_cpu)[1] for member in cluster))
         if kill_when is not None and kill_when():
             os.killpg(process.pid, signal.SIGKILL)
             killed = True
@@ -222,12 +239,21 @@ def measure(name: str, command: list[str], rows: int, *, kill_when=None) -> dict
     if process.returncode != 0 and not killed:
         raise SystemExit(f"{name} failed:\n{output}")
     cpu_seconds = sum(cpu.values())
+    for member in cluster:
+        _tree_memory(member, cluster_cpu)
     print(
         f"  {name}: {seconds:.1f} s, CPU {cpu_seconds:.1f} s, "
         f"peak PSS {peak_pss / 2**20:.0f} MiB, load {load:.1f}",
         file=sys.stderr,
     )
+    extra = {}
+    if cluster:
+        extra = {
+            "cluster_cpu_seconds": round(sum(cluster_cpu.values()) - cluster_cpu_before, 2),
+            "cluster_peak_pss_mib": round(cluster_pss / 2**20),
+        }
     return {
+        **extra,
         "run": name,
         "command": " ".join(command),
         "seconds": round(seconds, 2),
@@ -353,6 +379,133 @@ def run(
     }
 
 
+def split_archive(archive: Path, folder: Path, files: int) -> None:
+    """The archive's rows, in order, in ``files`` gzip JSON-lines files of consecutive rows (an archive of
+    daily files)."""
+    with gzip.open(archive, "rb") as lines:
+        rows = lines.readlines()
+    temporary = folder.with_name(folder.name + ".tmp")
+    temporary.mkdir(parents=True, exist_ok=True)
+    size = -(-len(rows) // files)
+    for n in range(files):
+        with gzip.open(temporary / f"day-{n:04d}.jsonl.gz", "wb", compresslevel=6) as out:
+            out.writelines(rows[n * size : (n + 1) * size])
+    temporary.rename(folder)
+
+
+def _ordered_and_complete(folder: Path, rows: int) -> bool:
+    """Whether a Parquet output holds ids a00000000, a00000001, ... each once, in order: no gap, no
+    duplicate."""
+    import pyarrow.parquet
+
+    ids = pyarrow.parquet.read_table(folder, columns=["id"]).column("id").to_pylist()
+    return ids == [f"a{n:08d}" for n in range(rows)]
+
+
+def run_dask(
+    rows: int, work: Path, model_dir: Path, *, files: int, rounds: int, before: Path | None = None
+) -> dict:
+    """The Dask engine on a real scheduler and two worker processes, against the local engine.
+
+    Both engines tag the same ``files`` gzip files in alternating rounds (the
+    fastest of each counts); then the Dask engine tags the whole archive as one
+    gzip file (one worker reads it all); with ``before``, the Dask engine of
+    that tree (its own cluster, ``PYTHONPATH``) tags the files too, for the
+    client's CPU time before the change.
+    """
+    archive = work / f"archive-{rows}.jsonl.gz"
+    folder = work / f"files-{rows}-{files}"
+    if not folder.exists():
+        print(f"splitting {archive} into {files} files", file=sys.stderr)
+        split_archive(archive, folder, files)
+    out = work / "out"
+    out.mkdir(exist_ok=True)
+    tag = [str(TAGGER), "tag", "--model", str(model_dir), "--id-field", "id", "--quiet", "--overwrite"]
+    local, dask, results = [], [], {}
+    with dask_cluster(work / "cluster") as (address, cluster):
+        on_dask = ["--engine", "dask", "--scheduler", address]
+        for number in range(rounds):
+            pair = [
+                (
+                    local,
+                    "local engine, 2 workers",
+                    [*tag, str(folder), "-o", str(out / "files.jsonl"), "--workers", "2"],
+                    (),
+                ),
+                (
+                    dask,
+                    "Dask engine, 2 workers",
+                    [*tag, str(folder), "-o", str(out / "files-dask"), *on_dask],
+                    cluster,
+                ),
+            ]
+            for measured, name, command, members in pair[:: 1 if number % 2 == 0 else -1]:
+                measured.append(measure(name, command, rows, cluster=members))
+        results["complete_and_ordered"] = _ordered_and_complete(out / "files-dask", rows)
+        one = [*tag, str(archive), "-o", str(out / "one-dask"), *on_dask]
+        results["one_file"] = measure("Dask engine, one .jsonl.gz", one, rows, cluster=cluster)
+        results["one_file"]["complete_and_ordered"] = _ordered_and_complete(out / "one-dask", rows)
+    results["local"], results["dask"] = _fastest(local), _fastest(dask)
+    if before is not None:
+        env = {**os.environ, "PYTHONPATH": str(before)}
+        with dask_cluster(work / "cluster-before", env=env) as (address, cluster):
+            command = [*tag, str(folder), "-o", str(out / "files-dask-before"), "--engine", "dask"]
+            results["before"] = measure(
+                "Dask engine, 2 workers, before (the client reads)",
+                [*command, "--scheduler", address],
+                rows,
+                env=env,
+                cluster=cluster,
+            )
+    for entry in (results.get("before"), results["dask"], results["one_file"]):
+        if entry is not None:
+            entry["client_cpu_seconds_per_million_rows"] = round(entry["cpu_seconds"] / rows * 1e6, 2)
+    results["rows_per_second_ratio_dask_to_local"] = round(
+        results["dask"]["rows_per_second"] / results["local"]["rows_per_second"], 2
+    )
+    return {"rows": rows, "files": files, "rounds": rounds, **results}
+
+
+def dask_table(results: dict) -> str:
+    lines = [
+        f"Dask engine: {results['rows']:,} rows in {results['files']} gzip JSON-lines files, "
+        "a real scheduler and 2 single-threaded worker processes on this machine",
+        "",
+        "| run | wall s | rows/s | command's CPU s | its CPU s per 1M rows | cluster CPU s "
+        "| cluster peak PSS MiB | load before |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for key in ("local", "dask", "one_file", "before"):
+        entry = results.get(key)
+        if entry is None:
+            continue
+        rounds = entry.get("all_seconds", [])
+        name = (
+            f"{entry['run']}, fastest of {', '.join(f'{s:.1f}' for s in rounds)} s"
+            if rounds
+            else entry["run"]
+        )
+        per_million = entry.get("client_cpu_seconds_per_million_rows")
+        cells = [
+            name,
+            f"{entry['seconds']:.1f}",
+            f"{entry['rows_per_second']:,}",
+            f"{entry['cpu_seconds']:.1f}",
+            "" if per_million is None else f"{per_million:.2f}",
+            str(entry.get("cluster_cpu_seconds", "")),
+            str(entry.get("cluster_peak_pss_mib", "")),
+            f"{entry['load_average_before']:.1f}",
+        ]
+        lines.append(f"| {' | '.join(cells)} |")
+    lines += [
+        "",
+        f"Dask rows/s / local rows/s: {results['rows_per_second_ratio_dask_to_local']:.2f}; "
+        f"output complete and in order (many files / one file): {results['complete_and_ordered']} / "
+        f"{results['one_file']['complete_and_ordered']}",
+    ]
+    return "\n".join(lines)
+
+
 def _fastest(measured: list[dict]) -> dict:
     """The fastest of several runs of one command, with every run's wall time."""
     fastest = dict(min(measured, key=lambda entry: entry["seconds"]))
@@ -413,10 +566,24 @@ def main() -> None:
         help="rounds of fastText, 2 workers and a resume (the fastest counts)",
     )
     parser.add_argument("--results", type=Path, default=RESULTS, help="where tagging.txt and tagging.json go")
+    parser.add_argument(
+        "--dask-only",
+        action="store_true",
+        help="run only the Dask engine's comparison (with --model) and update its part of the results",
+    )
+    parser.add_argument("--files", type=_positive, default=16, help="gzip files the Dask comparison tags")
+    parser.add_argument(
+        "--before", type=Path, help="another tree whose Dask engine to time too (the client's CPU before)"
+    )
     parser.add_argument("--baseline", nargs=3, metavar=("MODEL", "ARCHIVE", "OUTPUT"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.baseline:
         fasttext_baseline(*arguments.baseline)
+        return
+    if arguments.dask_only:
+        if arguments.model is None:
+            parser.error("--dask-only needs --model")
+        _dask_only(arguments)
         return
     if (arguments.model is None) != (arguments.fasttext_model is None):
         parser.error("--model and --fasttext-model go together")
@@ -424,11 +591,46 @@ def main() -> None:
     results = run(
         arguments.rows, arguments.work_dir, models=models, dask=not arguments.no_dask, rounds=arguments.rounds
     )
-    text = table(results)
+    if not arguments.no_dask:
+        results["dask"] = run_dask(
+            arguments.rows,
+            arguments.work_dir,
+            models[0] if models else _latest_model(arguments.work_dir),
+            files=arguments.files,
+            rounds=arguments.rounds,
+            before=arguments.before,
+        )
+    _write(arguments.results, results)
+
+
+def _latest_model(work: Path) -> Path:
+    return max((work / "models").iterdir(), key=lambda path: path.name)
+
+
+def _dask_only(arguments: argparse.Namespace) -> None:
+    """Run :func:`run_dask` and put its results into those of an earlier full run."""
+    path = arguments.results / "tagging.json"
+    results = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    results["dask"] = run_dask(
+        arguments.rows,
+        arguments.work_dir,
+        arguments.model,
+        files=arguments.files,
+        rounds=arguments.rounds,
+        before=arguments.before,
+    )
+    _write(arguments.results, results)
+
+
+def _write(folder: Path, results: dict) -> None:
+    parts = [table(results)] if "runs" in results else []
+    if "dask" in results:
+        parts.append(dask_table(results["dask"]))
+    text = "\n\n".join(parts)
     print(text)
-    arguments.results.mkdir(parents=True, exist_ok=True)
-    (arguments.results / "tagging.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    (arguments.results / "tagging.txt").write_text(text + "\n", encoding="utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tagging.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    (folder / "tagging.txt").write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
