@@ -208,14 +208,13 @@ def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = No
         try:
             with closing(_tagger(job, model_dir)) as tagger:
                 total = estimated_rows(sources, job.options)
+                run = _Run(staging, committed, report, tagger, progress, total)
                 if job.engine == "dask":
-                    _tag_by_partitions(
-                        job, sources, spec, staging, committed, report, progress, tagger, total
-                    )
+                    _tag_by_partitions(job, sources, spec, run)
                 elif lines is not None and (committed.chunks == 0 or committed.position is not None):
-                    _tag_by_lines(job, lines, spec, staging, committed, report, progress, tagger, total)
+                    _tag_by_lines(job, lines, spec, run)
                 else:
-                    with closing(Commits(staging, committed, report, progress, total)) as commits:
+                    with closing(run.commits()) as commits:
                         chunks = record_chunks(
                             sources,
                             job.options,
@@ -248,65 +247,66 @@ def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = No
     )
 
 
-def _tag_by_lines(
-    job: TagJob,
-    lines: tuple[ReadOptions, list[str]],
-    spec: OutputSpec,
-    staging: Staging,
-    committed: Committed,
-    report: ReadReport,
-    progress: Callable[[TagProgress], None] | None,
-    tagger: Tagger,
-    total: int | None,
-) -> None:
+@dataclass
+class _Run:
+    """A run under way: where it commits, what it has committed and counted, and who tags."""
+
+    staging: Staging
+    committed: Committed
+    report: ReadReport
+    tagger: Tagger
+    progress: Callable[[TagProgress], None] | None
+    total: int | None
+
+    def commits(self) -> Commits:
+        """The run's commits, from where the committed chunks end."""
+        return Commits(self.staging, self.committed, self.report, self.progress, self.total)
+
+    def count_committed(self) -> None:
+        """Count in the report what the committed chunks read, their rejected rows one by one."""
+        _restore(self.report, self.committed)
+        for bad in self.staging.committed_rejects():
+            self.report.reject(bad)
+
+
+def _tag_by_lines(job: TagJob, lines: tuple[ReadOptions, list[str]], spec: OutputSpec, run: _Run) -> None:
     """Tag JSON-lines inputs by raw blocks (:mod:`~classifier.tagging.lines`), from the checkpoint."""
     options, files = lines
-    if committed.position is not None:  # what the committed chunks read counts as read
-        _restore(report, committed)
-        for bad in staging.committed_rejects():
-            report.reject(bad)
+    committed = run.committed
+    if committed.position is not None:
+        run.count_committed()
     columns = first_columns(files, options, spec)
     block_bytes = min(max(job.chunk_size * _BLOCK_BYTES_PER_ROW, _BLOCK_BYTES[0]), _BLOCK_BYTES[1])
     blocks = line_blocks(files, options, spec, columns, block_bytes=block_bytes, start=committed.position)
-    with closing(Commits(staging, committed, report, progress, total)) as commits:
-        chunks = LineChunks(commits, report, spec, columns, chunk_size=job.chunk_size, first=committed.chunks)
-        tag_lines(blocks, tagger, chunks)
+    with closing(run.commits()) as commits:
+        chunks = LineChunks(
+            commits, run.report, spec, columns, chunk_size=job.chunk_size, first=committed.chunks
+        )
+        tag_lines(blocks, run.tagger, chunks)
 
 
-def _tag_by_partitions(
-    job: TagJob,
-    sources: list[DataSource],
-    spec: OutputSpec,
-    staging: Staging,
-    committed: Committed,
-    report: ReadReport,
-    progress: Callable[[TagProgress], None] | None,
-    tagger: Tagger,
-    total: int | None,
-) -> None:
+def _tag_by_partitions(job: TagJob, sources: list[DataSource], spec: OutputSpec, run: _Run) -> None:
     """Tag by partitions that the workers read (:mod:`~classifier.tagging.partitions`), by the run's plan."""
     cwd = os.getcwd()
-    recorded = staging.read_plan()
+    recorded = run.staging.read_plan()
     if recorded is None:  # a new run (or one stopped before its plan was recorded, so before any commit)
         plan = plan_partitions(
             sources,
             job.options,
-            tagger,
+            run.tagger,
             span_bytes=settings.TAG_SPAN_BYTES,
             span_rows=settings.TAG_SPAN_ROWS,
             cwd=cwd,
         )
-        staging.write_plan(plan_to_json(plan))
+        run.staging.write_plan(plan_to_json(plan))
     else:
         plan = plan_from_json(recorded)
-    if committed.chunks:  # what the committed partitions read counts as read
-        _restore(report, committed)
-        for bad in staging.committed_rejects():
-            report.reject(bad)
+    if run.committed.chunks:
+        run.count_committed()
     output = str(Path(job.output).absolute())
     reading = Reading(job.options, job.split, job.body, spec, job.chunk_size, output, cwd)
-    with closing(Commits(staging, committed, report, progress, total)) as commits:
-        tag_partitions(plan, reading, tagger, commits, report, first=committed.chunks)
+    with closing(run.commits()) as commits:
+        tag_partitions(plan, reading, run.tagger, commits, run.report, first=run.committed.chunks)
 
 
 def _restore(report: ReadReport, committed: Committed) -> None:
