@@ -25,6 +25,13 @@ command on the same archive, writing JSON lines (Parquet parts for Dask):
 * resuming: a 2-worker run killed with SIGKILL half-way, then ``--resume``;
   the overhead is both runs' time against the uninterrupted run's.
 
+Then (and alone with ``--dask-only``, which keeps the rest of the results) it
+runs :func:`run_dask`: the archive split into ``--files`` gzip files, tagged
+by the local engine and by the Dask engine on a real scheduler and two worker
+processes (``bench/cluster.py``), the whole archive as one file on Dask, and
+with ``--before TREE`` that tree's Dask engine, for the client's CPU time per
+million rows before and after the workers read their own partitions.
+
 The runs the targets compare (fastText, 2 workers, a resume) are measured in
 ``--rounds`` alternating rounds (3 by default) and the fastest of each counts:
 on this kind of machine the same command's time drifts by a tenth to a third
