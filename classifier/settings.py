@@ -46,6 +46,11 @@ __all__ = [
     "REUTERS_BODY",
     "SEED",
     "SERVE_WORKERS",
+    "SGD_ABOVE_ROWS",
+    "SGD_CALIBRATION_FOLDS",
+    "SGD_EPOCHS",
+    "SOLVER",
+    "SOLVERS",
     "SUBLINEAR_TF",
     "TAG_CHUNK_SIZE",
     "TAG_ENGINE",
@@ -96,6 +101,17 @@ CLASS_WEIGHT: str | None = "balanced"
 NAIVE_BAYES_MODES: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
 NAIVE_BAYES = "auto"
 """``auto``: single-label models are fitted with and without naive-Bayes scaling, and the better is kept."""
+SOLVERS = ("auto", "svm", "sgd")
+"""``svm``: liblinear's ``LinearSVC``; ``sgd``: the same hinge loss by stochastic gradient descent, whose
+cost grows linearly with the rows; ``auto``: ``sgd`` above :data:`SGD_ABOVE_ROWS` training rows."""
+SOLVER = "auto"
+SGD_ABOVE_ROWS = 200_000
+"""Where ``auto`` switches to ``sgd``: above every accuracy protocol, where ``svm`` starts to cost minutes
+(bench/README.md, "Training cost")."""
+SGD_EPOCHS = 5
+"""Passes of the ``sgd`` solver over the training rows."""
+SGD_CALIBRATION_FOLDS = 2
+"""Folds of the ``sgd`` solver's calibration: each costs :data:`SGD_EPOCHS` more passes."""
 LABEL_THRESHOLD = 0.25
 ABSTAIN_THRESHOLD = 0.0
 FEEDBACK_WEIGHT = 5.0

@@ -39,6 +39,12 @@ ones: one SVM per topic makes each fold cost as many fits as there are topics
 calibration error is already about 0.03. The solver may take up to 5,000
 iterations: a few rare Reuters topics need about 2,400 to converge, and easy
 problems stop long before.
+
+Above ``SGD_ABOVE_ROWS`` training rows (``solver="auto"``) the SVM is fitted by
+stochastic gradient descent (:mod:`classifier.model.sgd`), whose cost grows linearly
+with the rows, without naive-Bayes scaling, on ``SGD_CALIBRATION_FOLDS`` folds.
+Exact duplicate training rows are fitted as one weighted row
+(:func:`~classifier.inputs.duplicates.collapse_duplicates`).
 """
 
 from __future__ import annotations
@@ -62,9 +68,11 @@ from classifier import settings as defaults
 from classifier.errors import DataError
 from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.inputs.datasets import LabeledData
+from classifier.inputs.duplicates import collapse_duplicates
 from classifier.model.calibration import CalibratedLinearClassifier
 from classifier.model.features import PROFILES, FeatureSettings, as_input, build_features
 from classifier.model.naive_bayes import NaiveBayesScaledSVC
+from classifier.model.sgd import EpochSGDClassifier
 from classifier.model.topic_model import TopicModel
 
 __all__ = [
@@ -75,7 +83,13 @@ __all__ = [
     "validation_split",
 ]
 
-StepReporter = Callable[[str], AbstractContextManager]
+StepReporter = Callable[..., AbstractContextManager[Callable[[], None]]]
+"""``step(description, total=None)``: a context manager around a slow step, yielding the function to
+call each time one of its ``total`` parts is done."""
+
+
+def _quiet_step(description: str, total: int | None = None) -> AbstractContextManager:
+    return nullcontext(lambda: None)
 
 
 @dataclass(frozen=True)
@@ -84,8 +98,9 @@ class TrainingSettings:
 
     The defaults (:mod:`classifier.settings`) are the settings that won the accuracy benchmark.
     ``calibration_folds=None`` means 5 for single-label models, 3 for multi-label
-    ones; ``naive_bayes=None`` means: for single-label models, fit with and
-    without naive-Bayes scaling and keep the better by cross-validated accuracy.
+    ones (``SGD_CALIBRATION_FOLDS`` with the ``sgd`` solver); ``naive_bayes=None`` means: for
+    single-label models, fit with and without naive-Bayes scaling and keep the better by
+    cross-validated accuracy. ``solver`` is one of ``SOLVERS``; ``epochs`` are the ``sgd`` solver's.
     """
 
     features: FeatureSettings = field(default_factory=lambda: PROFILES[defaults.PROFILE])
@@ -99,6 +114,8 @@ class TrainingSettings:
     calibration_folds: int | None = None
     max_iter: int = 5000
     naive_bayes: bool | None = defaults.NAIVE_BAYES_MODES[defaults.NAIVE_BAYES]
+    solver: str = defaults.SOLVER
+    epochs: int = defaults.SGD_EPOCHS
 
     def to_dict(self) -> dict:
         """JSON-ready hyper-parameters, with the name of the feature profile (or ``custom``)."""
@@ -110,7 +127,8 @@ class TrainingResult:
     """A fitted model and what was learned about it while fitting.
 
     ``settings`` are the ones asked for with what training decided filled in
-    (``naive_bayes`` and ``calibration_folds`` are never ``None`` there), so the
+    (``naive_bayes`` and ``calibration_folds`` are never ``None`` there, ``solver`` never
+    ``auto``), so the
     manifest says what the model is, not what was left to choose.
     """
 
@@ -153,17 +171,47 @@ def validation_split(
     return sorted(train), sorted(validation)
 
 
-def _classifier(settings: TrainingSettings, naive_bayes: bool = False) -> CalibratedLinearClassifier:
-    options = {
-        "C": settings.C,
-        "class_weight": settings.class_weight,
-        "max_iter": settings.max_iter,
-        "random_state": settings.seed,
-    }
-    svm = NaiveBayesScaledSVC(**options) if naive_bayes else LinearSVC(**options)
-    linear = OneVsRestClassifier(svm) if settings.multilabel else svm
-    folds = settings.calibration_folds or (3 if settings.multilabel else 5)
-    return CalibratedLinearClassifier(linear, cv=folds, random_state=settings.seed)
+def _solver(settings: TrainingSettings, rows: int) -> str:
+    """The solver ``settings`` ask for, ``auto`` decided by the number of training rows."""
+    if settings.solver not in defaults.SOLVERS:
+        raise ValueError(f"unknown solver {settings.solver!r}: choose from {', '.join(defaults.SOLVERS)}")
+    if settings.solver != "auto":
+        return settings.solver
+    return "sgd" if rows > defaults.SGD_ABOVE_ROWS else "svm"
+
+
+def _folds(settings: TrainingSettings) -> int:
+    if settings.calibration_folds:
+        return settings.calibration_folds
+    if settings.solver == "sgd":
+        return defaults.SGD_CALIBRATION_FOLDS
+    return 3 if settings.multilabel else 5
+
+
+def _classifier(
+    settings: TrainingSettings, naive_bayes: bool = False, on_fit: Callable[[], None] | None = None
+) -> CalibratedLinearClassifier:
+    """The unfitted calibrated model of ``settings`` (whose solver is decided); ``on_fit`` is called after
+    each pass (``sgd``) or each fit (``svm``) of its linear models."""
+    options = {"C": settings.C, "class_weight": settings.class_weight, "random_state": settings.seed}
+    if settings.solver == "sgd":
+        linear = EpochSGDClassifier(**options, epochs=settings.epochs, on_epoch=on_fit)
+    else:
+        options["max_iter"] = settings.max_iter
+        linear = NaiveBayesScaledSVC(**options) if naive_bayes else LinearSVC(**options)
+    linear = OneVsRestClassifier(linear) if settings.multilabel else linear
+    on_link_fit = None if settings.solver == "sgd" else on_fit
+    return CalibratedLinearClassifier(
+        linear, cv=_folds(settings), random_state=settings.seed, on_fit=on_link_fit
+    )
+
+
+def _classifier_fits(settings: TrainingSettings, labels: int) -> int:
+    """How many times :func:`_fit_classifier` calls ``on_fit``: the progress bar's total."""
+    fits = 1 + _folds(settings)
+    if settings.solver == "sgd":
+        return fits * settings.epochs * (labels if settings.multilabel else 1)
+    return fits if settings.naive_bayes is not None or settings.multilabel else 2 * fits
 
 
 def _targets(data: LabeledData, settings: TrainingSettings) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -212,7 +260,11 @@ def _best(grid: np.ndarray, scores: list[float], anchor: float) -> float:
 
 
 def _fit_classifier(
-    X, targets: np.ndarray, settings: TrainingSettings, weights: np.ndarray | None = None
+    X,
+    targets: np.ndarray,
+    settings: TrainingSettings,
+    weights: np.ndarray | None = None,
+    on_fit: Callable[[], None] | None = None,
 ) -> CalibratedLinearClassifier:
     """The calibrated SVM, with or without naive-Bayes scaling as ``settings.naive_bayes`` says.
 
@@ -221,16 +273,23 @@ def _fit_classifier(
     of the paired difference (the one-standard-error rule: the simpler model
     unless the other is better beyond noise), each row counting as much as its
     weight. Multi-label models stay plain: one SVM per topic would make the
-    choice cost too much time.
+    choice cost too much time; so do models of the ``sgd`` solver.
     """
-    if settings.naive_bayes is not None or settings.multilabel:
-        return _classifier(settings, bool(settings.naive_bayes)).fit(X, targets, sample_weight=weights)
-    plain = _classifier(settings).fit(X, targets, sample_weight=weights)
-    scaled = _classifier(settings, naive_bayes=True).fit(X, targets, sample_weight=weights)
+    if settings.naive_bayes is not None or settings.multilabel or settings.solver == "sgd":
+        naive_bayes = bool(settings.naive_bayes) and settings.solver != "sgd"
+        return _classifier(settings, naive_bayes, on_fit).fit(X, targets, sample_weight=weights)
+    plain = _classifier(settings, on_fit=on_fit).fit(X, targets, sample_weight=weights)
+    scaled = _classifier(settings, naive_bayes=True, on_fit=on_fit).fit(X, targets, sample_weight=weights)
     gain = scaled.out_of_fold_correct_.astype(float) - plain.out_of_fold_correct_
     mean = np.average(gain, weights=weights)
     spread = np.sqrt(np.average((gain - mean) ** 2, weights=weights))
     return scaled if mean > spread / np.sqrt(len(gain)) else plain
+
+
+def _forget_progress(classifier: CalibratedLinearClassifier) -> None:
+    """Drop the progress callbacks from the fitted model: they belong to this run, not to the model file."""
+    names = [name for name in classifier.get_params(deep=True) if name.endswith(("on_fit", "on_epoch"))]
+    classifier.set_params(**dict.fromkeys(names))
 
 
 def _uses_naive_bayes(classifier: CalibratedLinearClassifier) -> bool:
@@ -258,11 +317,13 @@ def train(
         ``correction_weight`` times as much as a row of ``data`` (see the
         module docstring).
     step
-        Called with a description around each slow step (a context manager),
-        so a caller can show progress; the core itself prints nothing.
+        ``step(description, total=None)`` is entered around each slow step (a context
+        manager yielding the function to call as each of its ``total`` parts ends: each
+        pass or fit of the linear models), so a caller can show progress; the core itself
+        prints nothing.
     """
     settings = settings or TrainingSettings()
-    step = step or (lambda description: nullcontext())
+    step = step or _quiet_step
     started = time.perf_counter()
     train_idx, validation_idx = validation_split(data.labels, settings.validation_fraction, settings.seed)
     training = data.subset(train_idx)
@@ -279,18 +340,25 @@ def train(
         if correction_weight != 1.0:  # weight 1 is the unweighted fit, exactly
             weights = np.ones(len(training))
             weights[len(train_idx) :] = correction_weight
+    train_rows = len(training)
+    settings = replace(settings, solver=_solver(settings, train_rows))
+    training, weights = collapse_duplicates(training, weights)
     targets, labels = _targets(training, settings)
     if len(labels) < 2:
         raise DataError(f"need at least two different labels to train, found {list(labels) or 'none'}")
     notes: list[str] = []
-    with (
-        step(f"Fitting features and classifier on {len(training):,} rows"),
-        warnings.catch_warnings(record=True) as caught,
-    ):
+    if len(training) < train_rows:
+        notes.append(f"{train_rows - len(training):,} exact duplicate training rows were fitted as weights")
+    with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        features = build_features(settings.features)
-        X = features.fit_transform(as_input(training.headlines, training.teasers), targets)
-        classifier = _fit_classifier(X, targets, settings, weights)
+        with step(f"Building features of {len(training):,} rows"):
+            features = build_features(settings.features)
+            X = features.fit_transform(as_input(training.headlines, training.teasers), targets)
+        fits = _classifier_fits(settings, len(labels))
+        what = f"{settings.epochs} passes" if settings.solver == "sgd" else "fits"
+        with step(f"Fitting the classifier ({settings.solver}, {what} with calibration)", fits) as done:
+            classifier = _fit_classifier(X, targets, settings, weights, done)
+        _forget_progress(classifier)
         pipeline = Pipeline([("features", features), ("classifier", classifier)])
     chosen = replace(
         settings,
@@ -320,7 +388,7 @@ def train(
         model,
         chosen,
         report,
-        len(training),
+        train_rows,
         len(validation_idx),
         time.perf_counter() - started,
         notes,

@@ -362,3 +362,15 @@ def test_the_tag_command_leaves_scikit_learn_to_its_workers(tagging_model_dir, t
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == {"imported": [], "tagged": []}  # after the summary
     assert len(out.read_text().splitlines()) == 6
+
+
+def test_train_solver_is_recorded_in_the_manifest_and_quiet_shows_no_steps(tmp_path, runner):
+    models = tmp_path / "models"
+    arguments = ["train", TINY, "--models-dir", str(models), "--min-df", "1", "--solver", "sgd", "--out"]
+    result = runner.invoke(main, [*arguments, str(tmp_path / "sgd"), "-q"])
+    assert result.exit_code == 0, result.output
+    _, manifest = load_model(tmp_path / "sgd")
+    assert manifest.hyperparameters["solver"] == "sgd"
+    assert "Fitting" not in result.stderr
+    loud = runner.invoke(main, [*arguments, str(tmp_path / "loud"), "--no-promote"])
+    assert "✓ Fitting the classifier (sgd" in loud.stderr

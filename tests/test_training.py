@@ -55,21 +55,29 @@ def test_multilabel_training_tunes_a_threshold_per_label(tiny):
     assert result.validation.hamming_loss is not None
 
 
-def test_step_reporter_sees_each_slow_step(tiny):
+@pytest.mark.parametrize(
+    ("solver", "parts"),
+    [("svm", 2 * (1 + 5)), ("sgd", (1 + 2) * 5)],  # svm: plain and NB-SVM, each on all rows and 5 folds
+)
+def test_step_reporter_sees_each_slow_step_and_every_part_of_the_fit(tiny, solver, parts):
     seen = []
 
     class Recorder:
-        def __init__(self, description):
-            seen.append(description)
+        def __init__(self, description, total=None):
+            seen.append([description.split(" ")[0], total, 0])
 
         def __enter__(self):
-            return self
+            return self.done
+
+        def done(self):
+            seen[-1][2] += 1
 
         def __exit__(self, *exc):
             return False
 
-    train(tiny, TrainingSettings(validation_fraction=0.25), step=Recorder)
-    assert [s.split(" ")[0] for s in seen] == ["Fitting", "Validating"]
+    result = train(tiny, TrainingSettings(validation_fraction=0.25, solver=solver), step=Recorder)
+    assert seen == [["Building", None, 0], ["Fitting", parts, parts], ["Validating", None, 0]]
+    assert result.model.pipeline.named_steps["classifier"].on_fit is None  # no callback in the model
 
 
 def test_labels_with_few_validation_rows_share_one_threshold(tiny):

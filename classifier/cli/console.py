@@ -93,21 +93,23 @@ def row_counter(description: str, *, quiet: bool = False) -> Iterator[callable]:
 
 
 @contextmanager
-def step(description: str) -> Iterator[None]:
-    """A spinner with elapsed time on stderr while a slow step runs, then a done line."""
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=None),
-        TimeElapsedColumn(),
-        console=stderr,
-        transient=True,
-        disable=not stderr.is_terminal,
-    )
+def step(description: str, total: int | None = None, *, quiet: bool = False) -> Iterator[callable]:
+    """Progress on stderr while a slow step runs, then a done line (both off with ``quiet``).
+
+    With a ``total``, a bar of its parts with the time left; without, a spinner with the time
+    spent. Yields the function to call as each part ends (the core's ``step`` reporters).
+    """
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=None)]
+    if total is not None:
+        columns += [MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+    else:
+        columns.append(TimeElapsedColumn())
+    progress = Progress(*columns, console=stderr, transient=True, disable=quiet or not stderr.is_terminal)
     with progress:
-        progress.add_task(description, total=None)
-        yield
-    stderr.print(f"[green]✓[/] {description}")
+        task = progress.add_task(description, total=total)
+        yield lambda: progress.advance(task)
+    if not quiet:
+        stderr.print(f"[green]✓[/] {description}")
 
 
 def metrics_table(report: EvaluationReport, title: str) -> Table:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,6 +93,15 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df")
     "'off' saves that on large archives.",
 )
 @click.option(
+    "--solver",
+    type=click.Choice(list(settings.SOLVERS)),
+    default=settings.SOLVER,
+    show_default=True,
+    help="How the linear SVM is fitted: 'svm' (liblinear, the most accurate on small data), 'sgd' "
+    f"(stochastic gradient descent, {settings.SGD_EPOCHS} passes: time and memory grow linearly with "
+    f"the rows) or 'auto' ('sgd' above {settings.SGD_ABOVE_ROWS:,} training rows).",
+)
+@click.option(
     "--profile",
     type=click.Choice(list(settings.PROFILES)),
     default=settings.PROFILE,
@@ -139,6 +149,7 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df")
     show_default=True,
     help="How much one correction counts against one row of DATA.",
 )
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def train(**kwargs) -> None:
     """Train a model on labelled DATA and save it under models/.
 
@@ -162,6 +173,7 @@ def train(**kwargs) -> None:
     if held_out and no_promote:
         raise click.UsageError("--promote-if-better and --no-promote contradict each other; give one")
     request = data_request(kwargs, starter=kwargs.pop("starter"))
+    quiet = kwargs.pop("quiet")
     train_and_report(
         request,
         training,
@@ -171,6 +183,7 @@ def train(**kwargs) -> None:
         gate=_gate(request, held_out, margin) if held_out else None,
         write_validation_report=not kwargs.pop("no_report"),
         feedback=feedback,
+        quiet=quiet,
     )
 
 
@@ -219,6 +232,7 @@ def _training_settings(kwargs: dict) -> TrainingSettings:
         label_threshold=kwargs.pop("label_threshold"),
         abstain_threshold=kwargs.pop("abstain_below"),
         naive_bayes=settings.NAIVE_BAYES_MODES[kwargs.pop("naive_bayes")],
+        solver=kwargs.pop("solver"),
     )
 
 
@@ -232,11 +246,13 @@ def train_and_report(
     write_validation_report: bool = True,
     feedback: CorrectionSet | None = None,
     gate: PromotionGate | None = None,
+    quiet: bool = False,
 ) -> None:
-    """Run the training job with progress on stderr, then print its validation table and where it went."""
+    """Run the training job with progress on stderr (none if ``quiet``), then print its validation
+    table and where it went."""
     from classifier.workflows import train_model
 
-    with console.user_errors(), console.row_counter("Reading training data") as count:
+    with console.user_errors(), console.row_counter("Reading training data", quiet=quiet) as count:
         outcome = train_model(
             request,
             training,
@@ -245,7 +261,7 @@ def train_and_report(
             promote_to_current=promote_to_current,
             gate=gate,
             on_row=count,
-            step=console.step,
+            step=functools.partial(console.step, quiet=quiet),
             write_validation_report=write_validation_report,
             feedback=feedback,
         )

@@ -81,6 +81,9 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         one fit.
     random_state
         Seed of the fold assignment.
+    on_fit
+        Called with no argument after each fit of the linear model (on all rows, then on each
+        fold's), so that a caller can show progress.
 
     Attributes
     ----------
@@ -106,10 +109,17 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         scores, divided by how much larger the full model's weights are than theirs.
     """
 
-    def __init__(self, estimator, *, cv: int = 5, random_state: int = 0):
+    def __init__(self, estimator, *, cv: int = 5, random_state: int = 0, on_fit=None):
         self.estimator = estimator
         self.cv = cv
         self.random_state = random_state
+        self.on_fit = on_fit
+
+    def _fitted(self, X, y, sample_weight):
+        model = _fitted(self.estimator, X, y, sample_weight)
+        if self.on_fit is not None:
+            self.on_fit()
+        return model
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -149,7 +159,7 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("a label that every training row has cannot be learned")
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
-        linear = _fitted(self.estimator, X, y, sample_weight)
+        linear = self._fitted(X, y, sample_weight)
         self.classes_ = linear.classes_
         self.coef_, self.intercept_ = _float32_terms(linear)
         scores, truth, growth = self._out_of_fold(X, y, sample_weight)
@@ -243,9 +253,9 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
                 continue
             weight = None if sample_weight is None else sample_weight[kept]
             if self.multilabel_:
-                model = _fitted(self.estimator, X[kept], truth[kept][:, learnable], weight)
+                model = self._fitted(X[kept], truth[kept][:, learnable], weight)
             else:
-                model = _fitted(self.estimator, X[kept], y[kept], weight)
+                model = self._fitted(X[kept], y[kept], weight)
                 learnable = np.searchsorted(self.classes_, model.classes_)
             coef, intercept = _float32_terms(model)
             scores[np.ix_(held_out, learnable)] = (
