@@ -6,6 +6,7 @@ Run from the repository root (it needs the datasets in ``../shared/data``)::
     .venv/bin/python bench/accuracy.py --only agnews --only bbc
     .venv/bin/python bench/accuracy.py --only bbc --profiles fast --out /tmp/bench
     .venv/bin/python bench/accuracy.py --outlets            # leave one outlet out, about 10 minutes
+    .venv/bin/python bench/accuracy.py --only agnews --solver sgd --out /tmp/bench   # another solver
 
 For each protocol of :mod:`protocols` it trains headline-tagger through the
 library (each feature profile) and fastText (:mod:`fasttext_baseline`) on the
@@ -45,6 +46,7 @@ from protocols import OUTLET_PROTOCOLS, PROTOCOLS, SHARED_DATA, Protocol, starte
 
 from classifier.evaluation import evaluate_predictions
 from classifier.model.features import PROFILES
+from classifier.settings import SOLVERS
 from classifier.training import TrainingSettings, train, validation_split
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -99,9 +101,9 @@ def _coverage(predictions, truth) -> dict[str, dict[str, float]]:
     }
 
 
-def run_headline_tagger(protocol: Protocol, profile: str) -> dict:
-    """Train with the default settings of ``profile`` and score on the test rows."""
-    settings = TrainingSettings(features=PROFILES[profile], multilabel=protocol.multilabel)
+def run_headline_tagger(protocol: Protocol, profile: str, solver: str = "auto") -> dict:
+    """Train with the default settings of ``profile`` (and ``solver``) and score on the test rows."""
+    settings = TrainingSettings(features=PROFILES[profile], multilabel=protocol.multilabel, solver=solver)
     result = train(protocol.train, settings)
     model, test = result.model, protocol.test
     predictions = model.predict(test.headlines, test.teasers)
@@ -118,6 +120,7 @@ def run_headline_tagger(protocol: Protocol, profile: str) -> dict:
         "validation_ece": expected_calibration_error(scores.max(axis=1), correct),
         "model_mb": _model_megabytes(model),
         "notes": result.notes,
+        "solver": result.settings.solver,
     }
     if not protocol.multilabel:
         outcome["coverage"] = _coverage(predictions, test.labels)
@@ -164,7 +167,7 @@ def run_starter(protocol: Protocol) -> dict:
     return _metrics(evaluate_predictions(test.labels, predictions, model.labels, multilabel=False), protocol)
 
 
-def run_protocol(name: str, profiles: list[str], log) -> dict:
+def run_protocol(name: str, profiles: list[str], log, solver: str = "auto") -> dict:
     """Every model on one protocol."""
     started = time.perf_counter()
     protocol = {**PROTOCOLS, **OUTLET_PROTOCOLS}[name]()
@@ -187,7 +190,7 @@ def run_protocol(name: str, profiles: list[str], log) -> dict:
         if (profile, name) in SKIP:
             outcome["headline_tagger"][profile] = {"skipped": SKIP[(profile, name)]}
             continue
-        outcome["headline_tagger"][profile] = run_headline_tagger(protocol, profile)
+        outcome["headline_tagger"][profile] = run_headline_tagger(protocol, profile, solver)
         log(f"  headline-tagger {profile}: {_brief(outcome['headline_tagger'][profile], protocol)}")
     outcome["fasttext"] = run_baseline(protocol)
     log(f"  fastText: {_brief(outcome['fasttext'], protocol)} {outcome['fasttext']['params']}")
@@ -241,6 +244,12 @@ def main(argv: list[str] | None = None) -> int:
         default=RESULTS,
         help="Folder for the results (default: %(default)s).",
     )
+    parser.add_argument(
+        "--solver",
+        choices=SOLVERS,
+        default="auto",
+        help="train's solver for headline-tagger (default: %(default)s, as train's).",
+    )
     arguments = parser.parse_args(argv)
     if not SHARED_DATA.is_dir():
         parser.error(f"{SHARED_DATA} is missing: the benchmark needs the shared datasets")
@@ -257,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         "environment": _environment(),
         "profiles": profiles,
         "default_profile": TrainingSettings().features.profile,
-        "protocols": {name: run_protocol(name, profiles, log) for name in names},
+        "solver": arguments.solver,
+        "protocols": {name: run_protocol(name, profiles, log, arguments.solver) for name in names},
     }
     results["seconds"] = time.perf_counter() - started
     if arguments.outlets:

@@ -355,8 +355,7 @@ def train(
             features = build_features(settings.features)
             X = features.fit_transform(as_input(training.headlines, training.teasers), targets)
         fits = _classifier_fits(settings, len(labels))
-        what = f"{settings.epochs} passes" if settings.solver == "sgd" else "fits"
-        with step(f"Fitting the classifier ({settings.solver}, {what} with calibration)", fits) as done:
+        with step(f"Fitting the classifier ({settings.solver})", fits) as done:
             classifier = _fit_classifier(X, targets, settings, weights, done)
         _forget_progress(classifier)
         pipeline = Pipeline([("features", features), ("classifier", classifier)])

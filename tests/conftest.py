@@ -36,6 +36,16 @@ def tiny_data() -> LabeledData:
     return data
 
 
+def assert_contributions_add_up(model, headline: str, teaser: str) -> None:
+    """Each label's n-gram contributions plus its intercept are its decision score, exactly."""
+    classifier = model.pipeline.named_steps["classifier"]
+    decisions = classifier.class_scores(model.transform([headline], [teaser]))
+    for column, label in enumerate(model.labels):
+        _, intercept = model.linear_terms(label)
+        total = sum(c.weight for c in model.contributions(headline, teaser, label)) + intercept
+        assert total == pytest.approx(decisions[0, column], abs=1e-5)
+
+
 @pytest.fixture
 def tiny():
     """A fresh copy of the tiny training set (tests may change it)."""

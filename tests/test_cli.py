@@ -373,4 +373,4 @@ def test_train_solver_is_recorded_in_the_manifest_and_quiet_shows_no_steps(tmp_p
     assert manifest.hyperparameters["solver"] == "sgd"
     assert "Fitting" not in result.stderr
     loud = runner.invoke(main, [*arguments, str(tmp_path / "loud"), "--no-promote"])
-    assert "✓ Fitting the classifier (sgd" in loud.stderr
+    assert "✓ Fitting the classifier (sgd)" in loud.stderr

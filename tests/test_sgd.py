@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import assert_contributions_add_up
 from scipy import sparse
 
 from classifier import settings as defaults
@@ -52,16 +53,12 @@ def test_a_row_of_weight_zero_teaches_nothing():
 def test_sgd_models_calibrate_record_their_solver_and_explain_exactly(tiny, multilabel):
     settings = TrainingSettings(features=WORDS, validation_fraction=0.25, solver="sgd", multilabel=multilabel)
     result = train(tiny, settings)
-    model, classifier = result.model, result.model.pipeline.named_steps["classifier"]
+    model = result.model
     assert result.settings.solver == "sgd" and result.settings.naive_bayes is False
     assert result.settings.calibration_folds == defaults.SGD_CALIBRATION_FOLDS
     assert result.settings.to_dict()["solver"] == "sgd"
     headline, teaser = "Central bank raises interest rates", "Markets fell"
-    decisions = classifier.class_scores(model.transform([headline], [teaser]))
-    for column, label in enumerate(model.labels):
-        _, intercept = model.linear_terms(label)
-        total = sum(c.weight for c in model.contributions(headline, teaser, label)) + intercept
-        assert total == pytest.approx(decisions[0, column], abs=1e-5)
+    assert_contributions_add_up(model, headline, teaser)
     scores = model.scores([headline], [teaser])[0]
     assert model.labels[int(scores.argmax())] == "finance"
     if not multilabel:

@@ -4,6 +4,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from conftest import assert_contributions_add_up
 
 from classifier.errors import DataError
 from classifier.inputs.datasets import LabeledData
@@ -106,13 +107,8 @@ def test_naive_bayes_models_explain_their_scores_exactly(tiny):
     result = train(tiny, TrainingSettings(validation_fraction=0.0, naive_bayes=True))
     model, classifier = result.model, result.model.pipeline.named_steps["classifier"]
     assert isinstance(classifier.estimator, NaiveBayesScaledSVC)
-    headline, teaser = "Central bank raises interest rates", "Markets fell"
-    decisions = classifier.decision_function(model.transform([headline], [teaser]))
-    for column, label in enumerate(model.labels):
-        _, intercept = model.linear_terms(label)
-        total = sum(c.weight for c in model.contributions(headline, teaser, label)) + intercept
-        assert total == pytest.approx(decisions[0, column], abs=1e-5)
-    assert model.predict([headline])[0].label == "finance"
+    assert_contributions_add_up(model, "Central bank raises interest rates", "Markets fell")
+    assert model.predict(["Central bank raises interest rates"])[0].label == "finance"
 
 
 def test_the_result_records_what_training_chose(tiny):

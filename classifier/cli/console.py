@@ -99,11 +99,11 @@ def step(description: str, total: int | None = None, *, quiet: bool = False) -> 
     With a ``total``, a bar of its parts with the time left; without, a spinner with the time
     spent. Yields the function to call as each part ends (the core's ``step`` reporters).
     """
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=None)]
+    columns = [SpinnerColumn(), TextColumn("{task.description}")]
     if total is not None:
-        columns += [MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+        columns += [BarColumn(), MofNCompleteColumn(), TextColumn("ETA"), TimeRemainingColumn()]
     else:
-        columns.append(TimeElapsedColumn())
+        columns += [BarColumn(bar_width=None), TimeElapsedColumn()]
     progress = Progress(*columns, console=stderr, transient=True, disable=quiet or not stderr.is_terminal)
     with progress:
         task = progress.add_task(description, total=total)
