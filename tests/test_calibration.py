@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 from scipy.special import expit, softmax
+from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.svm import LinearSVC
@@ -191,3 +192,11 @@ def test_multilabel_weights_reach_every_topics_svm():
     topic = LinearSVC(random_state=0).fit(X, indicator[:, 2], sample_weight=weights)
     assert np.allclose(weighted.coef_[2], topic.coef_[0].astype(np.float32))
     assert not np.allclose(weighted.coef_, plain.coef_, atol=1e-2)
+
+
+def test_a_classifier_saved_without_a_progress_callback_loads_with_none():
+    saved = CalibratedLinearClassifier(LinearSVC(), cv=2).__getstate__()
+    del saved["on_fit"]  # a model file whose classifier has none
+    loaded = CalibratedLinearClassifier.__new__(CalibratedLinearClassifier)
+    loaded.__setstate__(saved)
+    assert loaded.get_params()["on_fit"] is None and clone(loaded).cv == 2

@@ -115,6 +115,11 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.on_fit = on_fit
 
+    def __setstate__(self, state: dict) -> None:
+        # A model file whose classifier has no on_fit (the format allows it) gets none: get_params,
+        # clone and repr need every parameter.
+        super().__setstate__({"on_fit": None, **state})
+
     def _fitted(self, X, y, sample_weight):
         model = _fitted(self.estimator, X, y, sample_weight)
         if self.on_fit is not None:
