@@ -28,6 +28,7 @@ __all__ = [
     "Decision",
     "Disagreement",
     "Interval",
+    "check_comparable",
     "compare_models",
     "compare_predictions",
     "decide_promotion",
@@ -137,8 +138,7 @@ def compare_models(
     seed: int = 0,
 ) -> Comparison:
     """Predict ``data`` with both models and compare them (see :func:`compare_predictions`)."""
-    if model_a.multilabel != model_b.multilabel:
-        raise ValueError("cannot compare a multi-label model with a single-label one (accuracies differ)")
+    check_comparable(model_a, model_b)
     return compare_predictions(
         data,
         tuple(predict_rows(model, data.headlines, data.teasers) for model in (model_a, model_b)),
@@ -148,6 +148,12 @@ def compare_models(
         resamples=resamples,
         seed=seed,
     )
+
+
+def check_comparable(model_a: TopicModel, model_b: TopicModel) -> None:
+    """Raise ValueError unless both models are multi-label or both single-label."""
+    if model_a.multilabel != model_b.multilabel:
+        raise ValueError("cannot compare a multi-label model with a single-label one (accuracies differ)")
 
 
 def _predicted(prediction: Prediction, multilabel: bool) -> tuple[str, ...]:

@@ -16,7 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from classifier import settings as defaults
-from classifier.comparison import Comparison, Decision, compare_models, decide_promotion
+from classifier.comparison import (
+    Comparison,
+    Decision,
+    check_comparable,
+    compare_models,
+    compare_predictions,
+    decide_promotion,
+)
 from classifier.errors import DataError, OutputError
 from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.feedback.learning import CorrectionSet, FeedbackSummary, known_labels, merge_corrections
@@ -32,6 +39,7 @@ from classifier.report import (
     require_matplotlib,
     write_report,
 )
+from classifier.report.comparison import ScoredRows, comparison_report
 from classifier.taxonomy import load_label_map, load_taxonomy
 from classifier.training import StepReporter, TrainingResult, TrainingSettings, train
 
@@ -277,23 +285,16 @@ def evaluate_model(
         A report was asked for and matplotlib is missing (raised before any data is read).
     """
     if report_path is not None:
-        require_matplotlib()
-        if not Path(report_path).parent.is_dir():  # before the slow part, not after it
-            raise OutputError(f"{report_path}: cannot write: its folder does not exist")
+        _check_report_path(report_path)
     model, manifest = load_model(model_dir, allow_version_mismatch=allow_version_mismatch)
     data, report = load_data(request, keep_unlabeled=model.multilabel, on_row=on_row)
-    predictions, scores = [], []
-    for start in range(0, len(data), batch_size):
-        stop = start + batch_size
-        batch = model.scores(data.headlines[start:stop], data.teasers[start:stop])
-        predictions.extend(model.decide(batch))
-        if report_path is not None:
-            scores.append(batch)
+    scored = _scored(model, data, batch_size, keep_scores=report_path is not None)
+    predictions = scored.predictions
     evaluation = evaluate_predictions(data.labels, predictions, model.labels, multilabel=model.multilabel)
     if report_path is not None:
         html = evaluation_report(
             model,
-            ReportRows(data, np.vstack(scores), predictions),
+            ReportRows(data, scored.scores, predictions),
             evaluation,
             title=f"Model {manifest.model_id} on {len(data):,} rows",
             subtitle=f"Evaluated on {_source_names(data)}; {len(model.labels)} labels"
@@ -301,6 +302,26 @@ def evaluate_model(
         )
         write_report(report_path, html)
     return evaluation, report, manifest
+
+
+def _scored(model, data: LabeledData, batch_size: int = 4096, *, keep_scores: bool = True) -> ScoredRows:
+    """The model's decisions on every row of ``data``, one batch at a time, with its scores (an empty
+    array unless ``keep_scores``)."""
+    predictions, scores = [], []
+    for start in range(0, len(data), batch_size):
+        stop = start + batch_size
+        batch = model.scores(data.headlines[start:stop], data.teasers[start:stop])
+        predictions.extend(model.decide(batch))
+        if keep_scores:
+            scores.append(batch)
+    return ScoredRows(model, np.vstack(scores) if scores else np.empty((0, 0)), predictions)
+
+
+def _check_report_path(report_path: Path) -> None:
+    """Fail before the slow part, not after it: no matplotlib, or no folder to write the report in."""
+    require_matplotlib()
+    if not Path(report_path).parent.is_dir():
+        raise OutputError(f"{report_path}: cannot write: its folder does not exist")
 
 
 def compare_saved_models(
@@ -312,8 +333,39 @@ def compare_saved_models(
     resamples: int = defaults.RESAMPLES,
     seed: int = 0,
     on_row: Callable[[], None] | None = None,
+    report_path: Path | None = None,
 ) -> tuple[Comparison, ReadReport]:
-    """Compare the models in ``dirs`` on the data of ``request`` (see :mod:`classifier.comparison`)."""
+    """Compare the models in ``dirs`` on the data of ``request`` (see :mod:`classifier.comparison`);
+    with ``report_path``, also write the HTML report of the comparison there (atomically).
+
+    Raises
+    ------
+    ReportUnavailable
+        A report was asked for and matplotlib is missing (raised before any data is read).
+    """
+    if report_path is not None:
+        _check_report_path(report_path)
     model_a, model_b = (load_model(path, allow_version_mismatch=allow_version_mismatch)[0] for path in dirs)
     data, report = load_data(request, keep_unlabeled=model_a.multilabel, on_row=on_row)
-    return compare_models(model_a, model_b, data, names=names, resamples=resamples, seed=seed), report
+    if report_path is None:
+        return compare_models(model_a, model_b, data, names=names, resamples=resamples, seed=seed), report
+    check_comparable(model_a, model_b)
+    scored = (_scored(model_a, data), _scored(model_b, data))
+    comparison = compare_predictions(
+        data,
+        (scored[0].predictions, scored[1].predictions),
+        (list(model_a.labels), list(model_b.labels)),
+        multilabel=model_a.multilabel,
+        names=names,
+        resamples=resamples,
+        seed=seed,
+    )
+    html = comparison_report(
+        comparison,
+        data,
+        scored,
+        title=f"Model {names[0]} (A) against {names[1]} (B) on {len(data):,} rows",
+        subtitle=f"Compared on {_source_names(data)}" + (", multi-label" if model_a.multilabel else ""),
+    )
+    write_report(report_path, html)
+    return comparison, report

@@ -155,6 +155,14 @@ def _comparison_text(comparison: dict | None) -> str:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write every row the models tag differently to this file, as JSON lines (atomically).",
 )
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.html",
+    help="Also write a self-contained HTML report: both models side by side, per-label F1 differences "
+    "and the first rows they disagree on (needs the 'report' extra).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def compare(model_a: str, model_b: str, **kwargs) -> None:
     """Compare models A and B on the same labelled DATA (read as evaluate reads it).
@@ -167,7 +175,9 @@ def compare(model_a: str, model_b: str, **kwargs) -> None:
     from classifier.workflows import compare_saved_models  # scikit-learn: loaded only to compare
 
     models_dir, as_json, output = kwargs.pop("models_dir"), kwargs.pop("as_json"), kwargs.pop("disagreements")
-    options = {name: kwargs.pop(name) for name in ("resamples", "seed", "allow_version_mismatch")}
+    options = {
+        name: kwargs.pop(name) for name in ("resamples", "seed", "allow_version_mismatch", "report_path")
+    }
     request = data_request(kwargs)
     with console.user_errors(), console.row_counter("Reading the data", quiet=as_json) as count:
         dirs = (model_directory(models_dir, model_a), model_directory(models_dir, model_b))
@@ -178,6 +188,8 @@ def compare(model_a: str, model_b: str, **kwargs) -> None:
     if output is not None:
         with console.user_errors():
             write_json_lines(output, (row.to_dict() for row in comparison.disagreements))
+    if options["report_path"] is not None:
+        console.stderr.print(f"wrote {options['report_path']}", markup=False)
     if as_json:
         click.echo(json.dumps(comparison.to_dict()))
         return

@@ -205,7 +205,7 @@ def _confusion_note(matrix, shown, multilabel: bool) -> str:
     return note.strip()
 
 
-def _render(**context) -> str:
+def _render(template: str = "report.html.j2", **context) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     from classifier.report.page import render_page
@@ -215,7 +215,7 @@ def _render(**context) -> str:
     except PackageNotFoundError:
         own = "unknown"
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return render_page({**context, "version": own, "created": created})
+    return render_page({**context, "version": own, "created": created}, template)
 
 
 def write_report(path: Path, html: str) -> None:

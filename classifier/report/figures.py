@@ -101,8 +101,9 @@ def _styled(draw):
 
 
 @_styled
-def confusion_figure(matrix: Confusion) -> str:
-    """Heatmap of the row-normalised confusion matrix with the count in each non-empty cell."""
+def confusion_figure(matrix: Confusion, name: str = "confusion-matrix") -> str:
+    """Heatmap of the row-normalised confusion matrix with the count in each non-empty cell; ``name``
+    keeps the ids of several heatmaps on one page apart."""
     import matplotlib as mpl
 
     rows, columns = len(matrix.rows), len(matrix.columns)
@@ -129,7 +130,7 @@ def confusion_figure(matrix: Confusion) -> str:
         spine.set_visible(False)
     bar = figure.colorbar(image, ax=axes, shrink=0.8 if rows > 4 else 1.0, pad=0.02)
     bar.set_label("share of the true topic's rows")
-    return _svg(figure, "confusion-matrix")
+    return _svg(figure, name)
 
 
 @_styled

@@ -13,9 +13,10 @@ from typing import Any
 __all__ = ["render_page"]
 
 
-def render_page(context: dict[str, Any]) -> str:
-    """Render ``templates/report.html.j2`` with ``context``; figures under ``context["figures"]``
-    are SVG strings, inserted unescaped."""
+def render_page(context: dict[str, Any], template: str = "report.html.j2") -> str:
+    """Render ``template`` (a file of ``templates/``) with ``context``; figures under
+    ``context["figures"]`` are SVG strings, inserted unescaped. Every page includes
+    ``report.css``, so the reports look alike."""
     from jinja2 import Environment, PackageLoader, StrictUndefined
     from markupsafe import Markup
 
@@ -27,4 +28,4 @@ def render_page(context: dict[str, Any]) -> str:
         lstrip_blocks=True,
     )
     figures = {name: Markup(svg) for name, svg in context.get("figures", {}).items()}
-    return environment.get_template("report.html.j2").render({**context, "figures": figures})
+    return environment.get_template(template).render({**context, "figures": figures})
