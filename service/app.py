@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from classifier.errors import ModelError
-from service import admin, api, auth, feedback, health, sampling, web
+from service import admin, api, auth, feedback, files, health, sampling, web
 from service.config import settings
 from service.errors import register_error_handlers
 from service.holder import LoadedModel, ModelHolder
@@ -36,8 +36,9 @@ def create_app(config: Mapping[str, object] | None = None, *, loaded: LoadedMode
     config
         Settings that override the defaults and the environment (``MODELS_DIR``,
         ``MODEL``, ``ADMIN_TOKEN``, ``API_KEYS``, ``FEEDBACK_DB``, ``MAX_BODY_BYTES``,
-        ``MAX_ITEMS``, ``MAX_FIELD_CHARS``) and any Flask setting. The corrections store
-        (``FEEDBACK_DB``) is opened on first use, by the process that uses it.
+        ``MAX_ITEMS``, ``MAX_FIELD_CHARS``, ``MAX_UPLOAD_BYTES``, ``MAX_UPLOAD_ROWS``) and any
+        Flask setting. The corrections store (``FEEDBACK_DB``) is opened on first use, by the
+        process that uses it.
     loaded
         A model already loaded (:meth:`service.holder.ModelHolder.reload` returns one) to
         serve instead of loading ``MODEL``; reloads still read ``MODEL``.
@@ -65,7 +66,7 @@ def create_app(config: Mapping[str, object] | None = None, *, loaded: LoadedMode
     )
     register_error_handlers(app)
     Telemetry(holder).init_app(app)
-    for blueprint in (api.bp, feedback.bp, admin.bp, health.bp, web.bp):
+    for blueprint in (api.bp, files.bp, feedback.bp, admin.bp, health.bp, web.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request

@@ -25,6 +25,9 @@ DEFAULTS: dict[str, object] = {
     "MAX_BODY_BYTES": 1 << 20,
     "MAX_ITEMS": 1000,
     "MAX_FIELD_CHARS": 2000,
+    # An uploaded file (POST /v1/files): its size, and its rows.
+    "MAX_UPLOAD_BYTES": 10 << 20,
+    "MAX_UPLOAD_ROWS": 10_000,
     # The share of tagged items kept for the review page (0: none), and how many of the newest the store
     # holds (service.sampling).
     "REVIEW_SAMPLE_RATE": 0.0,
@@ -66,6 +69,8 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "MAX_BODY_BYTES": _positive,
     "MAX_ITEMS": _positive,
     "MAX_FIELD_CHARS": _positive,
+    "MAX_UPLOAD_BYTES": _positive,
+    "MAX_UPLOAD_ROWS": _positive,
     "REVIEW_SAMPLE_RATE": _share,
     "REVIEW_SAMPLE_KEEP": _positive,
 }

@@ -14,8 +14,10 @@ from importlib.metadata import version
 
 from pydantic import TypeAdapter
 
+from classifier.inputs.uploads import UPLOAD_FORMATS
 from service import responses
 from service.feedback import MAX_PAGE
+from service.files import DOWNLOADS
 from service.schemas import LARGEST_INTEGER, BatchRequest, FeedbackBatch, FeedbackRequest, SingleRequest
 
 __all__ = ["answer_model", "document"]
@@ -117,6 +119,51 @@ def _feedback() -> dict:
     }
 
 
+def _files() -> dict:
+    """``POST /v1/files``: an uploaded file tagged, as JSON or, by Accept, the file ``tag`` writes."""
+    field_name = {"type": "string", "maxLength": 200}
+    form = {
+        "type": "object",
+        "required": ["file"],
+        "properties": {
+            "file": {"type": "string", "contentMediaType": "application/octet-stream"},
+            "format": {
+                "type": "string",
+                "enum": list(UPLOAD_FORMATS),
+                "description": "Default: the file name's.",
+            },
+            "headline_field": field_name | {"description": "Default: headline."},
+            "teaser_field": field_name | {"description": "Default: teaser (absent: no teaser)."},
+            "id_field": field_name | {"description": "Default: none."},
+        },
+    }
+    downloads = {media: {} for media in DOWNLOADS}
+    return {
+        "post": {
+            "summary": "Tag an uploaded CSV, TSV or JSON-lines file (up to MAX_UPLOAD_ROWS rows and "
+            "MAX_UPLOAD_BYTES bytes); Accept: text/csv or application/x-ndjson downloads the tagged file.",
+            **_KEYED,
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": form}}},
+            "responses": {
+                "200": {
+                    "description": "The rows, tagged: FileResult, or the CSV or JSON lines `tag` writes.",
+                    "content": {"application/json": {"schema": _ref(responses.FileResult)}, **downloads},
+                },
+                "401": _UNAUTHORIZED,
+                "413": _problem(
+                    "Over MAX_UPLOAD_BYTES (default 10 MiB) or MAX_UPLOAD_ROWS (default 10,000)."
+                ),
+                "415": _problem("The body is not multipart/form-data."),
+                "422": _problem(
+                    "No file, a bad form field, or a file that cannot be read: its format, an empty file, "
+                    "a missing headline column, undecodable or malformed rows over 1%."
+                ),
+                "503": _NO_MODEL,
+            },
+        }
+    }
+
+
 def _paths() -> dict:
     tag_body = {"oneOf": [_ref(SingleRequest), _ref(BatchRequest)]}
     return {
@@ -164,6 +211,7 @@ def _paths() -> dict:
                 },
             }
         },
+        "/v1/files": _files(),
         "/v1/feedback": _feedback(),
         "/v1/review/queue": {
             "get": {
@@ -301,7 +349,9 @@ def answer_model(path: str, method: str, status: int) -> TypeAdapter | None:
     operation = document()["paths"].get(path, {}).get(method.lower(), {"responses": {}})
     if str(status) not in operation["responses"]:
         return _adapter(("Problem",)) if status >= 400 else None
-    [content] = operation["responses"][str(status)]["content"].values()
+    contents = operation["responses"][str(status)]["content"]
+    # An answer in several media types (an upload's rows as JSON, CSV or JSON lines) has one in JSON.
+    content = contents.get("application/json") or next(iter(contents.values()))
     schema = content.get("schema")
     if schema is None:
         return None

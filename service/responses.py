@@ -27,11 +27,14 @@ __all__ = [
     "FeedbackPage",
     "FeedbackStored",
     "FieldError",
+    "FileResult",
+    "FileRow",
     "LabelInfo",
     "LabelScore",
     "Labels",
     "Model",
     "Problem",
+    "RejectedRow",
     "Reloaded",
     "ReviewQueue",
     "ReviewRow",
@@ -250,10 +253,41 @@ class Problem(TypedDict):
     kept: NotRequired[Annotated[str | None, Field(description="409: the model that keeps serving.")]]
 
 
+@_closed
+class FileRow(_Prediction):
+    """One tagged row of an uploaded file: where it is in the file and what it says."""
+
+    line: Annotated[int, Field(description="The line the row starts on (1 is the first line).")]
+    id: Annotated[str | None, Field(description="The id_field value; null without one.")]
+    headline: str
+    teaser: str
+
+
+@_closed
+class RejectedRow(TypedDict):
+    """A row of an uploaded file that could not be tagged, and why."""
+
+    line: int
+    reason: str
+
+
+@_closed
+class FileResult(TypedDict):
+    """An uploaded file's rows, tagged, in file order."""
+
+    model: str
+    file: Annotated[str, Field(description="The uploaded file's name, as the rows' messages give it.")]
+    rows: int
+    rejected_rows: Annotated[int, Field(description="Rows rejected (within the limit of 1%).")]
+    rejected: Annotated[list[RejectedRow], Field(description="The first 20 rejected rows.")]
+    results: list[FileRow]
+
+
 # Every answer with a JSON body; /openapi.json has a component for each (and for what they contain).
 ALL = (
     TagResult,
     BatchResult,
+    FileResult,
     Labels,
     Model,
     Status,

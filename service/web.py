@@ -1,7 +1,8 @@
-"""``GET /``: the page where a person pastes headlines and sees their topics; ``GET /review``: the page
-where an editor works through a review queue, one headline at a time; ``GET /model``: the model card
-(what the served model is, its topics with their IPTC codes and thresholds, what it was trained on)
-with its validation report, which ``GET /model/report`` serves on its own.
+"""``GET /``: the page where a person pastes headlines, or uploads a file, and sees their topics;
+``GET /review``: the page where an editor works through a review queue, one headline at a time;
+``GET /model``: the model card (what the served model is, its topics with their IPTC codes and
+thresholds, what it was trained on) with its validation report, which ``GET /model/report`` serves
+on its own.
 
 The page is static HTML, CSS and JavaScript served from this package (no CDN,
 so it works offline). It sends a strict Content-Security-Policy: scripts,
@@ -46,8 +47,17 @@ def _page(template: str, policy: str = CONTENT_SECURITY_POLICY, status: int = 20
 
 @bp.get("/")
 def index():
-    """The tagging page."""
-    return _page("index.html")
+    """The tagging page, which names the limits of a file upload."""
+    config = current_app.config
+    return _page("index.html", max_rows=config["MAX_UPLOAD_ROWS"], max_size=_size(config["MAX_UPLOAD_BYTES"]))
+
+
+def _size(size: int) -> str:
+    """Bytes in the largest whole unit that keeps it exact enough to read: 10 MiB, 512 KiB, 900 bytes."""
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:,.3g} {unit}"
+    return f"{size:,} bytes"
 
 
 @bp.get("/review")

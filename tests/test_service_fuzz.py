@@ -18,6 +18,7 @@ from conftest import ADMIN_TOKEN, FIXTURES
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 from openapi_schema_validator import OAS31Validator
+from schemathesis.checks import positive_data_acceptance
 from schemathesis.core import NotSet
 from schemathesis.core.parameters import ParameterLocation
 
@@ -367,11 +368,19 @@ def test_the_running_service_serves_the_document_it_is_fuzzed_with(live_service)
     assert status == 200 and body == json.loads(json.dumps(document()))
 
 
-@served.exclude(path="/v1/admin/reload").exclude(path="/v1/feedback").parametrize()
+@served.exclude(path="/v1/admin/reload").exclude(path="/v1/feedback").exclude(path="/v1/files").parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_running_service_keeps_to_its_own_openapi_document(case, live_service):
     """Each operation: schema-valid and -invalid requests; no 5xx, every answer as documented."""
     case.call_and_validate(base_url=live_service.url, timeout=10)
+
+
+@served.include(path="/v1/files", method="POST").parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_running_upload_endpoint_keeps_to_the_document(case, live_service):
+    """No 5xx and every answer as documented. A schema-valid upload may still be refused: what the file
+    holds (its rows, their encoding) is no part of the schema, so an unreadable one is a 422."""
+    case.call_and_validate(base_url=live_service.url, timeout=10, excluded_checks=[positive_data_acceptance])
 
 
 def with_known_labels(body: object, known: list[str]) -> object:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import dropwhile, takewhile
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import msgspec
 
@@ -72,13 +72,30 @@ def check_columns(source: str, columns: list[str], options: ReadOptions) -> None
 _fast_json = msgspec.json.Decoder().decode
 
 
-def jsonl_items(source: str, span: Span | None = None) -> Iterator[Row | BadRow]:
+@contextmanager
+def _text_of(
+    source: str, stream: TextIO | None, *, newline: str | None = None, span: Span | None = None
+) -> Iterator[TextIO]:
+    """``stream`` when the caller opened one (an upload held in memory), else the file ``source``
+    (only ``span`` of it, when given)."""
+    if stream is not None:
+        yield stream
+    else:
+        with open_text(source, newline=newline, span=span and span.bytes) as opened:
+            yield opened
+
+
+def jsonl_items(
+    source: str, span: Span | None = None, stream: TextIO | None = None
+) -> Iterator[Row | BadRow]:
     """One row per non-blank line holding a JSON object; a bad row for any other non-blank line.
 
-    ``span`` reads only that part of the file (see :mod:`~classifier.inputs.spans`).
+    ``span`` reads only that part of the file (see :mod:`~classifier.inputs.spans`). The lines
+    come from ``stream`` instead when it is given (text decoded with ``errors="surrogateescape"``,
+    as :func:`~classifier.inputs.textio.open_text` decodes it); ``source`` names the rows either way.
     """
-    with open_text(source, span=span and span.bytes) as stream:
-        for number, line in enumerate(stream, span.line if span else 1):
+    with _text_of(source, stream, span=span) as text:
+        for number, line in enumerate(text, span.line if span else 1):
             if (item := jsonl_row(source, number, line)) is not None:
                 yield item
 
@@ -132,15 +149,20 @@ def _not_an_object(source: str, number: int, value: Any) -> BadRow:
 
 
 def csv_items(
-    source: str, options: ReadOptions, delimiter: str, span: Span | None = None
+    source: str,
+    options: ReadOptions,
+    delimiter: str,
+    span: Span | None = None,
+    stream: TextIO | None = None,
 ) -> Iterator[Row | BadRow]:
     """One row per CSV record (quoted fields may span lines); blank lines are ignored.
 
     ``span`` reads only that part of the file (see :mod:`~classifier.inputs.spans`); past the
-    first, a part takes its columns from the start of the file.
+    first, a part takes its columns from the start of the file. ``stream``, when given, is read
+    instead of the file ``source``, as in :func:`jsonl_items`; it must be opened with ``newline=""``.
     """
-    with open_text(source, newline="", span=span and span.bytes) as stream:
-        numbered = _numbered(csv.reader(stream, delimiter=delimiter), span.line if span else 1)
+    with _text_of(source, stream, newline="", span=span) as text:
+        numbered = _numbered(csv.reader(text, delimiter=delimiter), span.line if span else 1)
         if span is not None and span.bytes[0] > 0:
             columns = csv_header(source, options, delimiter)
         else:

@@ -9,12 +9,15 @@ function element(tag, className, text) {
   return node;
 }
 
-// The request headers, with the API key when the person gave one.
-function apiHeaders() {
-  const headers = { "Content-Type": "application/json" };
+// The API key's header when the person gave one; none otherwise.
+function keyHeaders() {
   const key = document.getElementById("api-key").value.trim();
-  if (key) headers.Authorization = `Bearer ${key}`;
-  return headers;
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
+// The headers of a JSON request, with the API key when the person gave one.
+function apiHeaders() {
+  return { "Content-Type": "application/json", ...keyHeaders() };
 }
 
 function showStatus(node, text, isError) {
