@@ -33,29 +33,19 @@ from classifier.comparison import compare_predictions
 from classifier.inputs.datasets import LabeledData
 from classifier.persistence import load_model
 from classifier.report import write_report
-from classifier.report.comparison import ScoredRows, comparison_report
+from classifier.report.comparison import comparison_report
 from classifier.training import TrainingSettings
-from classifier.workflows import DataRequest, load_data, train_model
+from classifier.workflows import DataRequest, load_data, score_rows, train_model
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 WORK = Path("/tmp/headline-tagger-bench/compare")
 
 
-def _scored(model, data: LabeledData) -> ScoredRows:
-    scores = np.vstack(
-        [
-            model.scores(data.headlines[start : start + 8192], data.teasers[start : start + 8192])
-            for start in range(0, len(data), 8192)
-        ]
-    )
-    return ScoredRows(model, scores, model.decide(scores))
-
-
 def _case(name: str, model_dirs: tuple[Path, Path], data: LabeledData) -> dict:
     models = [load_model(path)[0] for path in model_dirs]
     started = time.perf_counter()
-    scored = (_scored(models[0], data), _scored(models[1], data))
+    scored = (score_rows(models[0], data, 8192), score_rows(models[1], data, 8192))
     comparison = compare_predictions(
         data,
         (scored[0].predictions, scored[1].predictions),
@@ -117,16 +107,25 @@ def main() -> None:
     test, _ = load_data(DataRequest(arguments=reuters.arguments, split="test"), keep_unlabeled=True)
     results.append(_case("reuters-modapte", _pair(reuters, True), test))
 
-    print(f"{'case':<16} {'rows':>8} {'labels':>6} {'compare s':>9} {'report s':>8} {'report MB':>9}")
-    for r in results:
-        print(
-            f"{r['case']:<16} {r['rows']:>8,} {r['labels']:>6} {r['scoring_and_comparison_s']:>9.2f} "
-            f"{r['report_s']:>8.2f} {r['report_bytes'] / 1e6:>9.2f}"
-        )
-    # The machine is shared: the load says how much of each time was waiting for a core.
+    _print_and_save(results, args.results)
+
+
+def _print_and_save(results: list[dict], path: Path) -> None:
+    """The table on stdout; the numbers, with the machine's load when they were taken, as JSON."""
+    columns = (
+        ("case", "case", "<16"),
+        ("rows", "rows", ">8,"),
+        ("labels", "labels", ">6"),
+        ("compare s", "scoring_and_comparison_s", ">9.2f"),
+        ("report s", "report_s", ">8.2f"),
+    )
+    print(" ".join(f"{title:{spec.rstrip(',.2f')}}" for title, _, spec in columns), f"{'report MB':>9}")
     for result in results:
-        result["load_average_1min"] = round(os.getloadavg()[0], 1)
-    args.results.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        cells = [f"{result[key]:{spec}}" for _, key, spec in columns]
+        print(" ".join(cells), f"{result['report_bytes'] / 1e6:>9.2f}")
+    # The machine is shared: the load says how much of each time was waiting for a core.
+    load = round(os.getloadavg()[0], 1)
+    path.write_text(json.dumps([result | {"load_average_1min": load} for result in results], indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ __all__ = [
     "compare_saved_models",
     "evaluate_model",
     "load_data",
+    "score_rows",
     "train_model",
 ]
 
@@ -288,7 +289,7 @@ def evaluate_model(
         _check_report_path(report_path)
     model, manifest = load_model(model_dir, allow_version_mismatch=allow_version_mismatch)
     data, report = load_data(request, keep_unlabeled=model.multilabel, on_row=on_row)
-    scored = _scored(model, data, batch_size, keep_scores=report_path is not None)
+    scored = score_rows(model, data, batch_size, keep_scores=report_path is not None)
     predictions = scored.predictions
     evaluation = evaluate_predictions(data.labels, predictions, model.labels, multilabel=model.multilabel)
     if report_path is not None:
@@ -304,9 +305,9 @@ def evaluate_model(
     return evaluation, report, manifest
 
 
-def _scored(model, data: LabeledData, batch_size: int = 4096, *, keep_scores: bool = True) -> ScoredRows:
-    """The model's decisions on every row of ``data``, one batch at a time, with its scores (an empty
-    array unless ``keep_scores``)."""
+def score_rows(model, data: LabeledData, batch_size: int = 4096, *, keep_scores: bool = True) -> ScoredRows:
+    """The model's decisions on every row of ``data``, one batch of ``batch_size`` rows at a time,
+    with its scores (an empty array unless ``keep_scores``): what a report is drawn from."""
     predictions, scores = [], []
     for start in range(0, len(data), batch_size):
         stop = start + batch_size
@@ -350,7 +351,7 @@ def compare_saved_models(
     if report_path is None:
         return compare_models(model_a, model_b, data, names=names, resamples=resamples, seed=seed), report
     check_comparable(model_a, model_b)
-    scored = (_scored(model_a, data), _scored(model_b, data))
+    scored = (score_rows(model_a, data), score_rows(model_b, data))
     comparison = compare_predictions(
         data,
         (scored[0].predictions, scored[1].predictions),
