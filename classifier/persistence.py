@@ -39,6 +39,7 @@ __all__ = [
     "MANIFEST_FILE",
     "MODEL_FILE",
     "REPORT_FILE",
+    "VALIDATION_FILE",
     "Manifest",
     "file_sha256",
     "load_model",
@@ -46,12 +47,14 @@ __all__ = [
     "promote",
     "read_manifest",
     "read_report",
+    "read_validation_counts",
     "save_model",
 ]
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 REPORT_FILE = "report.html"
+VALIDATION_FILE = "validation.json"
 # Model files pickle the pipeline's classes by module path; the version changes whenever one of
 # those paths (or the shape of what is pickled) does, so an old file is refused with a clear message
 # instead of failing to unpickle.
@@ -79,6 +82,8 @@ class Manifest(BaseModel):
     model_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     # The validation report, when training wrote one: whoever serves or shows it can check it first.
     report_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    # The validation split's counts (classifier/validation_counts.py), for archive reports.
+    validation_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
     @model_validator(mode="after")
     def _thresholds_match_labels(self) -> Manifest:
@@ -132,11 +137,13 @@ def save_model(
     training: dict,
     validation_metrics: dict | None,
     report_html: str | None = None,
+    validation_counts: dict | None = None,
 ) -> Manifest:
     """Write ``out_dir`` atomically: a temporary sibling directory, fsynced, then renamed.
 
-    ``report_html``, the validation report, goes into :data:`REPORT_FILE` with its SHA-256 in the
-    manifest.
+    ``report_html``, the validation report, goes into :data:`REPORT_FILE`, and
+    ``validation_counts`` (:meth:`~classifier.validation_counts.ValidationCounts.to_dict`) into
+    :data:`VALIDATION_FILE`, each with its SHA-256 in the manifest.
 
     Raises
     ------
@@ -157,11 +164,19 @@ def save_model(
         model_path = staging / MODEL_FILE
         joblib.dump(model, model_path, compress=3)
         written = [model_path, staging / MANIFEST_FILE]
-        report_sha256 = None
-        if report_html is not None:
-            (staging / REPORT_FILE).write_text(report_html, encoding="utf-8")
-            report_sha256 = file_sha256(staging / REPORT_FILE)
-            written.append(staging / REPORT_FILE)
+        checksums: dict[str, str] = {}
+        extras = {
+            "report_sha256": (REPORT_FILE, report_html),
+            "validation_sha256": (
+                VALIDATION_FILE,
+                None if validation_counts is None else json.dumps(validation_counts),
+            ),
+        }
+        for key, (name, text) in extras.items():
+            if text is not None:
+                (staging / name).write_text(text, encoding="utf-8")
+                checksums[key] = file_sha256(staging / name)
+                written.append(staging / name)
         manifest = Manifest(
             model_id=model_id,
             created=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -176,11 +191,10 @@ def save_model(
             training=training,
             validation_metrics=validation_metrics,
             model_sha256=file_sha256(model_path),
-            report_sha256=report_sha256,
+            **checksums,
         )
-        # Without a report the manifest keeps the shape it always had, which older readers accept.
-        leave_out = {"report_sha256"} if report_sha256 is None else None
-        text = manifest.model_dump_json(indent=2, exclude=leave_out)
+        # Without those files the manifest keeps the shape it always had, which older readers accept.
+        text = manifest.model_dump_json(indent=2, exclude=set(extras) - set(checksums))
         (staging / MANIFEST_FILE).write_text(text + "\n", encoding="utf-8")
         for path in written:
             with open(path, "rb") as handle:
@@ -208,13 +222,36 @@ def read_report(model_dir: Path, manifest: Manifest) -> str | None:
     """
     if manifest.report_sha256 is None:
         return None
-    path = Path(model_dir) / REPORT_FILE
+    return _checked(Path(model_dir) / REPORT_FILE, manifest.report_sha256, "the validation report")
+
+
+def read_validation_counts(model_dir: Path, manifest: Manifest) -> dict | None:
+    """The validation split's counts of a model directory (:data:`VALIDATION_FILE`), or None for a
+    model trained without a validation split or before models kept them.
+
+    Raises
+    ------
+    ModelError
+        The file is missing or unreadable, or not the one the manifest's checksum names.
+    """
+    if manifest.validation_sha256 is None:
+        return None
+    path = Path(model_dir) / VALIDATION_FILE
+    text = _checked(path, manifest.validation_sha256, "the validation counts")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ModelError(f"{path}: unreadable validation counts: {error}") from None
+
+
+def _checked(path: Path, sha256: str, what: str) -> str:
+    """The text of ``path`` once its SHA-256 is ``sha256``."""
     try:
         content = path.read_bytes()
     except OSError as error:
-        raise ModelError(f"{path}: cannot read the validation report: {error.strerror}") from None
-    if hashlib.sha256(content).hexdigest() != manifest.report_sha256:
-        raise ModelError(f"{path}: checksum mismatch: the report was changed or replaced; not showing it")
+        raise ModelError(f"{path}: cannot read {what}: {error.strerror}") from None
+    if hashlib.sha256(content).hexdigest() != sha256:
+        raise ModelError(f"{path}: checksum mismatch: {what} was changed or replaced; not using it")
     return content.decode("utf-8")
 
 

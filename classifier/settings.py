@@ -24,6 +24,7 @@ __all__ = [
     "CLASS_WEIGHT",
     "COMPARE_EXAMPLES",
     "CURRENT_LINK",
+    "DRIFT_DISTANCE",
     "ENV_PREFIX",
     "FEEDBACK_DB",
     "FEEDBACK_WEIGHT",
@@ -44,11 +45,13 @@ __all__ = [
     "PROMOTE_MARGIN",
     "RESAMPLES",
     "REUTERS_BODY",
+    "SCORE_BINS",
     "SEED",
     "SERVE_WORKERS",
     "SGD_ABOVE_ROWS",
     "SGD_CALIBRATION_FOLDS",
     "SGD_EPOCHS",
+    "SHARE_RESAMPLES",
     "SOLVER",
     "SOLVERS",
     "SUBLINEAR_TF",
@@ -152,6 +155,15 @@ TAG_SPAN_BYTES = 32 << 20
 """The Dask engine cuts uncompressed JSON lines and CSV this often: some seconds of one worker's tagging."""
 TAG_SPAN_ROWS = 100_000
 """The Dask engine cuts Parquet inputs between row groups once this many rows are gathered."""
+
+# The archive report of ``tag --report`` (docs/batch-tagging.md).
+SCORE_BINS = 20
+"""Equal-width bins of the top score over [0, 1], for the archive's and the validation split's histograms."""
+DRIFT_DISTANCE = 0.1
+"""Jensen-Shannon distance (base 2, 0 to 1) between those histograms above which an archive is called
+unlike the training data."""
+SHARE_RESAMPLES = 400
+"""Bootstrap resamples of the adjusted topic shares' 95% intervals."""
 
 # Serving over HTTP (``headline-tagger serve``).
 HOST = "127.0.0.1"

@@ -42,6 +42,7 @@ from classifier.report import (
 from classifier.report.comparison import ScoredRows, comparison_report
 from classifier.taxonomy import load_label_map, load_taxonomy
 from classifier.training import StepReporter, TrainingResult, TrainingSettings, train
+from classifier.validation_counts import count_validation
 
 __all__ = [
     "STARTER_CORPUS",
@@ -222,6 +223,7 @@ def train_model(
         training=training_info,
         validation_metrics=result.validation.to_dict() if result.validation else None,
         report_html=report_html,
+        validation_counts=_validation_counts(result, data) if result.validation else None,
     )
     outcome = TrainOutcome(
         result, manifest, target, None, report, report_note, summary, held_out_report=held_out_report
@@ -261,6 +263,13 @@ def _validation_report(result: TrainingResult, data: LabeledData, model_id: str,
                 + (", multi-label" if model.multilabel else "")
             ),
         )
+
+
+def _validation_counts(result: TrainingResult, data: LabeledData) -> dict:
+    """The validation split's counts that archive reports correct topic shares with."""
+    validation, model = data.subset(result.validation_indices), result.model
+    predictions = model.predict(validation.headlines, validation.teasers)
+    return count_validation(model.labels, model.multilabel, validation.labels, predictions).to_dict()
 
 
 def _source_names(data: LabeledData) -> str:

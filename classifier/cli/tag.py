@@ -7,6 +7,7 @@ run (or resuming one) costs no scikit-learn import in this process.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -59,6 +60,18 @@ __all__ = ["tag"]
     metavar="ADDRESS",
     help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: start a local cluster for the run).",
 )
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write a self-contained HTML report of the whole output: topic shares (adjusted for the "
+    "model's errors), top scores, drift, topics by month (needs the 'report' extra).",
+)
+@click.option(
+    "--date-field",
+    help="Field of each record's date (ISO 8601), for the report's topics by month; presets with a "
+    "date field (huffpost, nyt) use theirs. With --slim, rows keep it as 'date'.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def tag(
     inputs: tuple[str, ...], output: Path, model_dir: Path, allow_version_mismatch: bool, **kwargs
@@ -75,15 +88,21 @@ def tag(
         raise click.UsageError("--resume and --overwrite exclude each other")
     if kwargs["scheduler"] and kwargs["engine"] != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
-    quiet = kwargs.pop("quiet")
+    quiet, report_path = kwargs.pop("quiet"), kwargs.pop("report_path")
+    options = replace(read_options(kwargs, labelled=False), date_field=kwargs.pop("date_field"))
     job = TagJob(
         inputs=inputs,
         output=output,
         model_dir=model_dir,
-        options=read_options(kwargs, labelled=False),
+        options=options,
         allow_version_mismatch=allow_version_mismatch,
         **kwargs,
     )
+    if report_path is not None:
+        from classifier.report.archive import check_report_path
+
+        with console.user_errors():
+            check_report_path(report_path)
     try:
         with console.user_errors(), console.tag_progress(quiet=quiet) as progress:
             summary = tag_archive(job, progress)
@@ -93,3 +112,18 @@ def tag(
         ) from None
     for line in console.tag_summary_lines(summary):
         console.stdout.print(line)
+    if report_path is not None:
+        _report(job, report_path)
+
+
+def _report(job: TagJob, path: Path) -> None:
+    """Write the archive report; say on stderr where, and what the reader should know."""
+    from classifier.report.archive import drift_warning, report_archive
+
+    with console.user_errors(), console.stderr.status("Writing the report"):
+        made = report_archive(job, path)
+    console.stderr.print(f"wrote {path} ({made.rows:,} rows)", markup=False)
+    if made.raw_only is not None:
+        console.stderr.print(made.raw_only, markup=False, soft_wrap=True)
+    if made.drift is not None and made.drift > settings.DRIFT_DISTANCE:
+        console.stderr.print(f"warning: {drift_warning(made.drift)}", markup=False, soft_wrap=True)

@@ -208,6 +208,9 @@ class Preset:
     in_default_taxonomy
         Its labels already are the default taxonomy's topics, so no label map
         is needed to train the default model on it.
+    date_field
+        The field of each row's publication date, if it has one (``tag --report``
+        shows the topics by month from it).
     """
 
     name: str
@@ -217,16 +220,17 @@ class Preset:
     splits: tuple[str, ...] = ()
     bodies: tuple[str, ...] = ()
     in_default_taxonomy: bool = False
+    date_field: str | None = None
 
 
 PRESETS: dict[str, Preset] = {
     preset.name: preset
     for preset in (
-        Preset("huffpost", read_huffpost, "jsonl"),
+        Preset("huffpost", read_huffpost, "jsonl", date_field=_HUFFPOST.date_field),
         Preset("agnews", read_agnews, "csv"),
         Preset("bbc", read_bbc, "folder"),
         Preset("reuters", read_reuters, "sgml", splits=REUTERS_SPLITS, bodies=REUTERS_BODIES),
-        Preset("nyt", read_nyt, "csv", files=_NYT_FILES),
+        Preset("nyt", read_nyt, "csv", files=_NYT_FILES, date_field=_NYT.date_field),
         Preset("inshorts", read_inshorts, "csv", files=_INSHORTS_FILES),
         Preset("arise", read_arise, "csv", files="*.csv", splits=ARISE_SPLITS),
         Preset("starter", read_starter, "jsonl", in_default_taxonomy=True),

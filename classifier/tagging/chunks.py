@@ -103,7 +103,7 @@ def record_chunks(
     index, columns, batch = 0, None, []
     for record in records:
         if columns is None:
-            columns = csv_columns(base_row(record, spec.slim), spec)
+            columns = csv_columns(base_row(record, spec.slim, spec.date), spec)
         batch.append(record)
         if len(batch) == chunk_size:
             if index >= first:
@@ -130,7 +130,7 @@ def chunk_of(index: int, records: list[Record], spec: OutputSpec, columns: tuple
         index,
         [record.headline for record in records],
         [record.teaser for record in records],
-        [base_row(record, spec.slim) for record in records],
+        [base_row(record, spec.slim, spec.date) for record in records],
         spec,
         columns,
     )

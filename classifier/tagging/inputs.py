@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from classifier.errors import DataError
+from classifier.inputs.presets import PRESETS
 from classifier.inputs.readers import jsonl_files
 from classifier.inputs.records import ReadOptions
 from classifier.inputs.sources import DataSource, parse_data_argument
 
-__all__ = ["expand_inputs", "json_lines_inputs", "run_fingerprint"]
+__all__ = ["date_field", "expand_inputs", "json_lines_inputs", "run_fingerprint"]
 
 _GLOB_CHARACTERS = frozenset("*?[")
 
@@ -43,6 +44,15 @@ def expand_inputs(arguments: tuple[str, ...], preset: str | None = None) -> list
         else:
             sources.append(source)
     return sources
+
+
+def date_field(sources: list[DataSource], options: ReadOptions) -> str | None:
+    """The field of the records' dates: the options' own, else the preset's when every source is
+    read with one preset that has a date field; None when the records have none."""
+    if options.date_field is not None:
+        return options.date_field
+    fields = {PRESETS[source.preset].date_field if source.preset in PRESETS else None for source in sources}
+    return fields.pop() if len(fields) == 1 else None
 
 
 def json_lines_inputs(

@@ -34,7 +34,7 @@ import os
 import time
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from classifier import settings
@@ -46,7 +46,7 @@ from classifier.tagging.chunks import record_chunks, tag_records
 from classifier.tagging.commits import Commits, TagProgress
 from classifier.tagging.eta import estimated_rows
 from classifier.tagging.inflight import Tagger
-from classifier.tagging.inputs import expand_inputs, json_lines_inputs, run_fingerprint
+from classifier.tagging.inputs import date_field, expand_inputs, json_lines_inputs, run_fingerprint
 from classifier.tagging.lines import LineChunks, first_columns, line_blocks, tag_lines
 from classifier.tagging.outputs import OutputSpec, output_spec
 from classifier.tagging.partitions import (
@@ -176,7 +176,9 @@ def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = No
         raise ValueError("chunk size and workers must be at least 1")
     sources = expand_inputs(job.inputs, job.preset)
     _refuse_output_inside_inputs(Path(job.output), sources)
-    spec = output_spec(Path(job.output), job.output_format, slim=job.slim)
+    spec = output_spec(
+        Path(job.output), job.output_format, slim=job.slim, date=date_field(sources, job.options) is not None
+    )
     if job.engine == "dask" and not spec.is_directory:
         raise ValueError(
             "the dask engine writes a folder of Parquet parts: name a folder or pass --output-format parquet"
@@ -192,11 +194,13 @@ def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = No
         {
             "split": job.split,
             "body": job.body,
-            "output": [spec.format, spec.compression, spec.slim],
+            "output": [spec.format, spec.compression, spec.slim, *(["date"] if spec.date else [])],
             "chunk_size": job.chunk_size,
             "engine": job.engine,
         },
-        job.options,
+        # Only slim rows depend on the date field (full rows keep every field): a run without
+        # --date-field resumes with it, to get a report by month.
+        job.options if job.slim else replace(job.options, date_field=None),
         (manifest.model_id, manifest.model_sha256),
     )
     committed = staging.start(fingerprint, resume=job.resume, overwrite=job.overwrite)

@@ -125,7 +125,7 @@ def tag_block(model: TopicModel, block: LineBlock) -> BlockResult:
         offsets.append(offset)
         lines.append(number)
     predictions = model.predict([r.headline for r in records], [r.teaser for r in records]) if records else []
-    bases = [base_row(record, block.spec.slim) for record in records]
+    bases = [base_row(record, block.spec.slim, block.spec.date) for record in records]
     rows = encode_rows(bases, predictions, block.spec, columns=block.columns)
     text = "".join(rows)
     data = text.encode("utf-8")
@@ -157,7 +157,7 @@ def first_columns(files: list[str], options: ReadOptions, spec: OutputSpec) -> t
                 record = record_from_row(row, options)
             except RowRejected:
                 continue
-            return csv_columns(base_row(record, spec.slim), spec)
+            return csv_columns(base_row(record, spec.slim, spec.date), spec)
     return ()
 
 

@@ -69,11 +69,14 @@ class OutputSpec:
         ``.gz``, ``.zst`` or None; never set for Parquet, which compresses itself.
     slim
         Write only the id and headline of each record instead of all its fields.
+    date
+        Slim rows also carry the record's date, as ``date``.
     """
 
     format: str
     compression: str | None = None
     slim: bool = False
+    date: bool = False
 
     @property
     def is_directory(self) -> bool:
@@ -86,7 +89,9 @@ class OutputSpec:
         return f".{self.format}{self.compression or ''}"
 
 
-def output_spec(path: Path, output_format: str | None = None, *, slim: bool = False) -> OutputSpec:
+def output_spec(
+    path: Path, output_format: str | None = None, *, slim: bool = False, date: bool = False
+) -> OutputSpec:
     """The output spec for ``path``: format from ``output_format`` or the name, compression from the name.
 
     A name without a known suffix (such as ``tagged/``) is a Parquet directory.
@@ -112,18 +117,19 @@ def output_spec(path: Path, output_format: str | None = None, *, slim: bool = Fa
         raise OutputError(
             f"{path}: Parquet output is a folder of parts and compresses itself; drop {compression}"
         )
-    return OutputSpec(fmt, compression.lower() if compression else None, slim)
+    return OutputSpec(fmt, compression.lower() if compression else None, slim, slim and date)
 
 
-def base_row(record: Record, slim: bool) -> Mapping[str, Any]:
+def base_row(record: Record, slim: bool, date: bool = False) -> Mapping[str, Any]:
     """The part of a record that goes into its output row.
 
     Slim rows have ``id`` (the ``--id-field`` value, else ``FILE:LINE``) and
-    ``headline``; full rows have every input field, renaming those that clash
-    with :data:`PREDICTION_KEYS`.
+    ``headline``, and with ``date`` the record's date; full rows have every input field,
+    renaming those that clash with :data:`PREDICTION_KEYS`.
     """
     if slim:
-        return {"id": record.id or f"{record.source}:{record.line}", "headline": record.headline}
+        row = {"id": record.id or f"{record.source}:{record.line}", "headline": record.headline}
+        return {**row, "date": record.date} if date else row
     fields = record.fields
     if not fields.keys().isdisjoint(PREDICTION_KEYS):
         return {f"input_{key}" if key in PREDICTION_KEYS else key: value for key, value in fields.items()}
