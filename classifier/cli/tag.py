@@ -122,7 +122,7 @@ def _report(job: TagJob, path: Path) -> None:
 
     with console.user_errors(), console.stderr.status("Writing the report"):
         made = report_archive(job, path)
-    console.stderr.print(f"wrote {path} ({made.rows:,} rows)", markup=False)
+    console.stderr.print(f"wrote {path} ({made.rows:,} rows)", markup=False, soft_wrap=True)
     if made.raw_only is not None:
         console.stderr.print(made.raw_only, markup=False, soft_wrap=True)
     if made.drift is not None and made.drift > settings.DRIFT_DISTANCE:

@@ -29,7 +29,7 @@ def _left_margin(names: Sequence[str], height: float) -> dict[str, float]:
         "left": min(0.45, (0.3 + 0.075 * longest) / _WIDTH),
         "right": 0.97,
         "bottom": 0.6 / height,
-        "top": 1 - 0.45 / height,
+        "top": 1 - 0.5 / height,
     }
 
 
@@ -75,7 +75,7 @@ def share_figure(
     axes.set_yticks(positions, names)
     axes.set_xlabel("share of the archive's rows (%)")
     axes.set_ylim(-0.7, len(names) - 0.3)
-    axes.legend(loc="lower right", frameon=False)
+    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
     return _svg(figure, "topic-shares")
 
 
