@@ -51,6 +51,7 @@ __all__ = [
     "SGD_ABOVE_ROWS",
     "SGD_CALIBRATION_FOLDS",
     "SGD_EPOCHS",
+    "SHARE_PRIOR_ROWS",
     "SHARE_RESAMPLES",
     "SOLVER",
     "SOLVERS",
@@ -162,6 +163,9 @@ SCORE_BINS = 20
 DRIFT_DISTANCE = 0.1
 """Jensen-Shannon distance (base 2, 0 to 1) between those histograms above which an archive is called
 unlike the training data."""
+SHARE_PRIOR_ROWS = 5
+"""Rows answered right added to each label's validation counts before the shares are adjusted: see
+classifier/shares.py and bench/README.md (topic shares)."""
 SHARE_RESAMPLES = 400
 """Bootstrap resamples of the adjusted topic shares' 95% intervals."""
 

@@ -8,7 +8,8 @@ undoes the confusion the validation split measured.
   abstained), are ``M^T p`` where ``p`` are the true shares and ``M[i, j]`` is
   P(answer j | true label i) on the validation split. ``p`` is the least-squares solution with
   ``p >= 0`` and ``sum(p) = 1`` (non-negative least squares with the sum as one more, heavily
-  weighted, equation).
+  weighted, equation). Each row of ``M`` counts :data:`~classifier.settings.SHARE_PRIOR_ROWS`
+  more rows answered right than the validation split had (:func:`answer_rates`).
 * Multi-label: each label on its own, ``p = (q - fpr) / (tpr - fpr)`` clipped to [0, 1], with
   ``q`` the share of rows listing the label and the rates measured on the validation split.
 
@@ -75,24 +76,32 @@ def multilabel_shares(tpr: np.ndarray, fpr: np.ndarray, observed: np.ndarray) ->
     return np.clip(shares, 0.0, 1.0)
 
 
-def answer_rates(confusion: np.ndarray) -> np.ndarray:
-    """P(answer | true label) from confusion counts (labels by answers, the last one abstained); a
-    label without validation rows is taken as always answered right."""
+def answer_rates(confusion: np.ndarray, prior_rows: float = settings.SHARE_PRIOR_ROWS) -> np.ndarray:
+    """P(answer | true label) from confusion counts (labels by answers, the last one abstained), each
+    label's row with ``prior_rows`` more rows answered right.
+
+    The pseudo-rows keep a label seen on a handful of validation rows from being taken at their word:
+    two rows of ENVIRONMENT both answered POLITICS would otherwise let the solution explain every
+    POLITICS answer as an ENVIRONMENT row (bench/README.md, topic shares). A label without
+    validation rows is taken as always answered right.
+    """
     totals = confusion.sum(axis=1, keepdims=True)
-    rates = confusion / np.maximum(totals, 1)
-    empty = totals[:, 0] == 0
-    rates[empty] = 0.0
-    rates[empty, np.flatnonzero(empty)] = 1.0
-    return rates
+    return (confusion + prior_rows * np.eye(*confusion.shape)) / (totals + prior_rows)
 
 
 def _single(confusion: np.ndarray, answers: np.ndarray) -> np.ndarray:
     return single_label_shares(answer_rates(confusion), answers / max(answers.sum(), 1))
 
 
-def listing_rates(listed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each label's true and false positive rates from :attr:`ValidationCounts.listed`."""
-    return listed[:, 0] / np.maximum(listed[:, 1], 1), listed[:, 2] / np.maximum(listed[:, 3], 1)
+def listing_rates(
+    listed: np.ndarray, prior_rows: float = settings.SHARE_PRIOR_ROWS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each label's true and false positive rates from :attr:`ValidationCounts.listed`, with
+    ``prior_rows`` more rows with the label that listed it and as many without it that did not
+    (as :func:`answer_rates` does)."""
+    return (listed[:, 0] + prior_rows) / (listed[:, 1] + prior_rows), listed[:, 2] / (
+        listed[:, 3] + prior_rows
+    )
 
 
 def _multi(listed: np.ndarray, hits: np.ndarray, rows: int) -> np.ndarray:
@@ -130,7 +139,7 @@ def adjusted_shares(
         raw = answered / max(answered.sum(), 1)
         adjusted = _single(confusion, answers)
         totals = confusion.sum(axis=1)
-        rates = answer_rates(confusion)
+        rates = confusion / np.maximum(totals, 1)[:, None]  # resampled as measured, smoothed after
         shares = answers / max(answers.sum(), 1)
         for _ in range(resamples):
             sample = np.array([random.multinomial(n, r) for n, r in zip(totals, rates, strict=True)])

@@ -27,7 +27,13 @@ from classifier.persistence import (
     save_model,
 )
 from classifier.report.tally import month_of, tally_output
-from classifier.shares import adjusted_shares, drift_distance, multilabel_shares, single_label_shares
+from classifier.shares import (
+    adjusted_shares,
+    answer_rates,
+    drift_distance,
+    multilabel_shares,
+    single_label_shares,
+)
 from classifier.tagging.job import tag_archive
 from classifier.tagging.outputs import output_spec
 from classifier.validation_counts import ValidationCounts, count_validation, score_histogram
@@ -83,10 +89,22 @@ def test_bootstrap_intervals_hold_the_estimate_and_narrow_with_more_validation_r
 
     answers = np.array([560, 440, 0])
     small, large = adjusted_shares(counts(1), answers, 1000), adjusted_shares(counts(50), answers, 1000)
-    assert small.adjusted == pytest.approx([0.8, 0.2], abs=1e-6)
+    assert large.adjusted == pytest.approx([0.8, 0.2], abs=0.01)  # 1,000 validation rows: as measured
+    # 20 rows and 5 pseudo-rows per label: politics is answered right (7 + 5) / 15 of the time.
+    assert small.adjusted == pytest.approx([0.56 / 0.8, 1 - 0.56 / 0.8], abs=1e-6)
     assert small.raw == pytest.approx([0.56, 0.44])
     assert np.all(small.low <= small.adjusted + 1e-9) and np.all(small.adjusted <= small.high + 1e-9)
     assert (large.high - large.low)[0] < (small.high - small.low)[0]
+
+
+def test_a_label_seen_on_two_validation_rows_does_not_absorb_another_s_answers():
+    # Two ENVIRONMENT rows, both answered POLITICS: taken at their word, every POLITICS answer could
+    # be an ENVIRONMENT row. With five pseudo-rows answered right, POLITICS keeps its answers.
+    confusion = np.array([[100, 0, 0], [2, 0, 0]])
+    assert answer_rates(confusion)[1].tolist() == pytest.approx([2 / 7, 5 / 7, 0])
+    counts = ValidationCounts(("politics", "environment"), False, 102, np.ones(20), confusion=confusion)
+    shares = adjusted_shares(counts, np.array([900, 100, 0]), 1000, resamples=0)
+    assert shares.adjusted == pytest.approx([0.9 - 0.1 * 2 / 5, 0.1 * 7 / 5], abs=1e-6)
 
 
 def test_drift_distance_is_zero_for_the_same_shape_and_one_for_disjoint_histograms():
@@ -423,5 +441,8 @@ def test_a_multilabel_archive_report_adjusts_each_label(tmp_path, tiny_multilabe
         for label, raw, adjusted, _ in _table(report, "Topic shares"):
             share = sum(any(item["label"] == label for item in r["labels"]) for r in rows) / len(rows)
             assert float(raw) == pytest.approx(100 * share, abs=0.05)
-            # tpr 0.8, fpr 0.1: (q - 0.1) / 0.7, clipped.
-            assert float(adjusted) == pytest.approx(100 * min(max((share - 0.1) / 0.7, 0), 1), abs=0.05)
+            # With the five pseudo-rows, tpr (8 + 5) / (10 + 5) and fpr 2 / (20 + 5): (q - fpr) / (tpr - fpr).
+            tpr, fpr = 13 / 15, 2 / 25
+            assert float(adjusted) == pytest.approx(
+                100 * min(max((share - fpr) / (tpr - fpr), 0), 1), abs=0.05
+            )
