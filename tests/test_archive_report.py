@@ -235,6 +235,16 @@ def _tag(*args: str):
     return CliRunner().invoke(main, ["tag", *args, "--id-field", "id", "--workers", "1", "-q"])
 
 
+def _tag_to(source: Path, out: Path, model_dir: Path, *args: str):
+    """``tag SOURCE -o OUT --model MODEL_DIR ARGS``."""
+    return _tag(str(source), "-o", str(out), "--model", str(model_dir), *args)
+
+
+def _dated_report(source: Path, out: Path, model_dir: Path, report: Path, *args: str):
+    """:func:`_tag_to` with a report by month of the dated archive's ``published`` field."""
+    return _tag_to(source, out, model_dir, "--date-field", "published", "--report", str(report), *args)
+
+
 def _table(report: Path, heading: str) -> list[list[str]]:
     """The cells of the table under ``heading`` of a report, read from its HTML."""
     html = report.read_text(encoding="utf-8")
@@ -246,17 +256,7 @@ def _table(report: Path, heading: str) -> list[list[str]]:
 
 def test_the_report_counts_every_row_by_topic_and_month(tmp_path, trained, dated):
     out, report = tmp_path / "tagged.jsonl", tmp_path / "archive.html"
-    result = _tag(
-        str(dated),
-        "-o",
-        str(out),
-        "--model",
-        str(trained),
-        "--date-field",
-        "published",
-        "--report",
-        str(report),
-    )
+    result = _dated_report(dated, out, trained, report)
     assert result.exit_code == 0, result.output
     assert f"wrote {report} (9 rows)" in result.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
@@ -275,9 +275,9 @@ def test_the_report_counts_every_row_by_topic_and_month(tmp_path, trained, dated
 @pytest.mark.parametrize("name", ["tagged.jsonl.gz", "tagged.csv.zst", "tagged.csv", "tagged"])
 def test_every_output_format_reads_back_to_the_same_counts(tmp_path, trained, dated, name):
     reference = tmp_path / "reference.jsonl"
-    assert _tag(str(dated), "-o", str(reference), "--model", str(trained)).exit_code == 0
+    assert _tag_to(dated, reference, trained).exit_code == 0
     out = tmp_path / name
-    assert _tag(str(dated), "-o", str(out), "--model", str(trained)).exit_code == 0
+    assert _tag_to(dated, out, trained).exit_code == 0
     labels = read_manifest(trained).labels
     expected = tally_output(reference, output_spec(reference), labels, False, "published")
     got = tally_output(out, output_spec(out), labels, False, "published")
@@ -291,9 +291,7 @@ def test_every_output_format_reads_back_to_the_same_counts(tmp_path, trained, da
 
 def test_a_resumed_run_reports_the_whole_output(tmp_path, trained, dated, monkeypatch):
     out, reference = tmp_path / "tagged.jsonl", tmp_path / "reference.jsonl"
-    whole = _tag(
-        str(dated), "-o", str(reference), "--model", str(trained), "--report", str(tmp_path / "a.html")
-    )
+    whole = _tag_to(dated, reference, trained, "--report", str(tmp_path / "a.html"))
     assert whole.exit_code == 0
     with monkeypatch.context() as patch:
         crash_after_commits(patch, 2)
@@ -301,20 +299,7 @@ def test_a_resumed_run_reports_the_whole_output(tmp_path, trained, dated, monkey
             tag_archive(tagging_job([dated], out, trained, chunk_size=2))
     report = tmp_path / "b.html"
     # --date-field was not given to the interrupted run: full rows do not depend on it.
-    resumed = _tag(
-        str(dated),
-        "-o",
-        str(out),
-        "--model",
-        str(trained),
-        "--chunk-size",
-        "2",
-        "--resume",
-        "--date-field",
-        "published",
-        "--report",
-        str(report),
-    )
+    resumed = _dated_report(dated, out, trained, report, "--chunk-size", "2", "--resume")
     assert resumed.exit_code == 0, resumed.output
     assert "(9 rows)" in resumed.stderr
     assert [row[:2] for row in _table(report, "Topics by month")] == [["2019-03", "5"], ["2019-04", "3"]]
@@ -323,19 +308,8 @@ def test_a_resumed_run_reports_the_whole_output(tmp_path, trained, dated, monkey
 
 def test_slim_rows_keep_the_date_for_the_months(tmp_path, trained, dated):
     out, report = tmp_path / "slim.csv", tmp_path / "slim.html"
-    result = _tag(
-        str(dated),
-        "-o",
-        str(out),
-        "--model",
-        str(trained),
-        "--slim",
-        "--date-field",
-        "published",
-        "--workers",
-        "2",
-        "--report",
-        str(report),
+    result = _tag_to(
+        dated, out, trained, "--slim", "--date-field", "published", "--workers", "2", "--report", str(report)
     )
     assert result.exit_code == 0, result.output
     assert out.read_text().splitlines()[0] == "id,headline,date,label,score,labels,abstained"
@@ -344,9 +318,9 @@ def test_slim_rows_keep_the_date_for_the_months(tmp_path, trained, dated):
 
 def test_the_dask_engine_s_output_gets_the_same_report(tmp_path, trained, dated):
     local, dask = tmp_path / "local.html", tmp_path / "dask.html"
-    common = ["--model", str(trained), "--date-field", "published"]
-    assert _tag(str(dated), "-o", str(tmp_path / "l"), *common, "--report", str(local)).exit_code == 0
-    result = _tag(str(dated), "-o", str(tmp_path / "d"), *common, "--engine", "dask", "--report", str(dask))
+    common = ["--date-field", "published"]
+    assert _tag_to(dated, tmp_path / "l", trained, *common, "--report", str(local)).exit_code == 0
+    result = _tag_to(dated, tmp_path / "d", trained, *common, "--engine", "dask", "--report", str(dask))
     assert result.exit_code == 0, result.output
     for heading in ("Topic shares", "Topics by month"):
         assert _table(dask, heading) == _table(local, heading)
@@ -356,15 +330,7 @@ def test_a_model_without_validation_counts_gets_raw_shares_and_one_line_saying_w
     tmp_path, tagging_model_dir, dated
 ):
     report = tmp_path / "raw.html"
-    result = _tag(
-        str(dated),
-        "-o",
-        str(tmp_path / "t.jsonl"),
-        "--model",
-        str(tagging_model_dir),
-        "--report",
-        str(report),
-    )
+    result = _tag_to(dated, tmp_path / "t.jsonl", tagging_model_dir, "--report", str(report))
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stderr.splitlines() if "raw counts" in line]
     assert len(lines) == 1 and "has no validation.json" in lines[0]
@@ -385,7 +351,7 @@ def test_drift_is_warned_about_on_stderr_and_in_the_report(
     counts = ValidationCounts(tuple(tiny_model.labels), False, 30, scores, confusion=confusion)
     _save_with_counts(tiny_model, model_dir, counts)
     out, report = tmp_path / "t.jsonl", tmp_path / "r.html"
-    result = _tag(str(dated), "-o", str(out), "--model", str(model_dir), "--report", str(report))
+    result = _tag_to(dated, out, model_dir, "--report", str(report))
     assert result.exit_code == 0, result.output
     tops = [json.loads(line)["score"] for line in out.read_text().splitlines()]
     assert drift_distance(score_histogram(np.array(tops)), scores) > 0.1 or not warned
@@ -395,9 +361,7 @@ def test_drift_is_warned_about_on_stderr_and_in_the_report(
 
 def test_a_report_that_cannot_be_written_fails_before_tagging(tmp_path, trained, dated):
     out = tmp_path / "t.jsonl"
-    result = _tag(
-        str(dated), "-o", str(out), "--model", str(trained), "--report", str(tmp_path / "no" / "r.html")
-    )
+    result = _tag_to(dated, out, trained, "--report", str(tmp_path / "no" / "r.html"))
     assert result.exit_code == 1
     assert "its folder does not exist" in result.output and not out.exists()
 
@@ -407,17 +371,7 @@ def test_a_report_that_cannot_be_written_fails_before_tagging(tmp_path, trained,
 
 def test_the_archive_report_opens_offline_without_console_errors(browser, tmp_path, trained, dated):  # noqa: F811
     report = tmp_path / "archive.html"
-    result = _tag(
-        str(dated),
-        "-o",
-        str(tmp_path / "t.jsonl"),
-        "--model",
-        str(trained),
-        "--date-field",
-        "published",
-        "--report",
-        str(report),
-    )
+    result = _dated_report(dated, tmp_path / "t.jsonl", trained, report)
     assert result.exit_code == 0, result.output
     page, messages, requests = _open(browser, report, "report_archive.png")
     assert requests == [report.as_uri()] and messages == []
@@ -433,9 +387,7 @@ def test_a_multilabel_archive_report_adjusts_each_label(tmp_path, tiny_multilabe
     _save_with_counts(tiny_multilabel_model, model_dir, counts)
     for name in ("m.jsonl", "m.csv"):
         report = tmp_path / f"{name}.html"
-        result = _tag(
-            str(dated), "-o", str(tmp_path / name), "--model", str(model_dir), "--report", str(report)
-        )
+        result = _tag_to(dated, tmp_path / name, model_dir, "--report", str(report))
         assert result.exit_code == 0, result.output
         rows = [json.loads(line) for line in (tmp_path / "m.jsonl").read_text().splitlines()]
         for label, raw, adjusted, _ in _table(report, "Topic shares"):
