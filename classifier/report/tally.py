@@ -14,11 +14,13 @@ models) and the date column.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +34,23 @@ from classifier.validation_counts import score_histogram
 __all__ = ["ArchiveTally", "month_of", "tally_output"]
 
 _BLOCK_BYTES = 8 << 20
+# pyarrow's streaming CSV reader holds several blocks at once: with 8 MiB blocks it peaked at 400 MB
+# on a 1,000,000-row output, with 1 MiB at about 120 MB, and was no slower (bench/archive_report.py).
+_CSV_BLOCK_BYTES = 1 << 20
 _ISO_MONTH = re.compile(r"\s*(\d{4})-(\d{2})")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _month_of_text(text: str) -> str | None:
+    # Cached: an archive's dates repeat (a day's rows share one), and matching is most of the cost.
+    found = _ISO_MONTH.match(text)
+    return f"{found[1]}-{found[2]}" if found and "01" <= found[2] <= "12" else None
 
 
 def month_of(value: Any) -> str | None:
     """``YYYY-MM`` of an ISO 8601 date or time (text or a date/datetime value), else None."""
     if isinstance(value, str):
-        found = _ISO_MONTH.match(value)
-        return f"{found[1]}-{found[2]}" if found and "01" <= found[2] <= "12" else None
+        return _month_of_text(value)
     if isinstance(value, date):  # a datetime is a date too
         return f"{value.year:04d}-{value.month:02d}"
     return None
@@ -152,11 +163,11 @@ def _json_batches(path: Path, multilabel: bool, date_column: str | None) -> Iter
 
 def _json_rows(rows: list, multilabel: bool, date_column: str | None) -> _Batch:
     return (
-        [r.label for r in rows],
-        np.fromiter((r.score for r in rows), dtype=float, count=len(rows)),
-        [r.abstained for r in rows],
+        list(map(attrgetter("label"), rows)),
+        np.fromiter(map(attrgetter("score"), rows), dtype=float, count=len(rows)),
+        list(map(attrgetter("abstained"), rows)),
         [[item.label for item in r.labels] for r in rows] if multilabel else None,
-        [r.date for r in rows] if date_column is not None else None,
+        list(map(attrgetter("date"), rows)) if date_column is not None else None,
     )
 
 
@@ -174,7 +185,7 @@ def _csv_batches(path: Path, multilabel: bool, date_column: str | None) -> Itera
     with open_binary(path) as stream:
         reader = csv.open_csv(
             stream,
-            read_options=csv.ReadOptions(block_size=_BLOCK_BYTES),
+            read_options=csv.ReadOptions(block_size=_CSV_BLOCK_BYTES),
             parse_options=csv.ParseOptions(newlines_in_values=True),
             convert_options=convert,
         )
