@@ -7,6 +7,7 @@ The browser test leaves a screenshot in ``tests/artifacts/report_archive.png`` f
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from classifier.persistence import (
     read_validation_counts,
     save_model,
 )
+from classifier.report.figures import MISSING_MATPLOTLIB
 from classifier.report.tally import month_of, tally_output
 from classifier.shares import (
     adjusted_shares,
@@ -357,6 +359,32 @@ def test_drift_is_warned_about_on_stderr_and_in_the_report(
     assert drift_distance(score_histogram(np.array(tops)), scores) > 0.1 or not warned
     assert ("this archive looks unlike the training data" in result.stderr) is warned
     assert ("looks unlike the training data" in report.read_text(encoding="utf-8")) is warned
+
+
+def test_without_matplotlib_tag_report_stops_before_tagging(tmp_path, trained, dated, monkeypatch):
+    for name in [name for name in sys.modules if name == "matplotlib" or name.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib raises ImportError
+    out = tmp_path / "t.jsonl"
+    result = _tag_to(dated, out, trained, "--report", str(tmp_path / "r.html"))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"Error: {MISSING_MATPLOTLIB}"] and not out.exists()
+
+
+def test_a_model_trained_without_a_validation_split_says_so(tmp_path, dated):
+    out = tmp_path / "model"
+    trained = CliRunner().invoke(
+        main,
+        [
+            *["train", str(FIXTURES / "tiny_train.jsonl"), "--out", str(out), "--no-promote"],
+            *["--validation-fraction", "0", "--min-df", "1", "--models-dir", str(tmp_path)],
+        ],
+    )
+    assert trained.exit_code == 0, trained.output
+    assert not (out / VALIDATION_FILE).exists()
+    result = _tag_to(dated, tmp_path / "t.jsonl", out, "--report", str(tmp_path / "r.html"))
+    assert result.exit_code == 0, result.output
+    assert "it was trained without a validation split" in result.stderr
 
 
 def test_a_report_that_cannot_be_written_fails_before_tagging(tmp_path, trained, dated):
