@@ -156,17 +156,9 @@ def archive_report(
     order = np.argsort(-main, kind="stable")
     drawn = order[:SHARE_LABELS]
     names = [manifest.labels[i] for i in drawn]
-    pick = (lambda values: values[drawn]) if shares is not None else (lambda values: None)
+    adjusted = (shares.adjusted[drawn], shares.low[drawn], shares.high[drawn]) if shares else (None,) * 3
     figure_set = {
-        "shares": archive_figures.share_figure(
-            names,
-            raw[drawn],
-            pick(main),
-            pick(shares.low if shares else None),
-            pick(shares.high if shares else None),
-        )
-        if tally.rows
-        else "",
+        "shares": archive_figures.share_figure(names, raw[drawn], *adjusted) if tally.rows else "",
         "scores": archive_figures.score_figure(tally.scores, counts.scores if counts else None),
     }
     drift = drift_distance(tally.scores, counts.scores) if counts is not None else None
