@@ -318,6 +318,24 @@ def test_slim_rows_keep_the_date_for_the_months(tmp_path, trained, dated):
     assert [row[:2] for row in _table(report, "Topics by month")] == [["2019-03", "5"], ["2019-04", "3"]]
 
 
+def test_a_preset_s_own_date_field_gives_the_months_of_full_rows_and_slim_rows_need_it_named(
+    tmp_path, trained
+):
+    news = f"huffpost:{Path(__file__).parent / 'data' / 'presets' / 'huffpost' / 'news.jsonl'}"
+    full, slim = tmp_path / "full.html", tmp_path / "slim.html"
+    assert (
+        _tag(news, "-o", str(tmp_path / "f.jsonl"), "--model", str(trained), "--report", str(full)).exit_code
+        == 0
+    )
+    assert [row[:2] for row in _table(full, "Topics by month")] == [["2018-03", "1"], ["2019-11", "2"]]
+    result = _tag(
+        news, "-o", str(tmp_path / "s.jsonl"), "--model", str(trained), "--slim", "--report", str(slim)
+    )
+    assert result.exit_code == 0, result.output
+    assert "date" not in json.loads((tmp_path / "s.jsonl").read_text().splitlines()[0])
+    assert "Topics by month" not in slim.read_text(encoding="utf-8")
+
+
 def test_the_dask_engine_s_output_gets_the_same_report(tmp_path, trained, dated):
     local, dask = tmp_path / "local.html", tmp_path / "dask.html"
     common = ["--date-field", "published"]

@@ -70,7 +70,7 @@ __all__ = ["tag"]
 @click.option(
     "--date-field",
     help="Field of each record's date (ISO 8601), for the report's topics by month; presets with a "
-    "date field (huffpost, nyt) use theirs. With --slim, rows keep it as 'date'.",
+    "date field (huffpost, nyt) use theirs. With --slim, rows keep it as 'date' (only when given).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def tag(

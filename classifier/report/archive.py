@@ -212,8 +212,8 @@ def archive_report(
 def report_archive(job: TagJob, path: Path) -> ArchiveReport:
     """Write the report of ``job``'s finished output to ``path`` (atomically) and return it.
 
-    The by-month section uses the job's date field (``--date-field``, else the preset's), which
-    slim rows carry as ``date`` and full rows under its own name.
+    The by-month section uses the job's date field: full rows keep it under its own name (the
+    ``--date-field``, else the preset's); slim rows carry it as ``date`` when ``--date-field`` was given.
 
     Raises
     ------
@@ -223,13 +223,14 @@ def report_archive(job: TagJob, path: Path) -> ArchiveReport:
         ``path`` cannot be written.
     """
     sources = expand_inputs(job.inputs, job.preset)
-    field = date_field(sources, job.options)
-    spec = output_spec(Path(job.output), job.output_format, slim=job.slim, date=field is not None)
-    column = field
-    if field is not None and spec.slim:
-        column = "date"
-    elif field in PREDICTION_KEYS:
-        column = f"input_{field}"
+    spec = output_spec(
+        Path(job.output), job.output_format, slim=job.slim, date=job.options.date_field is not None
+    )
+    if spec.slim:
+        column = "date" if spec.date else None
+    else:
+        column = date_field(sources, job.options)
+        column = f"input_{column}" if column in PREDICTION_KEYS else column
     names = ", ".join(str(source) for source in sources[:3]) + (" and more" if len(sources) > 3 else "")
     made = archive_report(
         Path(job.output),

@@ -46,7 +46,7 @@ from classifier.tagging.chunks import record_chunks, tag_records
 from classifier.tagging.commits import Commits, TagProgress
 from classifier.tagging.eta import estimated_rows
 from classifier.tagging.inflight import Tagger
-from classifier.tagging.inputs import date_field, expand_inputs, json_lines_inputs, run_fingerprint
+from classifier.tagging.inputs import expand_inputs, json_lines_inputs, run_fingerprint
 from classifier.tagging.lines import LineChunks, first_columns, line_blocks, tag_lines
 from classifier.tagging.outputs import OutputSpec, output_spec
 from classifier.tagging.partitions import (
@@ -176,8 +176,9 @@ def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = No
         raise ValueError("chunk size and workers must be at least 1")
     sources = expand_inputs(job.inputs, job.preset)
     _refuse_output_inside_inputs(Path(job.output), sources)
+    # Slim rows keep the date only when asked (--date-field), not a preset's own by default.
     spec = output_spec(
-        Path(job.output), job.output_format, slim=job.slim, date=date_field(sources, job.options) is not None
+        Path(job.output), job.output_format, slim=job.slim, date=job.options.date_field is not None
     )
     if job.engine == "dask" and not spec.is_directory:
         raise ValueError(
