@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["render", "render_outlets"]
+__all__ = ["markdown_table", "render", "render_outlets"]
 
 METRIC_NAMES = {"accuracy": "accuracy", "micro_f1": "micro-F1", "macro_f1": "macro-F1"}
 # (protocol, metric, goal): absolute targets of the default model.
@@ -24,7 +24,7 @@ MAX_ECE = 0.05
 THROUGHPUT_PROTOCOL, MIN_ROWS_PER_SECOND = "cross-corpus", 25_000
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
 
     def line(cells):
@@ -45,7 +45,7 @@ def _quality(results: dict) -> str:
             difference = f"{100 * (mine - baseline):+.1f} pt" if mine is not None else "-"
             cells = [f"{value:.3f}" if value is not None else "not run" for value in ours]
             rows.append([name, METRIC_NAMES[metric], *cells, f"{baseline:.3f}", difference])
-    return _table(header, rows)
+    return markdown_table(header, rows)
 
 
 def _costs(results: dict) -> str:
@@ -68,7 +68,7 @@ def _costs(results: dict) -> str:
                     f"{r['validation_ece']:.3f}",
                 ]
             )
-    return _table(header, rows)
+    return markdown_table(header, rows)
 
 
 def _coverage(results: dict) -> str:
@@ -89,7 +89,7 @@ def _coverage(results: dict) -> str:
         "accuracy, all rows",
         *(f"abstain below {t}: answered / accuracy" for t in thresholds),
     ]
-    return _table(header, rows)
+    return markdown_table(header, rows)
 
 
 def targets(results: dict, *, complete: bool) -> list[dict]:
@@ -161,7 +161,7 @@ def targets(results: dict, *, complete: bool) -> list[dict]:
 def render(results: dict, *, complete: bool) -> tuple[str, list[dict]]:
     """The printed report and the list of targets (for the JSON)."""
     found = targets(results, complete=complete)
-    target_table = _table(
+    target_table = markdown_table(
         ["target (default profile)", "goal", "value", "met"],
         [[t["target"], t["goal"], t["value"], "met" if t["met"] else "MISSED"] for t in found],
     )
@@ -240,9 +240,9 @@ def render_outlets(results: dict, baseline: dict | None) -> tuple[str, list[dict
     environment = results["environment"]
     parts = [
         "## Leave one outlet out (train on the other five + starter; macro-F1 over the outlet's labels)",
-        _table(header, rows),
+        markdown_table(header, rows),
         f"## Targets: {sum(t['met'] for t in found)} of {len(found)} met",
-        _table(
+        markdown_table(
             ["target", "goal", "value", "met"],
             [[t["target"], t["goal"], t["value"], "met" if t["met"] else "MISSED"] for t in found],
         ),

@@ -1,0 +1,234 @@
+"""Levers for quality on unseen outlets, each measured on leave one outlet out (issue 14).
+
+Run from the repository root (it needs the datasets in ``../shared/data``)::
+
+    .venv/bin/python bench/outlet_levers.py                       # every lever, every outlet
+    .venv/bin/python bench/outlet_levers.py --lever base --lever C0.3 --only arise
+
+For each held-out outlet it trains on the other five plus the starter corpus,
+as ``bench/accuracy.py --outlets`` does, and scores the held-out outlet with
+macro-F1 over the labels it has. A lever is one change to the recipe; levers
+join with ``+`` (``balance+C0.3``). The features and the calibrated SVM are the
+library's own (``build_features``, the classifier training fits, naive-Bayes
+choice included); what a lever changes is done here, around them, so that a
+lever is measured before it is built into ``train``:
+
+* ``base``: the default recipe, fitted on every training row (no validation split).
+* ``strip``: outlet fingerprints removed from every text before features:
+  agency tags ("(Reuters)", "AP -"), stock-quote boilerplate, "| BBC …" suffixes,
+  Inshorts' ": Report" endings.
+* ``balance``: each source (starter corpus included) weighs the same in total.
+* ``sqrt-class``: classes weighted by 1/sqrt(rows) instead of scikit-learn's "balanced" 1/rows.
+* ``C0.3``, ``C0.1``: a stronger L2 penalty than the default C = 1.
+* ``adapt``: vocabulary and IDF fitted on the training text and the held-out outlet's
+  text (never its labels).
+* ``priors``: the held-out outlet's topic mix estimated from its text alone (EM over the
+  model's probabilities, Saerens et al. 2002) and the probabilities moved onto it.
+
+Results go to ``bench/results/outlet-levers.json`` (written after every outlet,
+so an interrupted run continues where it stopped) and ``.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from accuracy_report import markdown_table
+from protocols import OUTLETS, SHARED_DATA, _outlet, starter_data
+from sklearn.metrics import f1_score
+
+from classifier.inputs.datasets import LabeledData
+from classifier.model.features import as_input, build_features
+from classifier.training import TrainingSettings, _fit_classifier, _targets
+
+RESULTS = Path(__file__).resolve().parent / "results"
+LEVERS = ("base", "strip", "balance", "sqrt-class", "C0.3", "C0.1", "adapt", "priors")
+PENALTIES = {"C0.3": 0.3, "C0.1": 0.1}
+_AGENCIES = (
+    r"Reuters|AP|AFP|Reuters\.com|Canadian Press|CP|SPACE\.com|Forbes\.com|TechWeb|Ziff Davis|"
+    r"washingtonpost\.com|NewsFactor|PC World|eWEEK|Investor's Business Daily|The Motley Fool|"
+    r"MarketWatch|US Weekly|Sports Network|CBS\.MW|Newsfactor|Space\.com|LiveScience\.com|ZDNet|InfoWorld"
+)
+FINGERPRINTS = (
+    (re.compile(rf"\s*\((?:{_AGENCIES})\)\s*", re.I), " "),
+    (
+        re.compile(
+            r"^\s*(?:[A-Z][A-Za-z .,'-]{0,40}\s*)?\((?:Reuters|AP|AFP|CP|Canadian Press)\)"
+            r"\s*[-\u2013\u2014]+\s*"
+        ),
+        "",
+    ),
+    (re.compile(r"^\s*(?:Reuters|AP|AFP|Canadian Press|CP)\s*[-\u2013\u2014]+\s*"), ""),
+    (re.compile(r"\(\s*[A-Z.]{1,6}\.[A-Z]{1,2}\s*:\s*Quote,\s*Profile,\s*Research\s*\)", re.I), " "),
+    (re.compile(r"\s*:\s*(?:Reports?|Sources|Official|Govt|Media)\s*$", re.I), ""),
+    (re.compile(r"\s*\|\s*BBC\s*\w*\s*$"), ""),
+)
+
+
+def strip_fingerprints(text: str) -> str:
+    """``text`` without the outlet fingerprints of the ``strip`` lever."""
+    for pattern, replacement in FINGERPRINTS:
+        text = pattern.sub(replacement, text)
+    return text.strip()
+
+
+def _training_rows(held_out: str) -> tuple[LabeledData, np.ndarray]:
+    """The starter corpus and every other outlet, with each row's source name."""
+    train, sources = LabeledData(), []
+    for name in ["starter", *(outlet for outlet in OUTLETS if outlet != held_out)]:
+        part = starter_data() if name == "starter" else _outlet(name)
+        train.headlines += part.headlines
+        train.teasers += part.teasers
+        train.labels += part.labels
+        sources += [name] * len(part)
+    return train, np.array(sources)
+
+
+def _inverse_share_weights(keys: np.ndarray, power: float) -> np.ndarray:
+    """Each row weighted by (rows sharing its key) ** -power, scaled to a mean of 1."""
+    counts = Counter(keys.tolist())
+    weights = np.array([counts[key] ** -power for key in keys.tolist()])
+    return weights * len(weights) / weights.sum()
+
+
+def _move_to_target_priors(probabilities: np.ndarray, source_priors: np.ndarray) -> np.ndarray:
+    """EM re-estimation of the class priors on unlabelled rows (Saerens, Latinne, Decaestecker 2002)."""
+    priors, adjusted = source_priors.copy(), probabilities
+    for _ in range(100):
+        adjusted = probabilities * (priors / source_priors)
+        adjusted /= adjusted.sum(axis=1, keepdims=True)
+        estimate = adjusted.mean(axis=0)
+        if np.abs(estimate - priors).max() < 1e-6:
+            break
+        priors = estimate
+    return adjusted
+
+
+def run_lever(lever: str, held_out: str) -> dict:
+    """Train with ``lever`` on every outlet but ``held_out`` (plus the starter corpus) and score on it."""
+    parts = set(lever.split("+"))
+    unknown = parts - set(LEVERS)
+    if unknown:
+        raise ValueError(f"unknown lever {sorted(unknown)}: choose from {', '.join(LEVERS)}")
+    train, sources = _training_rows(held_out)
+    test = _outlet(held_out)
+    settings = TrainingSettings(solver="svm")  # what "auto" picks for these 30,000-odd rows
+    texts = [train.headlines, train.teasers, test.headlines, test.teasers]
+    if "strip" in parts:
+        texts = [[strip_fingerprints(text) for text in column] for column in texts]
+    headlines, teasers, test_headlines, test_teasers = texts
+    weights = np.ones(len(train))
+    if "balance" in parts:
+        weights *= _inverse_share_weights(sources, 1.0)
+    if "sqrt-class" in parts:
+        settings = replace(settings, class_weight=None)
+        weights *= _inverse_share_weights(np.array([row[0] for row in train.labels]), 0.5)
+    for name in parts & set(PENALTIES):
+        settings = replace(settings, C=PENALTIES[name])
+    targets, _ = _targets(train, settings)
+    features = build_features(settings.features)
+    if "adapt" in parts:
+        features.fit(as_input(headlines + test_headlines, teasers + test_teasers))
+        X = features.transform(as_input(headlines, teasers))
+    else:
+        X = features.fit_transform(as_input(headlines, teasers), targets)
+    classifier = _fit_classifier(X, targets, settings, None if np.all(weights == 1) else weights)
+    probabilities = classifier.predict_proba(features.transform(as_input(test_headlines, test_teasers)))
+    if "priors" in parts:
+        probabilities = _move_to_target_priors(probabilities, classifier.predict_proba(X).mean(axis=0))
+    predicted = np.asarray(classifier.classes_)[probabilities.argmax(axis=1)]
+    scored = sorted({label for row in test.labels for label in row})
+    per_label = f1_score(
+        [row[0] for row in test.labels], predicted, labels=scored, average=None, zero_division=0
+    )
+    return {
+        "accuracy": float(np.mean([label in row for label, row in zip(predicted, test.labels, strict=True)])),
+        "macro_f1": float(np.mean(per_label)),
+        "per_label_f1": dict(zip(scored, map(float, per_label), strict=True)),
+        "predicted": dict(Counter(predicted.tolist())),
+    }
+
+
+def render(results: dict) -> str:
+    """One row per lever: each outlet's macro-F1, the means, and the change from ``base``."""
+    outlets = list(OUTLETS)
+    complete = {lever: runs for lever, runs in results.items() if all(o in runs for o in outlets)}
+    base = complete.get("base")
+    header = ["lever", *outlets, "mean acc", "mean macro-F1", "Δ acc", "Δ macro-F1"]
+    rows = []
+    for lever, runs in complete.items():
+        accuracy = np.mean([runs[o]["accuracy"] for o in outlets])
+        macro = np.mean([runs[o]["macro_f1"] for o in outlets])
+        change = ["", ""]
+        if base is not None:
+            change = [
+                f"{100 * (accuracy - np.mean([base[o]['accuracy'] for o in outlets])):+.1f}",
+                f"{100 * (macro - np.mean([base[o]['macro_f1'] for o in outlets])):+.1f}",
+            ]
+        rows.append(
+            [
+                lever,
+                *(f"{runs[o]['macro_f1']:.3f}" for o in outlets),
+                f"{accuracy:.3f}",
+                f"{macro:.3f}",
+                *change,
+            ]
+        )
+    partial = sorted(set(results) - set(complete))
+    note = f"\n\nIncomplete (not every outlet run): {', '.join(partial)}" if partial else ""
+    return (
+        "## Levers on leave one outlet out (macro-F1 per held-out outlet; Δ in points from base)\n\n"
+        + markdown_table(header, rows)
+        + note
+        + "\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--lever", action="append", help=f"Lever to run, repeatable; join with + ({', '.join(LEVERS)})."
+    )
+    parser.add_argument(
+        "--only", action="append", choices=list(OUTLETS), help="Held-out outlet (repeatable)."
+    )
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="Folder for the results (default: %(default)s)."
+    )
+    arguments = parser.parse_args(argv)
+    if not SHARED_DATA.is_dir():
+        parser.error(f"{SHARED_DATA} is missing: the benchmark needs the shared datasets")
+    path = arguments.out / "outlet-levers.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    for lever in arguments.lever or LEVERS:
+        for held_out in arguments.only or OUTLETS:
+            if held_out in results.get(lever, {}):
+                continue
+            started = time.perf_counter()
+            outcome = run_lever(lever, held_out)
+            outcome["seconds"] = time.perf_counter() - started
+            results.setdefault(lever, {})[held_out] = outcome
+            arguments.out.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(results, indent=1) + "\n")
+            print(
+                f"{lever} -> {held_out}: accuracy {outcome['accuracy']:.3f}, "
+                f"macro-F1 {outcome['macro_f1']:.3f} ({outcome['seconds']:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+    table = render(results)
+    (arguments.out / "outlet-levers.txt").write_text(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
