@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from classifier import settings
+from classifier.errors import DataError
 from classifier.inputs.textio import open_binary
 from classifier.tagging.outputs import OutputSpec
 from classifier.validation_counts import score_histogram
@@ -127,10 +128,16 @@ def tally_output(
     DataError
         The output cannot be read (a file removed or corrupted since it was written).
     """
+    import pyarrow as pa
+
     tally = ArchiveTally(tuple(labels), multilabel)
     read = {"jsonl": _json_batches, "csv": _csv_batches, "parquet": _parquet_batches}[spec.format]
-    for batch in read(Path(path), multilabel, date_column):
-        tally.add(*batch)
+    try:
+        for batch in read(Path(path), multilabel, date_column):
+            tally.add(*batch)
+    except (pa.ArrowException, ValueError, KeyError, OSError) as error:
+        # msgspec's DecodeError is a ValueError; pyarrow's errors are ArrowExceptions
+        raise DataError(f"{path}: cannot read the tagged output back for the report: {error}") from error
     return tally
 
 
@@ -177,12 +184,17 @@ def _csv_batches(path: Path, multilabel: bool, date_column: str | None) -> Itera
 
     columns = ["label", "score", "abstained", *(["labels"] if multilabel else [])]
     columns += [date_column] if date_column is not None else []
+    # A CSV output has the first record's columns: a date field that record lacked reads as no
+    # date on every row (counted as undated), not as a failure.
     convert = csv.ConvertOptions(
         include_columns=columns,
+        include_missing_columns=True,
         column_types={name: pa.float64() if name == "score" else pa.string() for name in columns},
         strings_can_be_null=True,
     )
     with open_binary(path) as stream:
+        if not stream.peek(1):  # every row rejected: an empty file, no header
+            return
         reader = csv.open_csv(
             stream,
             read_options=csv.ReadOptions(block_size=_CSV_BLOCK_BYTES),
