@@ -14,6 +14,8 @@ unless ``Accept`` asks for ``text/csv`` or ``application/x-ndjson``: then it is 
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
@@ -50,7 +52,9 @@ def _check_api_key() -> None:
 def tag_file():
     """Tag every row of the uploaded file; JSON, CSV or JSON lines by ``Accept``."""
     upload, options = _upload()
-    name = secure_filename(upload.filename or "") or "upload"
+    # The name as the user knows it (any folder dropped): it gives the format by its suffix and names
+    # the file in messages; secure_filename would drop every non-ASCII letter, suffix dots included.
+    name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1] or "upload"
     data = upload.read()
     loaded = current_model()
     report = ReadReport(limit=BadRowLimit.parse(MAX_BAD_ROWS))
@@ -60,6 +64,7 @@ def tag_file():
         raise Problem(413, str(error), slug="too-many-rows", title="Too many rows") from None
     except DataError as error:
         raise Problem(422, str(error), slug="bad-file", title="Unreadable file") from None
+    _check_field_lengths(records, name)
     predictions = loaded.model.predict([r.headline for r in records], [r.teaser for r in records])
     g.predictions = predictions
     model_id = loaded.manifest.model_id
@@ -70,7 +75,12 @@ def tag_file():
         columns = csv_columns(bases[0], spec)
         body = encode_part(bases, predictions, spec, columns=columns, first=True)
         stem = name.rsplit(".", 1)[0]
-        disposition = f'attachment; filename="{stem}-tagged.{spec.format}"'
+        # An ASCII name for every client, the real one (RFC 6266) for those that read it.
+        ascii_stem = secure_filename(stem) or "upload"
+        disposition = (
+            f'attachment; filename="{ascii_stem}-tagged.{spec.format}"; '
+            f"filename*=UTF-8''{quote(stem)}-tagged.{spec.format}"
+        )
         return Response(
             body, mimetype=wanted, headers={"Content-Disposition": disposition, "X-Model": model_id}
         )
@@ -86,6 +96,20 @@ def tag_file():
             for record, prediction in zip(records, predictions, strict=True)
         ],
     )
+
+
+def _check_field_lengths(records, name: str) -> None:
+    """``/v1/tag``'s limit per field (``MAX_FIELD_CHARS``) holds for uploaded rows: 413 naming the line."""
+    limit = current_app.config["MAX_FIELD_CHARS"]
+    for record in records:
+        for field, text in (("headline", record.headline), ("teaser", record.teaser)):
+            if len(text) > limit:
+                raise Problem(
+                    413,
+                    f"{name}, line {record.line}: the {field} is over {limit:,} characters",
+                    slug="too-large",
+                    title="Request too large",
+                )
 
 
 def _upload():

@@ -64,7 +64,9 @@ def test_downloads_are_the_files_the_tag_command_writes(app, tmp_path):
     for media, suffix in (("text/csv", "csv"), ("application/x-ndjson", "jsonl")):
         response = _post(client, JSONL_TEXT, "desk.jsonl", headers={"Accept": media})
         assert response.status_code == 200 and response.mimetype == media
-        assert response.headers["Content-Disposition"] == f'attachment; filename="desk-tagged.{suffix}"'
+        assert response.headers["Content-Disposition"] == (
+            f"attachment; filename=\"desk-tagged.{suffix}\"; filename*=UTF-8''desk-tagged.{suffix}"
+        )
         written = tmp_path / f"tagged.{suffix}"
         result = CliRunner().invoke(main, ["tag", str(source), "--model", str(model), "-o", str(written)])
         assert result.exit_code == 0, result.output
@@ -174,3 +176,23 @@ def test_uploads_need_an_api_key_when_keys_are_set_and_are_counted_in_the_metric
     metrics = client.get("/metrics").get_data(as_text=True)
     assert "headline_tagger_items_tagged_total 3.0" in metrics
     assert 'headline_tagger_requests_total{endpoint="/v1/files",method="POST",status="200"} 1.0' in metrics
+
+
+def test_a_file_named_in_any_script_is_read_by_its_suffix_and_downloaded_under_its_name(app):
+    client = app.test_client()
+    response = _post(client, JSONL_TEXT, "新闻.jsonl")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert (response.get_json()["file"], response.get_json()["rows"]) == ("新闻.jsonl", 3)
+    download = _post(client, JSONL_TEXT, "新闻.jsonl", headers={"Accept": "text/csv"})
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"] == (
+        "attachment; filename=\"upload-tagged.csv\"; filename*=UTF-8''%E6%96%B0%E9%97%BB-tagged.csv"
+    )
+
+
+def test_a_field_over_the_services_field_limit_is_a_413_naming_its_line(service_env, publish, tmp_path):
+    publish("tiny-a")
+    app = create_app({"MODELS_DIR": tmp_path / "models", "MAX_FIELD_CHARS": 100})
+    text = JSONL_TEXT + json.dumps({"headline": "Minister " * 20}) + "\n"
+    response = _post(app.test_client(), text, "long.jsonl")
+    assert problem(response, 413)["detail"] == "long.jsonl, line 4: the headline is over 100 characters"
