@@ -2,9 +2,10 @@
 
 Archives repeat themselves (wire copies, re-publications, the same row in two
 exports). A linear model's loss over ``k`` copies of a row is the loss of one
-row weighing ``k``, so fitting the collapsed rows gives the same model for less
-work. Rows with the same text and different labels are different rows here: each
-label keeps its evidence.
+row weighing ``k``, so the classifier's fit on the collapsed rows is the same
+for less work. The TF-IDF statistics are not the same: document frequencies and
+``min_df`` count a distinct row once. Rows with the same text and different
+labels are different rows here: each label keeps its evidence.
 """
 
 from __future__ import annotations
