@@ -24,7 +24,7 @@ from classifier.comparison import (
     compare_predictions,
     decide_promotion,
 )
-from classifier.errors import DataError, OutputError
+from classifier.errors import DataError
 from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.feedback.learning import CorrectionSet, FeedbackSummary, known_labels, merge_corrections
 from classifier.inputs.datasets import LabeledData, load_labeled_data
@@ -35,6 +35,7 @@ from classifier.registry import ANY_MODEL, change_current, current_model
 from classifier.report import (
     ReportRows,
     ReportUnavailable,
+    check_report_path,
     evaluation_report,
     require_matplotlib,
     write_report,
@@ -295,7 +296,7 @@ def evaluate_model(
         A report was asked for and matplotlib is missing (raised before any data is read).
     """
     if report_path is not None:
-        _check_report_path(report_path)
+        check_report_path(report_path)
     model, manifest = load_model(model_dir, allow_version_mismatch=allow_version_mismatch)
     data, report = load_data(request, keep_unlabeled=model.multilabel, on_row=on_row)
     scored = score_rows(model, data, batch_size, keep_scores=report_path is not None)
@@ -327,13 +328,6 @@ def score_rows(model, data: LabeledData, batch_size: int = 4096, *, keep_scores:
     return ScoredRows(model, np.vstack(scores) if scores else np.empty((0, 0)), predictions)
 
 
-def _check_report_path(report_path: Path) -> None:
-    """Fail before the slow part, not after it: no matplotlib, or no folder to write the report in."""
-    require_matplotlib()
-    if not Path(report_path).parent.is_dir():
-        raise OutputError(f"{report_path}: cannot write: its folder does not exist")
-
-
 def compare_saved_models(
     dirs: tuple[Path, Path],
     request: DataRequest,
@@ -354,7 +348,7 @@ def compare_saved_models(
         A report was asked for and matplotlib is missing (raised before any data is read).
     """
     if report_path is not None:
-        _check_report_path(report_path)
+        check_report_path(report_path)
     model_a, model_b = (load_model(path, allow_version_mismatch=allow_version_mismatch)[0] for path in dirs)
     data, report = load_data(request, keep_unlabeled=model_a.multilabel, on_row=on_row)
     if report_path is None:

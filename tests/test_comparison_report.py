@@ -99,7 +99,7 @@ def test_compare_report_refuses_a_missing_folder_and_a_missing_matplotlib_in_one
     result = _compare(two_models, "--report", str(missing))
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"Error: {missing}: cannot write: its folder does not exist"
+        f"Error: {missing}: cannot write the report: its folder does not exist"
     ]
 
     for name in [name for name in sys.modules if name == "matplotlib" or name.startswith("matplotlib.")]:

@@ -204,7 +204,7 @@ def test_evaluate_report_into_a_missing_folder_fails_in_one_line(
     )
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"Error: {tmp_path / 'no/r.html'}: cannot write: its folder does not exist"
+        f"Error: {tmp_path / 'no/r.html'}: cannot write the report: its folder does not exist"
     ]
 
 

@@ -99,7 +99,7 @@ def tag(
         **kwargs,
     )
     if report_path is not None:
-        from classifier.report.archive import check_report_path
+        from classifier.report import check_report_path
 
         with console.user_errors():
             check_report_path(report_path)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier import settings
-from classifier.errors import ModelError, OutputError
+from classifier.errors import ModelError
 from classifier.persistence import VALIDATION_FILE, Manifest, read_manifest, read_validation_counts
 from classifier.report import archive_figures, figures
 from classifier.report.builder import _render, write_report
@@ -36,7 +36,6 @@ __all__ = [
     "SHARE_LABELS",
     "ArchiveReport",
     "archive_report",
-    "check_report_path",
     "drift_warning",
     "report_archive",
 ]
@@ -55,21 +54,6 @@ class ArchiveReport:
     rows: int
     drift: float | None
     raw_only: str | None
-
-
-def check_report_path(path: Path) -> None:
-    """Refuse a report that could not be written, before the archive is tagged rather than after.
-
-    Raises
-    ------
-    ReportUnavailable
-        matplotlib is not installed.
-    OutputError
-        The report's folder does not exist.
-    """
-    figures.require_matplotlib()
-    if not Path(path).parent.is_dir():
-        raise OutputError(f"{path}: cannot write the report: its folder does not exist")
 
 
 def drift_warning(distance: float) -> str:

@@ -2,8 +2,9 @@
 
 :func:`evaluation_report` gathers the numbers (:mod:`classifier.report.numbers`), draws the
 figures (:mod:`classifier.report.figures`) and renders the page (:mod:`classifier.report.page`);
-:func:`write_report` writes it atomically. ``evaluate --report`` and ``train`` (for its validation
-split) both come here.
+:func:`write_report` writes it atomically, and :func:`check_report_path` refuses beforehand a
+report that could not be written. ``evaluate --report`` and ``train`` (for its validation split)
+both come here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from classifier.atomic import output_errors, write_atomically
+from classifier.errors import OutputError
 from classifier.report import figures
 from classifier.report.numbers import (
     confusion,
@@ -32,7 +34,14 @@ if TYPE_CHECKING:
     from classifier.inputs.datasets import LabeledData
     from classifier.model.topic_model import Prediction, TopicModel
 
-__all__ = ["HEATMAP_LABELS", "THRESHOLD_LABELS", "ReportRows", "evaluation_report", "write_report"]
+__all__ = [
+    "HEATMAP_LABELS",
+    "THRESHOLD_LABELS",
+    "ReportRows",
+    "check_report_path",
+    "evaluation_report",
+    "write_report",
+]
 
 # More true labels than this and the heatmap shows the ones with the most mistakes: 20 rows of
 # cells still read at laptop width, 90 do not.
@@ -216,6 +225,22 @@ def _render(template: str = "report.html.j2", **context) -> str:
         own = "unknown"
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return render_page({**context, "version": own, "created": created}, template)
+
+
+def check_report_path(path: Path) -> None:
+    """Refuse a report that could not be written, before the slow part (reading, scoring or tagging
+    the data) rather than after it.
+
+    Raises
+    ------
+    ReportUnavailable
+        matplotlib is not installed.
+    OutputError
+        The report's folder does not exist.
+    """
+    figures.require_matplotlib()
+    if not Path(path).parent.is_dir():
+        raise OutputError(f"{path}: cannot write the report: its folder does not exist")
 
 
 def write_report(path: Path, html: str) -> None:
