@@ -136,12 +136,17 @@ def compare_models(
     names: tuple[str, str] = ("a", "b"),
     resamples: int = RESAMPLES,
     seed: int = 0,
+    predictions: tuple[Sequence[Prediction], Sequence[Prediction]] | None = None,
 ) -> Comparison:
-    """Predict ``data`` with both models and compare them (see :func:`compare_predictions`)."""
+    """Compare both models on ``data`` (see :func:`compare_predictions`): on ``predictions``, their
+    decisions for ``data`` when the caller made them already (a report draws from the same scores),
+    else on predictions made here."""
     check_comparable(model_a, model_b)
+    if predictions is None:
+        predictions = tuple(predict_rows(model, data.headlines, data.teasers) for model in (model_a, model_b))
     return compare_predictions(
         data,
-        tuple(predict_rows(model, data.headlines, data.teasers) for model in (model_a, model_b)),
+        predictions,
         (list(model_a.labels), list(model_b.labels)),
         multilabel=model_a.multilabel,
         names=names,

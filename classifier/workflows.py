@@ -19,9 +19,7 @@ from classifier import settings as defaults
 from classifier.comparison import (
     Comparison,
     Decision,
-    check_comparable,
     compare_models,
-    compare_predictions,
     decide_promotion,
 )
 from classifier.errors import DataError
@@ -351,19 +349,19 @@ def compare_saved_models(
         check_report_path(report_path)
     model_a, model_b = (load_model(path, allow_version_mismatch=allow_version_mismatch)[0] for path in dirs)
     data, report = load_data(request, keep_unlabeled=model_a.multilabel, on_row=on_row)
-    if report_path is None:
-        return compare_models(model_a, model_b, data, names=names, resamples=resamples, seed=seed), report
-    check_comparable(model_a, model_b)
-    scored = (score_rows(model_a, data), score_rows(model_b, data))
-    comparison = compare_predictions(
+    # A report draws from the scores, so its predictions are decided from them rather than made twice.
+    scored = None if report_path is None else (score_rows(model_a, data), score_rows(model_b, data))
+    comparison = compare_models(
+        model_a,
+        model_b,
         data,
-        (scored[0].predictions, scored[1].predictions),
-        (list(model_a.labels), list(model_b.labels)),
-        multilabel=model_a.multilabel,
         names=names,
         resamples=resamples,
         seed=seed,
+        predictions=None if scored is None else (scored[0].predictions, scored[1].predictions),
     )
+    if scored is None:
+        return comparison, report
     html = comparison_report(
         comparison,
         data,
