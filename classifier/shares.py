@@ -33,11 +33,13 @@ from classifier.validation_counts import ValidationCounts
 
 __all__ = [
     "AdjustedShares",
+    "adjusted_point",
     "adjusted_shares",
     "answer_rates",
     "drift_distance",
     "listing_rates",
     "multilabel_shares",
+    "raw_shares",
     "single_label_shares",
 ]
 
@@ -108,6 +110,23 @@ def _multi(listed: np.ndarray, hits: np.ndarray, rows: int) -> np.ndarray:
     return multilabel_shares(*listing_rates(listed), hits / max(rows, 1))
 
 
+def raw_shares(answers: np.ndarray, rows: int, multilabel: bool) -> np.ndarray:
+    """Each label's share of the predicted answers, unadjusted: multi-label, of the ``rows`` rows
+    (``answers`` counts the rows listing each label); single-label, of the rows answered
+    (``answers`` counts each label then abstained, which is left out)."""
+    if multilabel:
+        return answers / max(rows, 1)
+    answered = answers[:-1]
+    return answered / max(answered.sum(), 1)
+
+
+def adjusted_point(counts: ValidationCounts, answers: np.ndarray, rows: int) -> np.ndarray:
+    """The adjusted shares of :func:`adjusted_shares` without their intervals (no bootstrap)."""
+    if counts.multilabel:
+        return _multi(counts.listed, answers, rows)
+    return _single(counts.confusion, answers)
+
+
 def adjusted_shares(
     counts: ValidationCounts,
     answers: np.ndarray,
@@ -124,10 +143,10 @@ def adjusted_shares(
     answers = np.asarray(answers, dtype=np.int64)
     random = np.random.default_rng(seed)
     draws = []
+    raw = raw_shares(answers, rows, counts.multilabel)
+    adjusted = adjusted_point(counts, answers, rows)
     if counts.multilabel:
         listed = counts.listed
-        raw = answers / max(rows, 1)
-        adjusted = _multi(listed, answers, rows)
         for _ in range(resamples):
             sample = listed.copy()
             sample[:, 0] = random.binomial(listed[:, 1], listed[:, 0] / np.maximum(listed[:, 1], 1))
@@ -135,9 +154,6 @@ def adjusted_shares(
             draws.append(_multi(sample, random.binomial(rows, raw), rows))
     else:
         confusion = counts.confusion
-        answered = answers[:-1]
-        raw = answered / max(answered.sum(), 1)
-        adjusted = _single(confusion, answers)
         totals = confusion.sum(axis=1)
         rates = confusion / np.maximum(totals, 1)[:, None]  # resampled as measured, smoothed after
         shares = answers / max(answers.sum(), 1)

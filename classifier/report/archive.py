@@ -19,14 +19,7 @@ from classifier.persistence import VALIDATION_FILE, Manifest, read_manifest, rea
 from classifier.report import archive_figures, figures
 from classifier.report.builder import _render, write_report
 from classifier.report.tally import ArchiveTally, tally_output
-from classifier.shares import (
-    adjusted_shares,
-    answer_rates,
-    drift_distance,
-    listing_rates,
-    multilabel_shares,
-    single_label_shares,
-)
+from classifier.shares import adjusted_point, adjusted_shares, drift_distance, raw_shares
 from classifier.tagging.inputs import date_field, expand_inputs
 from classifier.tagging.job import TagJob
 from classifier.tagging.outputs import PREDICTION_KEYS, OutputSpec, output_spec
@@ -86,26 +79,15 @@ def _validation_counts(model_dir: Path, manifest: Manifest) -> tuple[ValidationC
     return counts, None
 
 
-def _raw(tally_answers: np.ndarray, rows: int, multilabel: bool) -> np.ndarray:
-    if multilabel:
-        return tally_answers / max(rows, 1)
-    answered = tally_answers[:-1]
-    return answered / max(answered.sum(), 1)
-
-
 def _by_month(tally: ArchiveTally, counts: ValidationCounts | None) -> tuple[list[str], np.ndarray]:
     """The months in order and each label's share in each (labels by months), adjusted when possible."""
     months = sorted(tally.months)
-    rates = answer_rates(counts.confusion) if counts is not None and not counts.multilabel else None
-    columns = []
-    for month in months:
-        answers, rows = tally.months[month], tally.month_rows[month]
-        if counts is None:
-            columns.append(_raw(answers, rows, tally.multilabel))
-        elif tally.multilabel:
-            columns.append(multilabel_shares(*listing_rates(counts.listed), answers / max(rows, 1)))
-        else:
-            columns.append(single_label_shares(rates, answers / max(answers.sum(), 1)))
+    columns = [
+        raw_shares(tally.months[month], tally.month_rows[month], tally.multilabel)
+        if counts is None
+        else adjusted_point(counts, tally.months[month], tally.month_rows[month])
+        for month in months
+    ]
     return months, np.array(columns).T.reshape(len(tally.labels), len(months))
 
 
@@ -134,7 +116,7 @@ def archive_report(
     manifest = read_manifest(model_dir)
     counts, raw_only = _validation_counts(model_dir, manifest)
     tally = tally_output(output, spec, manifest.labels, manifest.multilabel, date_column)
-    raw = _raw(tally.answers, tally.rows, tally.multilabel)
+    raw = raw_shares(tally.answers, tally.rows, tally.multilabel)
     shares = adjusted_shares(counts, tally.answers, tally.rows) if counts is not None else None
     main = shares.adjusted if shares is not None else raw
     order = np.argsort(-main, kind="stable")
