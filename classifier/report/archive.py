@@ -17,7 +17,8 @@ from classifier import settings
 from classifier.errors import ModelError
 from classifier.persistence import VALIDATION_FILE, Manifest, read_manifest, read_validation_counts
 from classifier.report import archive_figures, figures
-from classifier.report.builder import _render, write_report
+from classifier.report.builder import write_report
+from classifier.report.page import render_page
 from classifier.report.tally import ArchiveTally, tally_output
 from classifier.shares import adjusted_point, adjusted_shares, drift_distance, raw_shares
 from classifier.tagging.inputs import date_field, expand_inputs
@@ -149,7 +150,7 @@ def archive_report(
         }
         for i in order
     ]
-    html = _render(
+    html = render_page(
         template="archive.html.j2",
         title=f"Archive tagged by model {manifest.model_id}",
         subtitle=subtitle,

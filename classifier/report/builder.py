@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,7 @@ from classifier.report.numbers import (
     top_correct,
     truth_matrix,
 )
+from classifier.report.page import render_page
 
 if TYPE_CHECKING:
     from classifier.evaluation import EvaluationReport
@@ -176,7 +176,7 @@ def evaluation_report(
             f"{evaluation.unknown_label_rows:,} rows have a true label the model does not know "
             f"({', '.join(evaluation.unknown_labels)}); they count as mistakes and are not in the heatmap."
         )
-    return _render(
+    return render_page(
         title=title,
         subtitle=subtitle,
         multilabel=multilabel,
@@ -212,19 +212,6 @@ def _confusion_note(matrix, shown, multilabel: bool) -> str:
             "drawn; every label is in the per-label table below."
         )
     return note.strip()
-
-
-def _render(template: str = "report.html.j2", **context) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    from classifier.report.page import render_page
-
-    try:
-        own = version("headline-tagger")
-    except PackageNotFoundError:
-        own = "unknown"
-    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return render_page({**context, "version": own, "created": created}, template)
 
 
 def check_report_path(path: Path) -> None:

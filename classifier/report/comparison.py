@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from classifier.report import figures
-from classifier.report.builder import HEATMAP_LABELS, _answers, _render
+from classifier.report.builder import HEATMAP_LABELS, _answers
 from classifier.report.differences import chosen_labels, f1_difference_figure
 from classifier.report.numbers import confusion
+from classifier.report.page import render_page
 
 if TYPE_CHECKING:
     from classifier.comparison import Comparison, Interval
@@ -92,7 +93,7 @@ def comparison_report(
         )
     names = chosen_labels(comparison.per_label)
     hidden = len(comparison.per_label) - len(names)
-    return _render(
+    return render_page(
         title=title,
         subtitle=subtitle,
         a=comparison.a,

@@ -8,18 +8,25 @@ even a mistake in escaping could neither run code nor reach the network.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 __all__ = ["render_page"]
 
 
-def render_page(context: dict[str, Any], template: str = "report.html.j2") -> str:
-    """Render ``template`` (a file of ``templates/``) with ``context``; figures under
-    ``context["figures"]`` are SVG strings, inserted unescaped. Every page includes
-    ``report.css``, so the reports look alike."""
+def render_page(template: str = "report.html.j2", **context: Any) -> str:
+    """Render ``template`` (a file of ``templates/``) with ``context`` and the package's version and
+    the time, which every page's footer shows; the ``figures`` in ``context`` are SVG strings, inserted
+    unescaped. Every page includes ``report.css``, so the reports look alike."""
     from jinja2 import Environment, PackageLoader, StrictUndefined
     from markupsafe import Markup
 
+    try:
+        own = version("headline-tagger")
+    except PackageNotFoundError:
+        own = "unknown"
+    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     environment = Environment(
         loader=PackageLoader("classifier.report", "templates"),
         autoescape=True,
@@ -28,4 +35,6 @@ def render_page(context: dict[str, Any], template: str = "report.html.j2") -> st
         lstrip_blocks=True,
     )
     figures = {name: Markup(svg) for name, svg in context.get("figures", {}).items()}
-    return environment.get_template(template).render({**context, "figures": figures})
+    return environment.get_template(template).render(
+        {**context, "figures": figures, "version": own, "created": created}
+    )
