@@ -161,12 +161,6 @@ def check_comparable(model_a: TopicModel, model_b: TopicModel) -> None:
         raise ValueError("cannot compare a multi-label model with a single-label one (accuracies differ)")
 
 
-def _predicted(prediction: Prediction, multilabel: bool) -> tuple[str, ...]:
-    if multilabel:
-        return tuple(score.label for score in prediction.labels)
-    return () if prediction.label is None else (prediction.label,)
-
-
 def compare_predictions(
     data: LabeledData,
     predictions: tuple[Sequence[Prediction], Sequence[Prediction]],
@@ -194,7 +188,7 @@ def compare_predictions(
         for found, known in zip(predictions, labels, strict=True)
     )
     truth = [tuple(row) if multilabel else tuple(row[:1]) for row in data.labels]
-    sets = [[_predicted(p, multilabel) for p in found] for found in predictions]
+    sets = [[p.answered(multilabel) for p in found] for found in predictions]
     columns = sorted({label for row in truth for label in row} | set(labels[0]) | set(labels[1]))
     accuracy, macro_f1 = _bootstrap(truth, sets, columns, resamples, seed)
     disagreements = [

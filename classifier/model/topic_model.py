@@ -92,6 +92,13 @@ class Prediction:
     abstained: bool
     explanations: dict[str, tuple[Contribution, ...]] | None = None
 
+    def answered(self, multilabel: bool) -> tuple[str, ...]:
+        """The labels this prediction answers: a multi-label model's every listed label; a
+        single-label model's top label alone (none when it abstains), whatever else is listed."""
+        if multilabel:
+            return tuple(score.label for score in self.labels)
+        return () if self.label is None else (self.label,)
+
     def to_dict(self) -> dict:
         """The JSON shape used by ``predict --json``, the HTTP API and ``tag``."""
         # Per row of `tag`, so: round() is most of the cost, and the top label's score is the score.

@@ -61,12 +61,6 @@ class ReportRows:
     predictions: Sequence[Prediction]
 
 
-def _answers(predictions: Sequence[Prediction], multilabel: bool) -> list[tuple[str, ...]]:
-    if multilabel:
-        return [tuple(s.label for s in p.labels) for p in predictions]
-    return [(p.label,) if p.label is not None else () for p in predictions]
-
-
 def _ngrams(model: TopicModel, headline: str, teaser: str, label: str) -> list[dict]:
     if label not in model.labels:
         return []
@@ -140,7 +134,7 @@ def evaluation_report(
     curve = coverage_curve(rows.scores.max(axis=1), correct_top)
     matrix = confusion(
         rows.data.labels,
-        _answers(rows.predictions, multilabel),
+        [p.answered(multilabel) for p in rows.predictions],
         rows.scores,
         model.labels,
         multilabel=multilabel,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from classifier.report import figures
-from classifier.report.builder import HEATMAP_LABELS, _answers
+from classifier.report.builder import HEATMAP_LABELS
 from classifier.report.differences import chosen_labels, f1_difference_figure
 from classifier.report.numbers import confusion
 from classifier.report.page import render_page
@@ -64,7 +64,7 @@ def comparison_report(
         model = rows.model
         matrix = confusion(
             data.labels,
-            _answers(rows.predictions, model.multilabel),
+            [p.answered(model.multilabel) for p in rows.predictions],
             rows.scores,
             model.labels,
             multilabel=model.multilabel,
