@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from classifier.report.figures import _HATCHES, _SHADES, _WIDTH, _figure, _styled, _svg
+from classifier.report.figures import HATCHES, SHADES, WIDTH, new_figure, styled, svg_element
 
 __all__ = ["month_figure", "score_figure", "share_figure"]
 
@@ -19,21 +19,21 @@ __all__ = ["month_figure", "score_figure", "share_figure"]
 _LINES = [
     (shade, dash, marker)
     for dash, marker in (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"))
-    for shade in (_SHADES[0], _SHADES[1])
+    for shade in (SHADES[0], SHADES[1])
 ]
 
 
 def _left_margin(names: Sequence[str], height: float) -> dict[str, float]:
     longest = max((len(name) for name in names), default=1)
     return {
-        "left": min(0.45, (0.3 + 0.075 * longest) / _WIDTH),
+        "left": min(0.45, (0.3 + 0.075 * longest) / WIDTH),
         "right": 0.97,
         "bottom": 0.6 / height,
         "top": 1 - 0.5 / height,
     }
 
 
-@_styled
+@styled
 def share_figure(
     names: Sequence[str],
     raw: np.ndarray,
@@ -44,7 +44,7 @@ def share_figure(
     """Each topic's share of predicted labels and, when known, its adjusted share with the 95%
     interval, as horizontal bars, the largest first (the order of ``names``)."""
     height = 1.1 + 0.32 * len(names) * (2 if adjusted is not None else 1)
-    figure = _figure(_WIDTH, height, layout=None)
+    figure = new_figure(WIDTH, height, layout=None)
     figure.subplots_adjust(**_left_margin(names, height))
     axes = figure.add_subplot()
     positions = np.arange(len(names))[::-1]
@@ -53,8 +53,8 @@ def share_figure(
         positions + (bar / 2 if adjusted is not None else 0),
         raw * 100,
         height=bar,
-        color=_SHADES[2],
-        hatch=_HATCHES[1],
+        color=SHADES[2],
+        hatch=HATCHES[1],
         edgecolor="black",
         linewidth=0.5,
         label="predicted labels (raw)",
@@ -65,24 +65,24 @@ def share_figure(
             positions - bar / 2,
             adjusted * 100,
             height=bar,
-            color=_SHADES[0],
+            color=SHADES[0],
             edgecolor="black",
             linewidth=0.5,
             xerr=errors,
-            error_kw={"ecolor": _SHADES[1], "capsize": 2, "linewidth": 1},
+            error_kw={"ecolor": SHADES[1], "capsize": 2, "linewidth": 1},
             label="adjusted for the model's errors (95% interval)",
         )
     axes.set_yticks(positions, names)
     axes.set_xlabel("share of the archive's rows (%)")
     axes.set_ylim(-0.7, len(names) - 0.3)
     axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
-    return _svg(figure, "topic-shares")
+    return svg_element(figure, "topic-shares")
 
 
-@_styled
+@styled
 def score_figure(archive: np.ndarray, validation: np.ndarray | None) -> str:
     """The histogram of top scores of the archive, as bars, and of the validation split, as a line."""
-    figure = _figure(_WIDTH, 3.0)
+    figure = new_figure(WIDTH, 3.0)
     axes = figure.add_subplot()
     bins = len(archive)
     edges = np.linspace(0, 1, bins + 1)
@@ -92,7 +92,7 @@ def score_figure(archive: np.ndarray, validation: np.ndarray | None) -> str:
         centres,
         shares,
         width=0.9 / bins,
-        color=_SHADES[2],
+        color=SHADES[2],
         edgecolor="black",
         linewidth=0.5,
         label="this archive",
@@ -102,7 +102,7 @@ def score_figure(archive: np.ndarray, validation: np.ndarray | None) -> str:
         axes.plot(
             centres,
             expected,
-            color=_SHADES[0],
+            color=SHADES[0],
             marker="o",
             markersize=3,
             linewidth=1.4,
@@ -112,21 +112,21 @@ def score_figure(archive: np.ndarray, validation: np.ndarray | None) -> str:
     axes.set_xlabel("top score (the model's confidence in its first topic)")
     axes.set_ylabel("share of rows (%)")
     axes.legend(loc="upper left", frameon=False)
-    return _svg(figure, "score-histogram")
+    return svg_element(figure, "score-histogram")
 
 
-@_styled
+@styled
 def month_figure(months: Sequence[str], names: Sequence[str], shares: np.ndarray, rows: Sequence[int]) -> str:
     """Each of ``names``' share (rows of ``shares``, one column per month) over the months, above the
     rows of each month (a share of a small month is a noisy one)."""
-    figure = _figure(_WIDTH, 4.4)
+    figure = new_figure(WIDTH, 4.4)
     axes, counts = figure.subplots(2, 1, height_ratios=(3, 1), sharex=True)
     positions = np.arange(len(months))
     for (shade, dash, marker), name, row in zip(_LINES, names, shares, strict=False):
         axes.plot(
             positions, row * 100, color=shade, linestyle=dash, marker=marker, markersize=3.5, label=name
         )
-    counts.bar(positions, rows, width=0.8, color=_SHADES[1], edgecolor="black", linewidth=0.5)
+    counts.bar(positions, rows, width=0.8, color=SHADES[1], edgecolor="black", linewidth=0.5)
     counts.set_ylabel("rows")
     step = max(1, len(months) // 12)
     counts.set_xticks(positions[::step], [months[i] for i in positions[::step]], rotation=45, ha="right")
@@ -134,4 +134,4 @@ def month_figure(months: Sequence[str], names: Sequence[str], shares: np.ndarray
     axes.set_ylabel("share of the month's rows (%)")
     axes.set_ylim(bottom=0)
     figure.legend(loc="outside right upper", frameon=False, fontsize=8)
-    return _svg(figure, "topics-by-month")
+    return svg_element(figure, "topics-by-month")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.report.figures import _HATCHES, _SHADES, _WIDTH, _figure, _styled, _svg
+from classifier.report.figures import HATCHES, SHADES, WIDTH, new_figure, styled, svg_element
 
 __all__ = ["DIFFERENCE_LABELS", "chosen_labels", "f1_difference_figure"]
 
@@ -33,7 +33,7 @@ def chosen_labels(per_label: Mapping[str, Mapping[str, Any]], limit: int = DIFFE
     return sorted(names, key=lambda n: (-per_label[n]["f1_difference"], -per_label[n]["support"], n))
 
 
-@_styled
+@styled
 def f1_difference_figure(per_label: Mapping[str, Mapping[str, Any]], names: list[str], a: str, b: str) -> str:
     """Horizontal bars of F1 (B) minus F1 (A) for ``names`` (``per_label`` is the shape of
     :attr:`classifier.comparison.Comparison.per_label`), each labelled with its value."""
@@ -41,10 +41,10 @@ def f1_difference_figure(per_label: Mapping[str, Mapping[str, Any]], names: list
     ticks = [f"{name} (n={int(per_label[name]['support']):,})" for name in names]
     height = 1.1 + 0.24 * len(names)
     # Fixed margins, as in the per-label figure: the constrained layout is slow over many labels.
-    figure = _figure(_WIDTH, height, layout=None)
+    figure = new_figure(WIDTH, height, layout=None)
     longest = max((len(tick) for tick in ticks), default=1)
     figure.subplots_adjust(
-        left=min(0.45, (0.25 + 0.075 * longest) / _WIDTH),
+        left=min(0.45, (0.25 + 0.075 * longest) / WIDTH),
         right=0.97,
         bottom=0.6 / height,
         top=1 - 0.45 / height,
@@ -55,8 +55,8 @@ def f1_difference_figure(per_label: Mapping[str, Mapping[str, Any]], names: list
 
     legend = []
     for chosen, shade, hatch, label in (
-        (differences > 0, _SHADES[0], _HATCHES[0], f"B ({b}) better"),
-        (differences < 0, _SHADES[2], _HATCHES[1], f"A ({a}) better"),
+        (differences > 0, SHADES[0], HATCHES[0], f"B ({b}) better"),
+        (differences < 0, SHADES[2], HATCHES[1], f"A ({a}) better"),
     ):
         style = {"facecolor": shade, "hatch": hatch, "edgecolor": "black", "linewidth": 0.4}
         axes.barh(positions[chosen], differences[chosen], height=0.7, **style)
@@ -84,4 +84,4 @@ def f1_difference_figure(per_label: Mapping[str, Mapping[str, Any]], names: list
     axes.legend(
         handles=legend, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, frameon=False, borderaxespad=0.2
     )
-    return _svg(figure, "f1-differences")
+    return svg_element(figure, "f1-differences")

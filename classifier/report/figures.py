@@ -9,6 +9,10 @@ search and copy the labels.
 Colours survive greyscale printing: shares are shaded with cividis (lightness rises steadily
 with the value), bars are told apart by hatching as well as colour, and lines by their dash
 and marker.
+
+The archive report's figures (:mod:`classifier.report.archive_figures`) and the comparison
+report's (:mod:`classifier.report.differences`) are drawn with the same pieces: :func:`styled`,
+:func:`new_figure`, :func:`svg_element` and the :data:`WIDTH`, :data:`SHADES` and :data:`HATCHES`.
 """
 
 from __future__ import annotations
@@ -24,13 +28,19 @@ from classifier.errors import HeadlineTaggerError
 from classifier.report.numbers import Confusion, CoverageCurve, Reliability, ThresholdCurve
 
 __all__ = [
+    "HATCHES",
     "MISSING_MATPLOTLIB",
+    "SHADES",
+    "WIDTH",
     "ReportUnavailable",
     "confusion_figure",
     "coverage_figure",
+    "new_figure",
     "per_label_figure",
     "reliability_figure",
     "require_matplotlib",
+    "styled",
+    "svg_element",
     "threshold_figure",
 ]
 
@@ -45,9 +55,9 @@ _STYLE = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
-_WIDTH = 8.0  # inches: 768 CSS pixels, which fits a 1366-pixel laptop screen with margins
-_SHADES = ("#00204c", "#7c7b78", "#c9b869")  # cividis at 0, 0.5 and 0.85: dark, mid and light grey
-_HATCHES = ("", "///", "...")
+WIDTH = 8.0  # inches: 768 CSS pixels, which fits a 1366-pixel laptop screen with margins
+SHADES = ("#00204c", "#7c7b78", "#c9b869")  # cividis at 0, 0.5 and 0.85: dark, mid and light grey
+HATCHES = ("", "///", "...")
 
 
 class ReportUnavailable(HeadlineTaggerError):
@@ -62,14 +72,15 @@ def require_matplotlib() -> None:
         raise ReportUnavailable(MISSING_MATPLOTLIB) from None
 
 
-def _figure(width: float, height: float, layout: str | None = "constrained"):
+def new_figure(width: float, height: float, layout: str | None = "constrained"):
+    """A matplotlib figure of ``width`` by ``height`` inches, made without pyplot."""
     require_matplotlib()
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), layout=layout)
 
 
-def _svg(figure, name: str) -> str:
+def svg_element(figure, name: str) -> str:
     """The figure as an inline ``<svg>`` element whose ids are unique to ``name`` within the page."""
     import matplotlib
 
@@ -86,7 +97,7 @@ def _svg(figure, name: str) -> str:
     )
 
 
-def _styled(draw):
+def styled(draw):
     """Run ``draw`` with the report's matplotlib style (fonts, spines) in force."""
 
     @functools.wraps(draw)
@@ -100,7 +111,7 @@ def _styled(draw):
     return wrapper
 
 
-@_styled
+@styled
 def confusion_figure(matrix: Confusion, name: str = "confusion-matrix") -> str:
     """Heatmap of the row-normalised confusion matrix with the count in each non-empty cell; ``name``
     keeps the ids of several heatmaps on one page apart."""
@@ -108,7 +119,7 @@ def confusion_figure(matrix: Confusion, name: str = "confusion-matrix") -> str:
 
     rows, columns = len(matrix.rows), len(matrix.columns)
     cell = min(0.42, 6.2 / max(columns, 1))
-    figure = _figure(min(_WIDTH, 2.2 + cell * columns), 1.6 + cell * rows)
+    figure = new_figure(min(WIDTH, 2.2 + cell * columns), 1.6 + cell * rows)
     axes = figure.add_subplot()
     cmap = mpl.colormaps["cividis_r"].with_extremes(bad="white")
     shares = np.where(matrix.counts > 0, matrix.normalised, np.nan)
@@ -130,20 +141,20 @@ def confusion_figure(matrix: Confusion, name: str = "confusion-matrix") -> str:
         spine.set_visible(False)
     bar = figure.colorbar(image, ax=axes, shrink=0.8 if rows > 4 else 1.0, pad=0.02)
     bar.set_label("share of the true topic's rows")
-    return _svg(figure, name)
+    return svg_element(figure, name)
 
 
-@_styled
+@styled
 def per_label_figure(per_label: dict[str, dict[str, float]]) -> str:
     """Precision, recall and F1 of each label as horizontal bars, most frequent label on top."""
     names = sorted(per_label, key=lambda name: (-per_label[name]["support"], name))
     height = 1.0 + 0.38 * len(names)
     # Fixed margins, room for the longest tick label at about 0.075 inch a character: the
     # constrained layout takes seconds over the hundred labels of a Reuters model.
-    figure = _figure(_WIDTH, height, layout=None)
+    figure = new_figure(WIDTH, height, layout=None)
     longest = max(len(f"{name} (n={int(per_label[name]['support']):,})") for name in names)
     figure.subplots_adjust(
-        left=min(0.5, (0.25 + 0.075 * longest) / _WIDTH),
+        left=min(0.5, (0.25 + 0.075 * longest) / WIDTH),
         right=0.98,
         bottom=0.55 / height,
         top=1 - 0.4 / height,
@@ -152,7 +163,7 @@ def per_label_figure(per_label: dict[str, dict[str, float]]) -> str:
     positions = np.arange(len(names))[::-1]
     height = 0.27
     metrics = ("precision", "recall", "f1")
-    for offset, (metric, shade, hatch) in enumerate(zip(metrics, _SHADES, _HATCHES, strict=True)):
+    for offset, (metric, shade, hatch) in enumerate(zip(metrics, SHADES, HATCHES, strict=True)):
         values = [per_label[name][metric] for name in names]
         axes.barh(
             positions + (1 - offset) * height,
@@ -177,17 +188,17 @@ def per_label_figure(per_label: dict[str, dict[str, float]]) -> str:
     axes.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3, frameon=False, borderaxespad=0.2)
     axes.grid(axis="x", color="#dddddd", linewidth=0.6)
     axes.set_axisbelow(True)
-    return _svg(figure, "per-label-scores")
+    return svg_element(figure, "per-label-scores")
 
 
-@_styled
+@styled
 def reliability_figure(bins: Reliability, what: str) -> str:
     """Accuracy against confidence per bin, the diagonal of perfect calibration, and how many scores
     fall in each bin."""
     import matplotlib as mpl
     import matplotlib.ticker
 
-    figure = _figure(5.6, 5.0)
+    figure = new_figure(5.6, 5.0)
     top, bottom = figure.subplots(2, 1, height_ratios=(3, 1), sharex=True)
     centres = (bins.edges[:-1] + bins.edges[1:]) / 2
     width = bins.edges[1] - bins.edges[0]
@@ -197,7 +208,7 @@ def reliability_figure(bins: Reliability, what: str) -> str:
         centres[filled],
         bins.accuracy[filled],
         width=width * 0.9,
-        color=_SHADES[2],
+        color=SHADES[2],
         edgecolor="black",
         linewidth=0.5,
         label="share correct in the bin",
@@ -206,7 +217,7 @@ def reliability_figure(bins: Reliability, what: str) -> str:
         bins.confidence[filled],
         bins.accuracy[filled],
         marker="o",
-        color=_SHADES[0],
+        color=SHADES[0],
         linewidth=1.2,
         label="mean score → share correct",
     )
@@ -215,28 +226,28 @@ def reliability_figure(bins: Reliability, what: str) -> str:
     top.set_ylabel("share correct")
     top.set_title(f"ECE {bins.ece:.3f} ({what})")
     top.legend(loc="upper left", frameon=False)
-    bottom.bar(centres, bins.counts, width=width * 0.9, color=_SHADES[1], edgecolor="black", linewidth=0.5)
+    bottom.bar(centres, bins.counts, width=width * 0.9, color=SHADES[1], edgecolor="black", linewidth=0.5)
     bottom.set_yscale("log", nonpositive="clip")
     bottom.set_ylim(0.8, max(2.0, bins.counts.max() * 1.5))
     bottom.yaxis.set_major_locator(mpl.ticker.LogLocator(numticks=4))
     bottom.set_ylabel("scores")
     bottom.set_xlabel("score (model confidence)")
-    return _svg(figure, "reliability-diagram")
+    return svg_element(figure, "reliability-diagram")
 
 
-@_styled
+@styled
 def coverage_figure(curve: CoverageCurve, abstain_threshold: float) -> str:
     """Left: accuracy against the share of rows answered; right: both against the abstain threshold.
     The model's own abstain threshold is marked on each."""
-    figure = _figure(_WIDTH, 3.4)
+    figure = new_figure(WIDTH, 3.4)
     trade, by_threshold = figure.subplots(1, 2)
     index = int(np.argmin(np.abs(curve.thresholds - abstain_threshold)))
-    trade.plot(curve.trade_coverage, curve.trade_accuracy, color=_SHADES[0], linewidth=1.5)
+    trade.plot(curve.trade_coverage, curve.trade_accuracy, color=SHADES[0], linewidth=1.5)
     trade.plot(
         curve.coverage[index],
         curve.accuracy[index],
         marker="D",
-        color=_SHADES[0],
+        color=SHADES[0],
         markersize=6,
         linestyle="none",
         label=f"this model (abstains below {abstain_threshold:g})",
@@ -246,9 +257,9 @@ def coverage_figure(curve: CoverageCurve, abstain_threshold: float) -> str:
     trade.set_ylabel("accuracy on the answered rows")
     trade.legend(loc="lower right", frameon=False)
     trade.invert_xaxis()
-    by_threshold.plot(curve.thresholds, curve.coverage, color=_SHADES[0], linewidth=1.5, label="coverage")
+    by_threshold.plot(curve.thresholds, curve.coverage, color=SHADES[0], linewidth=1.5, label="coverage")
     by_threshold.plot(
-        curve.thresholds, curve.accuracy, color=_SHADES[1], linewidth=1.5, linestyle="--", label="accuracy"
+        curve.thresholds, curve.accuracy, color=SHADES[1], linewidth=1.5, linestyle="--", label="accuracy"
     )
     by_threshold.axvline(abstain_threshold, color="black", linestyle=":", linewidth=1, label="this model")
     by_threshold.set_xlim(0, 1)
@@ -256,23 +267,23 @@ def coverage_figure(curve: CoverageCurve, abstain_threshold: float) -> str:
     by_threshold.set_xlabel("abstain threshold (top score below it: no answer)")
     by_threshold.set_ylabel("share")
     by_threshold.legend(loc="lower left", frameon=False)
-    return _svg(figure, "coverage-curve")
+    return svg_element(figure, "coverage-curve")
 
 
-@_styled
+@styled
 def threshold_figure(curves: Sequence[ThresholdCurve]) -> str:
     """Small multiples: each label's F1 over the threshold grid, its chosen threshold marked."""
     columns = min(4, len(curves))
     rows = -(-len(curves) // columns)
     height = 0.7 + 1.75 * rows
     # Fixed margins: the constrained layout takes seconds to place a dozen small axes.
-    figure = _figure(_WIDTH, height, layout=None)
+    figure = new_figure(WIDTH, height, layout=None)
     figure.subplots_adjust(
         left=0.08, right=0.98, bottom=0.45 / height, top=1 - 0.3 / height, wspace=0.3, hspace=0.45
     )
     grid = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
     for axes, curve in zip(grid.flat, curves, strict=False):
-        axes.plot(curve.grid, curve.f1, color=_SHADES[0], marker=".", markersize=3, linewidth=1.2)
+        axes.plot(curve.grid, curve.f1, color=SHADES[0], marker=".", markersize=3, linewidth=1.2)
         axes.axvline(curve.chosen, color="black", linestyle=":", linewidth=1)
         axes.set_title(f"{curve.label} (n={curve.positives:,})", fontsize=8.5)
         axes.set_xlim(0, 1)
@@ -284,4 +295,4 @@ def threshold_figure(curves: Sequence[ThresholdCurve]) -> str:
         axes.set_visible(False)
     figure.supxlabel("threshold (dotted: the model's)")
     figure.supylabel("F1")
-    return _svg(figure, "threshold-curves")
+    return svg_element(figure, "threshold-curves")
