@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -20,9 +21,13 @@ from conftest import REPO, TAGGING_DATA, Crash, crash_after_commits, free_port, 
 from test_spans import csv_file, json_lines
 
 from classifier import settings
-from classifier.errors import DataError, TooManyBadRows
+from classifier.errors import DataError, OutputError, TooManyBadRows
 from classifier.inputs.records import ReadOptions
+from classifier.persistence import load_model
+from classifier.tagging import job as job_module
 from classifier.tagging.job import tag_archive
+from classifier.tagging.partitions import tag_partition
+from classifier.tagging.store import Staging
 
 DATA = TAGGING_DATA
 DASK = REPO / ".venv" / "bin" / "dask"
@@ -257,3 +262,60 @@ def test_without_a_scheduler_the_dask_engine_starts_a_local_cluster(tmp_path, mo
 def test_the_dask_engine_writes_parquet_folders_only(tmp_path, model_dir):
     with pytest.raises(ValueError, match="folder of Parquet parts"):
         tag_archive(job(tmp_path / "tagged.jsonl", model_dir, engine="dask"))
+
+
+def test_parts_a_stale_task_of_another_run_writes_late_are_not_published(tmp_path, model_dir, monkeypatch):
+    # On a remote scheduler a failed run's tasks keep running after its client closed, and may write
+    # into the staging folder of the next run on the same output: its finish must publish its own parts.
+    local = tag_archive(job(tmp_path / "local", model_dir))
+    foreign = sorted((tmp_path / "local").iterdir())
+    model = load_model(model_dir)[0]
+    started: dict = {}
+    real_tag_partitions, finish, replace_folder = (
+        job_module.tag_partitions,
+        Staging.finish,
+        Staging._replace_folder,
+    )
+
+    def tag_partitions(plan, reading, *args, **options):
+        started.update(plan=plan, reading=reading)
+        real_tag_partitions(plan, reading, *args, **options)
+
+    def stale_task() -> None:
+        """The first partition's task of a run with another plan (one record a part) and nonce."""
+        other = replace(started["reading"], chunk_size=1, run="0bad0bad0bad0bad")
+        tag_partition(model, (started["plan"][0], other))
+
+    def finish_after_stale_writes(staging: Staging, *args) -> None:
+        stale_task()
+        for n, part in enumerate(foreign):  # as an earlier version's task, and another run's, name them
+            shutil.copy(part, staging.parts / f"part-{n:08d}-{n + 5:08d}.parquet")
+            shutil.copy(part, staging.parts / f"part-{n:08d}-{n:08d}-0bad0bad.parquet")
+        finish(staging, *args)
+
+    def replace_folder_after_a_stale_task(staging: Staging, parts: Path) -> None:
+        with pytest.raises(OutputError):  # the parts were moved: it can write nothing to be published
+            stale_task()
+        replace_folder(staging, parts)
+
+    monkeypatch.setattr(job_module, "tag_partitions", tag_partitions)
+    monkeypatch.setattr(Staging, "finish", finish_after_stale_writes)
+    monkeypatch.setattr(Staging, "_replace_folder", replace_folder_after_a_stale_task)
+    tag_archive(job(tmp_path / "dask", model_dir, engine="dask", workers=1))
+    assert rows(tmp_path / "dask") == rows(tmp_path / "local")
+    assert local.rows_tagged == 6
+
+
+def test_a_run_started_before_runs_had_a_nonce_is_not_resumed(tmp_path, model_dir, monkeypatch):
+    with monkeypatch.context() as crashing:
+        crash_after_commits(crashing, 1)
+        with pytest.raises(Crash):
+            tag_archive(job(tmp_path / "dask", model_dir, engine="dask", workers=1))
+    plan_file = tmp_path / "dask.partial" / "plan.json"
+    plan = json.loads(plan_file.read_text())
+    del plan["run"]
+    plan_file.write_text(json.dumps(plan))
+    with pytest.raises(
+        OutputError, match="started by an earlier version of headline-tagger; pass --overwrite"
+    ):
+        tag_archive(job(tmp_path / "dask", model_dir, engine="dask", workers=1, resume=True))

@@ -74,14 +74,16 @@ class Commits:
         position: dict[str, int] | None = None,
         *,
         compression: str | None = None,
+        pieces: int | None = None,
     ) -> None:
-        """Commit chunk ``index``: its part (None when a worker wrote it), counts and rejected rows.
+        """Commit chunk ``index``: its part (None when a worker wrote it, in ``pieces`` parts), counts
+        and rejected rows.
 
         The files are written in the background, the part compressed there first with ``compression``
         when it comes uncompressed (zlib and zstd let other threads run meanwhile); a failure to write
         the previous chunk's files is raised here.
         """
-        state = self._count(rows, labels, abstained, rejects, position)
+        state = self._count(rows, labels, abstained, rejects, position, pieces=pieces)
         self.wait()
         self._writing = self._writer.submit(
             self._write, index, data, state, encode_rejects(rejects), compression
@@ -119,17 +121,18 @@ class Commits:
         position: dict[str, int] | None,
         *,
         complete: bool = False,
+        pieces: int | None = None,
     ) -> Committed:
         """Count the chunk in :attr:`committed`; a copy of the counts as of this chunk, for the writer."""
         committed = self.committed
-        committed.add(rows, labels, abstained, len(rejects))
+        committed.add(rows, labels, abstained, len(rejects), pieces)
         committed.complete, committed.position = complete, position
         committed.report = {
             "accepted": self.report.accepted,
             "bad": self.report.bad,
             "skipped": dict(self.report.skipped),
         }
-        return replace(committed, labels=Counter(committed.labels))
+        return replace(committed, labels=Counter(committed.labels), pieces=committed.pieces.copy())
 
     def _write(
         self, index: int | None, data: bytes | None, state: Committed, rejects: bytes, compression: str | None

@@ -31,6 +31,7 @@ The core prints nothing: ``progress`` is called after every committed chunk.
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -236,7 +237,7 @@ def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = No
             if committed.chunks == 0:
                 staging.discard()
             raise
-    staging.finish()
+    staging.finish(committed)
     return TagSummary(
         output=Path(job.output),
         rejects=staging.rejects_path,
@@ -303,13 +304,14 @@ def _tag_by_partitions(job: TagJob, sources: list[DataSource], spec: OutputSpec,
             span_rows=settings.TAG_SPAN_ROWS,
             cwd=cwd,
         )
-        run.staging.write_plan(plan_to_json(plan))
-    else:
-        plan = plan_from_json(recorded)
+        # A nonce of the run's own names its parts: a stopped run's tasks may still be writing theirs.
+        recorded = plan_to_json(plan, secrets.token_hex(8))
+        run.staging.write_plan(recorded)
+    plan, nonce = plan_from_json(recorded, run.staging.folder)
     if run.committed.chunks:
         run.count_committed()
     output = str(Path(job.output).absolute())
-    reading = Reading(job.options, job.split, job.body, spec, job.chunk_size, output, cwd)
+    reading = Reading(job.options, job.split, job.body, spec, job.chunk_size, output, cwd, nonce)
     with closing(run.commits()) as commits:
         tag_partitions(plan, reading, run.tagger, commits, run.report, first=run.committed.chunks)
 

@@ -9,15 +9,20 @@ every input on a file system the workers share with this process:
    drop rows repeated across files); spans of a file otherwise
    (:mod:`classifier.inputs.spans`: byte ranges at line ends, Parquet row
    groups), which workers find, each file's in one task. The plan depends only
-   on the files, and is recorded with the run's state, so that a resumed run
-   follows the same plan.
+   on the files, and is recorded with the run's state, with a nonce of the
+   run's own, so that a resumed run follows the same plan.
 2. :func:`tag_partition`, on a worker, reads one partition with the project's
    readers, tags it ``chunk_size`` records at a time, and writes each chunk's
-   Parquet part straight into the staging folder; it returns counts and the
-   rows it rejected, each with the number of records read before it.
+   Parquet part straight into the staging folder, the run's nonce in its name;
+   it returns counts, how many parts it wrote, and the rows it rejected, each
+   with the number of records read before it.
 3. :func:`tag_partitions`, here, commits the partitions in order, counting
    their rows and rejected rows into the run's report as a whole-archive read
-   would have counted them (so ``--max-bad-rows`` stops at the same row).
+   would have counted them (so ``--max-bad-rows`` stops at the same row), and
+   how many parts each wrote. Closing a remote scheduler's client does not stop
+   the tasks it runs, so a stopped run's tasks may still write parts into the
+   next run's staging folder: the finish publishes only the parts this run
+   committed (:meth:`~classifier.tagging.store.Staging.finish`).
 
 The rows, their order and the rejected rows are those of the local engine,
 which reads the same files with the same readers; only the parts are cut
@@ -30,12 +35,12 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from itertools import count, islice
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from classifier.atomic import output_errors, write_atomically
-from classifier.errors import DataError
+from classifier.errors import DataError, OutputError
 from classifier.inputs.presets import read_preset
 from classifier.inputs.readers import read_records, source_files
 from classifier.inputs.records import BadRow, BadRowLimit, ReadOptions, ReadReport, Record
@@ -82,7 +87,8 @@ class Reading:
     """What every partition of a run is read and written with.
 
     ``output`` is the run's output, absolute; ``cwd`` is this process's working
-    directory, against which the workers resolve relative input paths.
+    directory, against which the workers resolve relative input paths; ``run``
+    is the run's nonce, which its parts' names carry.
     """
 
     options: ReadOptions
@@ -92,6 +98,7 @@ class Reading:
     chunk_size: int
     output: str
     cwd: str
+    run: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +106,8 @@ class PartitionResult:
     """A tagged partition: its counts, and the rows it rejected (``events``: records read before, row).
 
     ``items`` counts every row read, good, bad or skipped (a file whose spans
-    hold none is empty); ``skipped`` counts the rows left out on purpose, by reason.
+    hold none is empty); ``skipped`` counts the rows left out on purpose, by reason;
+    ``pieces`` counts the parts written.
     """
 
     index: int
@@ -109,6 +117,7 @@ class PartitionResult:
     items: int
     events: list[tuple[int, BadRow]]
     skipped: dict[str, int]
+    pieces: int
 
 
 def plan_partitions(
@@ -156,22 +165,38 @@ def cut_input(model: TopicModel | None, work: tuple[str, str, int, int]) -> list
     return cut_file(path, fmt, part_bytes=part_bytes, part_rows=part_rows)
 
 
-def plan_to_json(plan: list[Partition]) -> dict[str, Any]:
-    """The plan as JSON, for the staging folder (see :meth:`~classifier.tagging.store.Staging.write_plan`)."""
+def plan_to_json(plan: list[Partition], run: str) -> dict[str, Any]:
+    """The plan of the run with nonce ``run`` as JSON, for the staging folder.
+
+    See :meth:`~classifier.tagging.store.Staging.write_plan`.
+    """
     return {
+        "run": run,
         "partitions": [
             [p.path, p.preset, p.format, None if p.span is None else [p.span.start, p.span.end, p.span.line]]
             for p in plan
-        ]
+        ],
     }
 
 
-def plan_from_json(state: dict[str, Any]) -> list[Partition]:
-    """The plan :func:`plan_to_json` recorded."""
-    return [
+def plan_from_json(state: dict[str, Any], folder: Path) -> tuple[list[Partition], str]:
+    """The plan and run nonce :func:`plan_to_json` recorded in staging folder ``folder``.
+
+    Raises
+    ------
+    OutputError
+        The plan has no nonce: an earlier version of headline-tagger started the run.
+    """
+    if "run" not in state:
+        raise OutputError(
+            f"{folder}: the run was started by an earlier version of headline-tagger; "
+            "pass --overwrite to start again"
+        )
+    plan = [
         Partition(index, path, preset, fmt, None if span is None else Span(*span))
         for index, (path, preset, fmt, span) in enumerate(state["partitions"])
     ]
+    return plan, state["run"]
 
 
 def tag_partition(model: TopicModel, work: tuple[Partition, Reading]) -> PartitionResult:
@@ -188,14 +213,14 @@ def tag_partition(model: TopicModel, work: tuple[Partition, Reading]) -> Partiti
 
     report.on_reject = lambda bad: events.append((report.accepted, replace(bad, source=as_given(bad.source))))
     try:
-        rows, abstained, labels = _tag_records(
+        rows, abstained, labels, pieces = _tag_records(
             model, partition, _records(partition, read, reading, report), reading, as_given
         )
     except DataError as error:  # named as the inputs name the file, as the local engine's error does
         raise type(error)(str(error).replace(read, given)) from None
     items = report.accepted + report.bad + sum(report.skipped.values())
     return PartitionResult(
-        partition.index, rows, dict(labels), abstained, items, events, dict(report.skipped)
+        partition.index, rows, dict(labels), abstained, items, events, dict(report.skipped), pieces
     )
 
 
@@ -205,23 +230,22 @@ def _tag_records(
     records: Iterator[Record],
     reading: Reading,
     as_given: Callable[[str], str],
-) -> tuple[int, int, Counter]:
-    """Tag ``records`` ``chunk_size`` at a time, writing a part for each; (rows, abstained, labels)."""
+) -> tuple[int, int, Counter, int]:
+    """Tag ``records`` ``chunk_size`` at a time, writing a part for each; (rows, abstained, labels, parts)."""
     staging = Staging(Path(reading.output), reading.spec.part_suffix, directory=True)
     rows, abstained, labels = 0, 0, Counter()
-    for piece in count():
-        batch = list(islice(records, reading.chunk_size))
-        if not batch:
-            break
+    piece = 0
+    while batch := list(islice(records, reading.chunk_size)):
         for record in batch:
             record.source = as_given(record.source)
         result = tag_chunk(model, chunk_of(piece, batch, reading.spec, ()))
-        path = staging.part_path(partition.index, piece)
+        path = staging.part_path(partition.index, piece, reading.run)
         with output_errors(path):
             write_atomically(path, result.data)
         rows, abstained = rows + result.rows, abstained + result.abstained
         labels.update(result.labels)
-    return rows, abstained, labels
+        piece += 1
+    return rows, abstained, labels, piece
 
 
 def _records(partition: Partition, path: str, reading: Reading, report: ReadReport) -> Iterator[Record]:
@@ -267,5 +291,13 @@ def tag_partitions(
         ended = last[partition.path] == partition.index  # (a file read whole says so itself)
         if ended and not seen[partition.path] and partition.path not in resumed:
             raise DataError(f"{partition.path} is empty: it has no rows")
-        commits.chunk(result.index, None, result.rows, result.labels, result.abstained, commits.taken())
+        commits.chunk(
+            result.index,
+            None,
+            result.rows,
+            result.labels,
+            result.abstained,
+            commits.taken(),
+            pieces=result.pieces,
+        )
     commits.last(commits.taken())

@@ -5,8 +5,9 @@ by SIGKILL), because every step is a rename of a complete, fsynced file::
 
     OUT.partial/
       checkpoint.json           what the run is (its fingerprint) and how far it got
-      plan.json                 the Dask engine's partitions, fixed when the run starts
+      plan.json                 the Dask engine's partitions and run nonce, fixed when the run starts
       parts/part-00000000.jsonl.gz, ...     one committed part per chunk of input rows
+                                (the Dask engine's: part-PARTITION-PIECE-NONCE.parquet, ...)
       rejects/rejects-00000000.jsonl, ...   the rows rejected while reading that chunk
 
 A chunk is committed by renaming its part (and rejects) into place and then
@@ -15,6 +16,13 @@ is left over from a killed run and is written again on resume. The finish
 concatenates the parts into ``OUT`` (a temporary file beside it, fsynced,
 renamed over it), writes ``OUT.rejects.jsonl`` the same way, and only then
 removes the staging folder; a Parquet ``OUT`` is the ``parts`` folder renamed.
+
+Dask workers write their parts into ``parts`` themselves, and a stopped run's
+tasks may go on writing there after a new run on the same output started (a
+remote scheduler does not stop them when their client closes). So the
+checkpoint counts the parts of each committed partition, their names carry the
+run's nonce, and the finish first moves ``parts`` to ``sealed-parts`` (a task
+writes by path, so it can add nothing there), then deletes every other file.
 """
 
 from __future__ import annotations
@@ -50,7 +58,8 @@ class Committed:
     the last commit, for the summary of a run that only had its finish left.
     ``position`` says where in the input the last committed chunk ends (see
     :mod:`classifier.tagging.lines`), so that a resumed run need not read what came
-    before; None when the run reads records another way.
+    before; None when the run reads records another way. ``pieces`` counts the
+    parts of each committed chunk that the Dask engine's workers wrote.
     """
 
     chunks: int = 0
@@ -61,10 +70,15 @@ class Committed:
     report: dict[str, Any] = field(default_factory=dict)
     complete: bool = False
     position: dict[str, int] | None = None
+    pieces: list[int] = field(default_factory=list)
 
-    def add(self, rows: int, labels: dict[str, int], abstained: int, rejected: int) -> None:
-        """Count one more committed chunk."""
+    def add(
+        self, rows: int, labels: dict[str, int], abstained: int, rejected: int, pieces: int | None = None
+    ) -> None:
+        """Count one more committed chunk (and the parts its worker wrote, when ``pieces`` is given)."""
         self.chunks += 1
+        if pieces is not None:
+            self.pieces.append(pieces)
         self.rows += rows
         self.labels.update(labels)
         self.abstained += abstained
@@ -89,6 +103,7 @@ class Staging:
         self.folder = self.output.with_name(self.output.name + ".partial")
         self.rejects_path = self.output.with_name(self.output.name + ".rejects.jsonl")
         self.parts = self.folder / "parts"
+        self.sealed = self.folder / "sealed-parts"  # the Dask engine's parts, while they are published
         self.part_suffix = part_suffix
         self.directory = directory
         self._fingerprint: dict[str, Any] = {}
@@ -182,11 +197,11 @@ class Staging:
 
     # -- committing ----------------------------------------------------------------------------------
 
-    def part_path(self, index: int, piece: int | None = None) -> Path:
-        """Where chunk ``index``'s part (or, cut in pieces, its ``piece``-th) is committed."""
+    def part_path(self, index: int, piece: int | None = None, run: str = "") -> Path:
+        """Where chunk ``index``'s part (or, cut in pieces, run ``run``'s ``piece``-th) is committed."""
         if piece is None:
             return self.parts / f"part-{index:08d}{self.part_suffix}"
-        return self.parts / f"part-{index:08d}-{piece:08d}{self.part_suffix}"
+        return self.parts / f"part-{index:08d}-{piece:08d}-{run}{self.part_suffix}"
 
     def write_part(self, index: int, data: bytes) -> None:
         """Write chunk ``index``'s part (not yet committed: :meth:`commit` does that)."""
@@ -219,28 +234,48 @@ class Staging:
 
     # -- finishing -----------------------------------------------------------------------------------
 
-    def finish(self) -> None:
+    def finish(self, committed: Committed) -> None:
         """Publish the rejects file and the output atomically, then remove the staging folder.
 
+        Of the parts Dask workers wrote, only ``committed``'s are published.
         Safe to repeat after a crash part-way: every step is a rename of a
         complete file, and the parts stay until the output is in place.
         """
         _concatenate(sorted((self.folder / "rejects").glob("rejects-*")), self.rejects_path)
         if not self.directory:
             _concatenate(sorted(self.parts.glob("part-*")), self.output)
-        elif self.parts.exists():
-            for stray in self.parts.glob(".*.tmp"):  # left by a Dask worker that died while writing
-                stray.unlink(missing_ok=True)
-            self._replace_folder()
+        elif self.parts.exists() or self.sealed.exists():
+            plan = self.read_plan()
+            self._replace_folder(self.parts if plan is None else self._seal(committed.pieces, plan["run"]))
         shutil.rmtree(self.folder)
 
-    def _replace_folder(self) -> None:
-        """Rename the parts folder to the output folder, replacing an old output (--overwrite)."""
+    def _seal(self, pieces: list[int], run: str) -> Path:
+        """The parts folder moved where no worker writes, with run ``run``'s committed parts only.
+
+        ``pieces[i]`` parts of chunk ``i``: the others are a stopped run's, or a dead worker's
+        temporary files. A stopped run's task writes by path into ``parts``, so once the folder
+        is moved it can write nothing more that would be published.
+        """
+        try:
+            if self.parts.exists():
+                os.rename(self.parts, self.sealed)
+        except OSError as error:
+            raise OutputError(f"{self.parts}: cannot move the parts: {error.strerror}") from None
+        committed = {
+            self.part_path(index, piece, run).name for index, n in enumerate(pieces) for piece in range(n)
+        }
+        for path in self.sealed.iterdir():
+            if path.name not in committed:
+                path.unlink(missing_ok=True)
+        return self.sealed
+
+    def _replace_folder(self, parts: Path) -> None:
+        """Rename the folder ``parts`` to the output folder, replacing an old output (--overwrite)."""
         old = self.output.with_name(f".{self.output.name}.old-{secrets.token_hex(4)}")
         try:
             if self.output.exists():
                 os.rename(self.output, old)
-            os.rename(self.parts, self.output)
+            os.rename(parts, self.output)
             fsync_folder(self.output.parent)
         except OSError as error:
             raise OutputError(f"{self.output}: cannot move the output into place: {error.strerror}") from None
