@@ -239,7 +239,7 @@ def _tag_records(
         for record in batch:
             record.source = as_given(record.source)
         result = tag_chunk(model, chunk_of(piece, batch, reading.spec, ()))
-        path = staging.part_path(partition.index, piece, reading.run)
+        path = staging.piece_path(partition.index, piece, reading.run)
         with output_errors(path):
             write_atomically(path, result.data)
         rows, abstained = rows + result.rows, abstained + result.abstained

@@ -168,7 +168,11 @@ class Staging:
 
     @staticmethod
     def _index(path: Path) -> int:
-        """The chunk of a part or rejects file: ``part-00000007.csv``, ``part-00000007-00000002.parquet``."""
+        """The chunk of a part or rejects file.
+
+        ``part-00000007.csv``, ``part-00000007-00000002-NONCE.parquet`` and
+        ``rejects-00000007.jsonl`` are chunk 7's.
+        """
         return int(_INDEX.match(path.name)[1])
 
     def read_plan(self) -> Any:
@@ -197,10 +201,12 @@ class Staging:
 
     # -- committing ----------------------------------------------------------------------------------
 
-    def part_path(self, index: int, piece: int | None = None, run: str = "") -> Path:
-        """Where chunk ``index``'s part (or, cut in pieces, run ``run``'s ``piece``-th) is committed."""
-        if piece is None:
-            return self.parts / f"part-{index:08d}{self.part_suffix}"
+    def part_path(self, index: int) -> Path:
+        """Where chunk ``index``'s part is committed."""
+        return self.parts / f"part-{index:08d}{self.part_suffix}"
+
+    def piece_path(self, index: int, piece: int, run: str) -> Path:
+        """Where a Dask worker writes the ``piece``-th part of chunk ``index``, with run nonce ``run``."""
         return self.parts / f"part-{index:08d}-{piece:08d}-{run}{self.part_suffix}"
 
     def write_part(self, index: int, data: bytes) -> None:
@@ -262,7 +268,7 @@ class Staging:
         except OSError as error:
             raise OutputError(f"{self.parts}: cannot move the parts: {error.strerror}") from None
         committed = {
-            self.part_path(index, piece, run).name for index, n in enumerate(pieces) for piece in range(n)
+            self.piece_path(index, piece, run).name for index, n in enumerate(pieces) for piece in range(n)
         }
         for path in self.sealed.iterdir():
             if path.name not in committed:
