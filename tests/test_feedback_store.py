@@ -143,6 +143,15 @@ def test_processes_opening_a_new_store_at_once_all_open_it(feedback_location):
         assert pool.starmap(_open_at, [(feedback_location, moment)] * 3) == ["opened"] * 3
 
 
+def test_processes_racing_to_create_sqlite_files_never_see_locked(tmp_path):
+    # Switching a new file to WAL mode fails at once with "locked" for one of two processes
+    # that both hold its shared lock; the store must wait that out as it waits for writers.
+    with multiprocessing.get_context("fork").Pool(3) as pool:
+        for attempt in range(40):
+            location, moment = str(tmp_path / f"feedback-{attempt}.db"), time.time() + 0.05
+            assert pool.starmap(_open_at, [(location, moment)] * 3) == ["opened"] * 3
+
+
 def test_the_same_text_corrected_by_several_processes_at_once_leaves_exactly_one_current(feedback_location):
     open_store(feedback_location).close()
     with multiprocessing.get_context("spawn").Pool(3) as pool:

@@ -11,6 +11,7 @@ SQLite's ``user_version``.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,8 @@ from classifier.feedback.database import (
 )
 
 __all__ = ["SQLiteStore"]
+
+_WAL_RETRY_SECONDS = 0.01
 
 
 class SQLiteStore(CorrectionStore):
@@ -70,7 +73,7 @@ class SQLiteStore(CorrectionStore):
             )
         try:
             with self._errors("open"):
-                self._db.execute("PRAGMA journal_mode=WAL")
+                self._use_write_ahead_log(timeout)
                 self._db.execute("PRAGMA synchronous=FULL")
         except FeedbackStoreError:
             self._db.close()  # the caller never gets the store to close
@@ -79,6 +82,27 @@ class SQLiteStore(CorrectionStore):
 
     def close(self) -> None:
         self._db.close()
+
+    def _use_write_ahead_log(self, timeout: float) -> None:
+        """Switch the file to WAL mode, waiting up to ``timeout`` seconds for other processes.
+
+        The switch needs the file's exclusive lock. When two processes opening a new file
+        both hold the shared lock and want it, SQLite fails one at once with "locked"
+        instead of calling the busy handler, so the wait is this loop's.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                (mode,) = self._db.execute("PRAGMA journal_mode=WAL").fetchone()
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+            else:
+                if mode.lower() == "wal":
+                    return
+                if time.monotonic() > deadline:
+                    raise sqlite3.OperationalError(f"database is locked (journal mode stays {mode})")
+            time.sleep(_WAL_RETRY_SECONDS)
 
     def _execute(self, statement: str, parameters: Sequence = ()) -> sqlite3.Cursor:
         return self._db.execute(statement, parameters)
