@@ -24,6 +24,7 @@ __all__ = [
     "CLASS_WEIGHT",
     "COMPARE_EXAMPLES",
     "CURRENT_LINK",
+    "C_CHOICES",
     "DRIFT_DISTANCE",
     "ENV_PREFIX",
     "FEEDBACK_DB",
@@ -39,6 +40,8 @@ __all__ = [
     "MODELS_DIR",
     "NAIVE_BAYES",
     "NAIVE_BAYES_MODES",
+    "PENALTY_MIN_GAIN",
+    "PENALTY_ROWS_PER_SOURCE",
     "PORT",
     "PROFILE",
     "PROFILES",
@@ -55,6 +58,8 @@ __all__ = [
     "SHARE_RESAMPLES",
     "SOLVER",
     "SOLVERS",
+    "SOURCE_WEIGHTING",
+    "SOURCE_WEIGHTINGS",
     "SUBLINEAR_TF",
     "TAG_CHUNK_SIZE",
     "TAG_ENGINE",
@@ -100,7 +105,14 @@ REUTERS_BODY = "first-sentence"
 # Training: the settings that won the accuracy benchmark.
 VALIDATION_FRACTION = 0.1
 SEED = 0
-C = 1.0
+C: float | None = None
+"""The linear SVM's penalty; None chooses one of :data:`C_CHOICES` by holding out each training source in
+turn (classifier/penalty.py), or the first with a single source."""
+C_CHOICES = (1.0, 0.3, 0.1)
+PENALTY_ROWS_PER_SOURCE = 20_000
+"""Rows of each source the choice of C fits on at most, so that it costs the same on any archive."""
+PENALTY_MIN_GAIN = 0.005
+"""Mean held-out macro-F1 a candidate C must gain over the first to replace it."""
 CLASS_WEIGHT: str | None = "balanced"
 NAIVE_BAYES_MODES: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
 NAIVE_BAYES = "auto"
@@ -116,6 +128,10 @@ SGD_EPOCHS = 5
 """Passes of the ``sgd`` solver over the training rows."""
 SGD_CALIBRATION_FOLDS = 2
 """Folds of the ``sgd`` solver's calibration: each costs :data:`SGD_EPOCHS` more passes."""
+SOURCE_WEIGHTINGS = ("equal", "rows")
+"""How much each training source counts: ``equal``, every source the same in total, so that a big archive
+does not define the topics (bench/README.md, "Levers, each measured"); ``rows``, every row the same."""
+SOURCE_WEIGHTING = "equal"
 LABEL_THRESHOLD = 0.25
 ABSTAIN_THRESHOLD = 0.0
 FEEDBACK_WEIGHT = 5.0

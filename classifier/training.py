@@ -24,6 +24,8 @@ the fast features, 40 s → 93 s with the accurate ones).
 Multi-label models are one SVM per topic, with one Platt sigmoid for all
 topics; each topic's threshold is tuned for F1 on the validation split.
 
+Training rows weigh as :mod:`classifier.inputs.weights` says: with the default
+``source_weighting="equal"``, every source as much as any other in total.
 Corrections from the newsroom (``train(..., corrections=...)``) are training
 rows that weigh ``correction_weight`` each: in every SVM's loss, in the
 naive-Bayes ratios, in the calibration's log loss and in the NB-SVM choice.
@@ -69,11 +71,13 @@ from classifier.errors import DataError
 from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.inputs.datasets import LabeledData
 from classifier.inputs.duplicates import collapse_duplicates
+from classifier.inputs.weights import training_rows
 from classifier.model.calibration import CalibratedLinearClassifier
 from classifier.model.features import PROFILES, FeatureSettings, as_input, build_features
 from classifier.model.naive_bayes import NaiveBayesScaledSVC
 from classifier.model.sgd import EpochSGDClassifier
 from classifier.model.topic_model import TopicModel
+from classifier.penalty import choose_penalty
 
 __all__ = [
     "MIN_POSITIVES_TO_TUNE",
@@ -104,7 +108,7 @@ class TrainingSettings:
     """
 
     features: FeatureSettings = field(default_factory=lambda: PROFILES[defaults.PROFILE])
-    C: float = defaults.C
+    C: float | None = defaults.C
     class_weight: str | None = defaults.CLASS_WEIGHT
     multilabel: bool = False
     validation_fraction: float = defaults.VALIDATION_FRACTION
@@ -116,6 +120,7 @@ class TrainingSettings:
     naive_bayes: bool | None = defaults.NAIVE_BAYES_MODES[defaults.NAIVE_BAYES]
     solver: str = defaults.SOLVER
     epochs: int = defaults.SGD_EPOCHS
+    source_weighting: str = defaults.SOURCE_WEIGHTING
 
     def to_dict(self) -> dict:
         """JSON-ready hyper-parameters, with the name of the feature profile (or ``custom``)."""
@@ -326,27 +331,16 @@ def train(
     step = step or _quiet_step
     started = time.perf_counter()
     train_idx, validation_idx = validation_split(data.labels, settings.validation_fraction, settings.seed)
-    training = data.subset(train_idx)
-    weights = None
-    if corrections is not None and len(corrections):
-        if correction_weight <= 0:
-            raise ValueError("the weight of corrections must be above 0")
-        training = LabeledData(
-            training.headlines + corrections.headlines,
-            training.teasers + corrections.teasers,
-            training.labels + corrections.labels,
-            training.sources,
-        )
-        if correction_weight != 1.0:  # weight 1 is the unweighted fit, exactly
-            weights = np.ones(len(training))
-            weights[len(train_idx) :] = correction_weight
+    training, weights, weighing = training_rows(
+        data.subset(train_idx), settings.source_weighting, corrections, correction_weight
+    )
     train_rows = len(training)
     settings = replace(settings, solver=_solver(settings, train_rows))
     training, weights = collapse_duplicates(training, weights)
     targets, labels = _targets(training, settings)
     if len(labels) < 2:
         raise DataError(f"need at least two different labels to train, found {list(labels) or 'none'}")
-    notes: list[str] = []
+    notes = [weighing] if weighing else []
     if len(training) < train_rows:
         notes.append(f"{train_rows - len(training):,} exact duplicate training rows were fitted as weights")
     with warnings.catch_warnings(record=True) as caught:
@@ -354,6 +348,9 @@ def train(
         with step(f"Building features of {len(training):,} rows"):
             features = build_features(settings.features)
             X = features.fit_transform(as_input(training.headlines, training.teasers), targets)
+        penalty = choose_penalty(X, targets, training.row_sources, weights, settings, step)
+        settings = replace(settings, C=penalty.C)
+        notes += filter(None, [penalty.note()])
         fits = _classifier_fits(settings, len(labels))
         with step(f"Fitting the classifier ({settings.solver})", fits) as done:
             classifier = _fit_classifier(X, targets, settings, weights, done)

@@ -272,8 +272,7 @@ def _validation_counts(result: TrainingResult, data: LabeledData) -> dict:
 
 
 def _source_names(data: LabeledData) -> str:
-    names = ["the starter corpus" if s.preset == "starter" else s.source for s in data.sources]
-    return ", ".join(names) or "the given data"
+    return ", ".join(source.name for source in data.sources) or "the given data"
 
 
 def evaluate_model(

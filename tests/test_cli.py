@@ -374,3 +374,29 @@ def test_train_solver_is_recorded_in_the_manifest_and_quiet_shows_no_steps(tmp_p
     assert "Fitting" not in result.stderr
     loud = runner.invoke(main, [*arguments, str(tmp_path / "loud"), "--no-promote"])
     assert "✓ Fitting the classifier (sgd)" in loud.stderr
+
+
+def test_train_with_several_sources_weighs_them_and_chooses_c_and_the_manifest_says_so(runner, tmp_path):
+    out = tmp_path / "model"
+    result = runner.invoke(main, ["train", TINY, "--starter", "--out", str(out), "--no-promote"])
+    assert result.exit_code == 0, result.output
+    assert "sources weighed equally; one row of each counts: the starter corpus" in result.output
+    hyperparameters = load_model(out)[1].hyperparameters
+    assert hyperparameters["source_weighting"] == "equal" and hyperparameters["C"] in (1.0, 0.3, 0.1)
+    assert f"C={hyperparameters['C']:g} chosen by holding out each source in turn" in result.output
+    fixed = tmp_path / "fixed"
+    arguments = ["train", TINY, "--starter", "--out", str(fixed), "--no-promote", "--c", "0.5"]
+    result = runner.invoke(main, [*arguments, "--source-weighting", "rows"])
+    assert result.exit_code == 0, result.output
+    assert "weighed equally" not in result.output and "chosen by holding out" not in result.output
+    assert load_model(fixed)[1].hyperparameters | {"C": 0.5, "source_weighting": "rows"} == (
+        load_model(fixed)[1].hyperparameters
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "lots"])
+def test_train_refuses_a_c_that_is_not_auto_or_a_number_above_zero(runner, tmp_path, value):
+    result = runner.invoke(main, ["train", TINY, "--models-dir", str(tmp_path), "--c", value])
+    assert result.exit_code == 2
+    assert f"'{value}' is neither 'auto' nor a number above 0" in result.output
+    assert not (tmp_path / "current").exists()

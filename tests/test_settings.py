@@ -56,10 +56,11 @@ def test_the_command_line_takes_its_defaults_from_the_settings():
     train = defaults("train")
     assert train["models_dir"] == settings.MODELS_DIR
     assert (train["c_value"], train["seed"], train["profile"]) == (
-        settings.C,
+        "auto" if settings.C is None else str(settings.C),
         settings.SEED,
         settings.PROFILE,
     )
+    assert (train["solver"], train["source_weighting"]) == (settings.SOLVER, settings.SOURCE_WEIGHTING)
     assert train["class_weight"] == settings.CLASS_WEIGHT and train["naive_bayes"] == settings.NAIVE_BAYES
     assert train["abstain_below"] == settings.ABSTAIN_THRESHOLD
     for command in ("evaluate", "predict", "tag", "info"):

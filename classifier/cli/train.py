@@ -71,10 +71,12 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df")
 @click.option(
     "--c",
     "c_value",
-    type=click.FloatRange(min=0, min_open=True),
-    default=settings.C,
+    default="auto" if settings.C is None else str(settings.C),
     show_default=True,
-    help="Inverse regularisation strength of the linear SVM.",
+    callback=lambda context, parameter, value: _penalty(value),
+    help="Inverse regularisation strength of the linear SVM, or 'auto': with several DATA sources, the "
+    f"one of {', '.join(map(str, settings.C_CHOICES))} that scores best on each source held out in turn; "
+    f"else {settings.C_CHOICES[0]}.",
 )
 @click.option(
     "--class-weight",
@@ -100,6 +102,14 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df")
     help="How the linear SVM is fitted: 'svm' (liblinear, the most accurate on small data), 'sgd' "
     f"(stochastic gradient descent, {settings.SGD_EPOCHS} passes: time and memory grow linearly with "
     f"the rows) or 'auto' ('sgd' above {settings.SGD_ABOVE_ROWS:,} training rows).",
+)
+@click.option(
+    "--source-weighting",
+    type=click.Choice(list(settings.SOURCE_WEIGHTINGS)),
+    default=settings.SOURCE_WEIGHTING,
+    show_default=True,
+    help="How much each DATA source (and --starter) counts: 'equal' weighs every source the same in "
+    "total, so one big archive does not define the topics; 'rows' weighs every row the same.",
 )
 @click.option(
     "--profile",
@@ -233,7 +243,21 @@ def _training_settings(kwargs: dict) -> TrainingSettings:
         abstain_threshold=kwargs.pop("abstain_below"),
         naive_bayes=settings.NAIVE_BAYES_MODES[kwargs.pop("naive_bayes")],
         solver=kwargs.pop("solver"),
+        source_weighting=kwargs.pop("source_weighting"),
     )
+
+
+def _penalty(text: str) -> float | None:
+    """``--c``: a number above 0, or None for ``auto``."""
+    if text.lower() == "auto":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise click.BadParameter(f"{text!r} is neither 'auto' nor a number above 0")
+    return value
 
 
 def train_and_report(

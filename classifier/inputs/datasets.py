@@ -24,7 +24,17 @@ from classifier.inputs.sources import DataSource
 from classifier.persistence import file_sha256
 from classifier.taxonomy import LabelMap, Taxonomy, load_label_map, shipped_label_maps
 
-__all__ = ["LabeledData", "SourceSummary", "fingerprint", "iter_source", "load_labeled_data"]
+__all__ = [
+    "UNKNOWN_SOURCE",
+    "LabeledData",
+    "SourceSummary",
+    "fingerprint",
+    "iter_source",
+    "load_labeled_data",
+]
+
+UNKNOWN_SOURCE = -1
+"""The ``row_sources`` entry of a row whose source is not known (a correction, a row built in memory)."""
 
 
 @dataclass
@@ -39,13 +49,20 @@ class SourceSummary:
     dropped_by_map: int = 0
     sha256: str = ""
 
+    @property
+    def name(self) -> str:
+        """How messages name the source."""
+        return "the starter corpus" if self.preset == "starter" else self.source
+
 
 @dataclass
 class LabeledData:
     """Headlines, teasers and label tuples, in read order, with per-source summaries.
 
     ``locations`` are the (file, line) of each row when it was read from files
-    (empty for data built in memory), so that a row can be pointed back to.
+    (empty for data built in memory), so that a row can be pointed back to;
+    ``row_sources`` the index in ``sources`` of each row's source (empty when
+    unknown), so that training can weigh the sources and hold each out.
     """
 
     headlines: list[str] = field(default_factory=list)
@@ -53,6 +70,7 @@ class LabeledData:
     labels: list[tuple[str, ...]] = field(default_factory=list)
     sources: list[SourceSummary] = field(default_factory=list)
     locations: list[tuple[str, int]] = field(default_factory=list)
+    row_sources: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.headlines)
@@ -65,7 +83,34 @@ class LabeledData:
             [self.labels[i] for i in indices],
             self.sources,
             [self.locations[i] for i in indices] if self.locations else [],
+            [self.row_sources[i] for i in indices] if self.row_sources else [],
         )
+
+    @classmethod
+    def joined(cls, parts: Sequence[LabeledData]) -> LabeledData:
+        """The rows of every part, in order, with their sources.
+
+        When some part knows its rows' sources, the rows of a part that does not get the
+        source :data:`UNKNOWN_SOURCE`; ``locations`` are kept only when every part has them.
+        """
+        data = cls()
+        known = any(part.row_sources for part in parts)
+        located = all(part.locations or not len(part) for part in parts)
+        for part in parts:
+            if known:
+                offset = len(data.sources)
+                data.row_sources += (
+                    [offset + index for index in part.row_sources]
+                    if part.row_sources
+                    else [UNKNOWN_SOURCE] * len(part)
+                )
+            if located:
+                data.locations += part.locations
+            data.headlines += part.headlines
+            data.teasers += part.teasers
+            data.labels += part.labels
+            data.sources += part.sources
+        return data
 
 
 def iter_source(
@@ -156,6 +201,7 @@ def load_labeled_data(
             data.teasers.append(record.teaser)
             data.labels.append(labels)
             data.locations.append((record.source, record.line))
+            data.row_sources.append(len(data.sources))
             summary.rows += 1
             if on_row is not None:
                 on_row()
