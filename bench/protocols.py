@@ -173,6 +173,9 @@ def cross_corpus() -> Protocol:
 def _outlet(name: str) -> LabeledData:
     """One outlet's rows on the default taxonomy, each text once (the first row of a repeated text wins)."""
     data = load_data(DataRequest(OUTLETS[name].arguments, taxonomy="default"))[0]
+    # One outlet is one source for training's weights and held-out choice of C, however many
+    # files it comes in, as it would be read from its folder (arise:FOLDER).
+    data.row_sources = [0] * len(data)
     seen: set[tuple[str, str]] = set()
     unique = []
     for index, key in enumerate(zip(data.headlines, data.teasers, strict=True)):

@@ -13,8 +13,10 @@ The candidates are fitted as plain ``LinearSVC`` (no calibration, no naive-Bayes
 scaling) on at most :data:`~classifier.settings.PENALTY_ROWS_PER_SOURCE` rows of
 each source, so choosing costs a bounded number of fits whatever the archive's
 size. Each held-out source is scored by its macro-F1 over the labels it has, and
-sources count equally. A candidate replaces the first one only if its mean is
-higher by more than :data:`~classifier.settings.PENALTY_MIN_GAIN`.
+sources count equally. The chosen C is the first candidate (they go from the
+weakest penalty to the strongest) whose mean is within
+:data:`~classifier.settings.PENALTY_MIN_GAIN` of the best: of nearly equal
+scores, the one that departs least from the default.
 Multi-label models keep the first candidate: one SVM per topic would multiply
 the fits by the number of topics.
 """
@@ -91,10 +93,9 @@ def choose_penalty(
                 per_source.append(_held_out_f1(X, targets, weights, groups == source, C, settings))
                 done()
             scores[C] = float(np.mean(per_source))
-    best = max(scores, key=scores.get)
-    if scores[best] - scores[candidates[0]] <= defaults.PENALTY_MIN_GAIN:
-        best = candidates[0]
-    return PenaltyChoice(best, scores)
+    best = max(scores.values())
+    chosen = next(C for C in candidates if scores[C] >= best - defaults.PENALTY_MIN_GAIN)
+    return PenaltyChoice(chosen, scores)
 
 
 def _held_out_f1(X, targets, weights, scored: np.ndarray, C: float, settings: TrainingSettings) -> float:

@@ -60,10 +60,15 @@ def test_the_candidate_that_scores_best_on_held_out_sources_wins(three_sources, 
     assert choice.note().startswith("C=1 chosen by holding out each source in turn: mean macro-F1")
 
 
-def test_a_gain_within_the_margin_keeps_the_first_candidate(three_sources):
+def test_of_candidates_within_the_margin_of_the_best_the_first_wins(three_sources):
+    # 1.0 and 1.0000001 score the same to a hair, whichever is higher: the earlier one is kept.
     X, targets = _inputs(three_sources)
+    candidates = (1e-6, 1.0, 1.0000001)
     choice = choose_penalty(
-        X, targets, three_sources.row_sources, None, TrainingSettings(), Steps(), (1.0, 1.0000001)
+        X, targets, three_sources.row_sources, None, TrainingSettings(), Steps(), candidates
+    )
+    assert (
+        abs(choice.scores[1.0] - choice.scores[1.0000001]) < 0.005 < choice.scores[1.0] - choice.scores[1e-6]
     )
     assert choice.C == 1.0
 
