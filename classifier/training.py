@@ -46,7 +46,7 @@ Above ``SGD_ABOVE_ROWS`` training rows (``solver="auto"``) the SVM is fitted by
 stochastic gradient descent (:mod:`classifier.model.sgd`), whose cost grows linearly
 with the rows, without naive-Bayes scaling, on ``SGD_CALIBRATION_FOLDS`` folds.
 Exact duplicate training rows are fitted as one weighted row
-(:func:`~classifier.inputs.duplicates.collapse_duplicates`).
+(:func:`~classifier.inputs.duplicates.fold_duplicates`), after the features are built.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ from classifier import settings as defaults
 from classifier.errors import DataError
 from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.inputs.datasets import LabeledData
-from classifier.inputs.duplicates import collapse_duplicates
+from classifier.inputs.duplicates import fold_duplicates
 from classifier.inputs.weights import training_rows
 from classifier.model.calibration import CalibratedLinearClassifier
 from classifier.model.features import PROFILES, FeatureSettings, as_input, build_features
@@ -336,18 +336,19 @@ def train(
     )
     train_rows = len(training)
     settings = replace(settings, solver=_solver(settings, train_rows))
-    training, weights = collapse_duplicates(training, weights)
     targets, labels = _targets(training, settings)
     if len(labels) < 2:
         raise DataError(f"need at least two different labels to train, found {list(labels) or 'none'}")
     notes = [weighing] if weighing else []
-    if len(training) < train_rows:
-        notes.append(f"{train_rows - len(training):,} exact duplicate training rows were fitted as weights")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         with step(f"Building features of {len(training):,} rows"):
             features = build_features(settings.features)
             X = features.fit_transform(as_input(training.headlines, training.teasers), targets)
+        kept, weights = fold_duplicates(training, weights)
+        if kept is not None:
+            notes.append(f"{train_rows - len(kept):,} exact duplicate training rows were fitted as weights")
+            training, X, targets = training.subset(kept), X[kept], targets[kept]
         penalty = choose_penalty(X, targets, training.row_sources, weights, settings, step)
         settings = replace(settings, C=penalty.C)
         notes += filter(None, [penalty.note()])
