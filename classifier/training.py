@@ -105,6 +105,7 @@ class TrainingSettings:
     ones (``SGD_CALIBRATION_FOLDS`` with the ``sgd`` solver); ``naive_bayes=None`` means: for
     single-label models, fit with and without naive-Bayes scaling and keep the better by
     cross-validated accuracy. ``solver`` is one of ``SOLVERS``; ``epochs`` are the ``sgd`` solver's.
+    ``C=None`` means: chosen by holding out each source in turn (:mod:`classifier.penalty`).
     """
 
     features: FeatureSettings = field(default_factory=lambda: PROFILES[defaults.PROFILE])
@@ -132,7 +133,7 @@ class TrainingResult:
     """A fitted model and what was learned about it while fitting.
 
     ``settings`` are the ones asked for with what training decided filled in
-    (``naive_bayes`` and ``calibration_folds`` are never ``None`` there, ``solver`` never
+    (``naive_bayes``, ``calibration_folds`` and ``C`` are never ``None`` there, ``solver`` never
     ``auto``), so the
     manifest says what the model is, not what was left to choose.
     """
