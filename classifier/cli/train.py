@@ -75,8 +75,8 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df")
     show_default=True,
     callback=lambda context, parameter, value: _penalty(value),
     help="Inverse regularisation strength of the linear SVM, or 'auto': with several DATA sources, the "
-    f"one of {', '.join(map(str, settings.C_CHOICES))} that scores best on each source held out in turn; "
-    f"else {settings.C_CHOICES[0]}.",
+    f"largest of {', '.join(map(str, settings.C_CHOICES))} within {settings.PENALTY_MIN_GAIN} macro-F1 of "
+    f"the best on each source held out in turn; else {settings.C_CHOICES[0]}.",
 )
 @click.option(
     "--class-weight",
