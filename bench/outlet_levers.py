@@ -42,10 +42,9 @@ from pathlib import Path
 
 import numpy as np
 from accuracy_report import markdown_table
-from protocols import OUTLETS, SHARED_DATA, _outlet, starter_data
+from protocols import OUTLETS, SHARED_DATA, leave_one_outlet_out
 from sklearn.metrics import f1_score
 
-from classifier.inputs.datasets import LabeledData
 from classifier.model.features import as_input, build_features
 from classifier.training import TrainingSettings, _fit_classifier, _targets
 
@@ -80,18 +79,6 @@ def strip_fingerprints(text: str) -> str:
     return text.strip()
 
 
-def _training_rows(held_out: str) -> tuple[LabeledData, np.ndarray]:
-    """The starter corpus and every other outlet, with each row's source name."""
-    train, sources = LabeledData(), []
-    for name in ["starter", *(outlet for outlet in OUTLETS if outlet != held_out)]:
-        part = starter_data() if name == "starter" else _outlet(name)
-        train.headlines += part.headlines
-        train.teasers += part.teasers
-        train.labels += part.labels
-        sources += [name] * len(part)
-    return train, np.array(sources)
-
-
 def _inverse_share_weights(keys: np.ndarray, power: float) -> np.ndarray:
     """Each row weighted by (rows sharing its key) ** -power, scaled to a mean of 1."""
     counts = Counter(keys.tolist())
@@ -118,8 +105,8 @@ def run_lever(lever: str, held_out: str) -> dict:
     unknown = parts - set(LEVERS)
     if unknown:
         raise ValueError(f"unknown lever {sorted(unknown)}: choose from {', '.join(LEVERS)}")
-    train, sources = _training_rows(held_out)
-    test = _outlet(held_out)
+    protocol = leave_one_outlet_out(held_out)
+    train, test, sources = protocol.train, protocol.test, np.array(protocol.train.row_sources)
     # What "auto" picks for these 30,000-odd rows; C as it was before train chose it (a lever changes it).
     settings = TrainingSettings(solver="svm", C=1.0)
     texts = [train.headlines, train.teasers, test.headlines, test.teasers]
