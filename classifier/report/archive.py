@@ -22,8 +22,8 @@ from classifier.report.page import render_page
 from classifier.report.tally import ArchiveTally, tally_output
 from classifier.shares import adjusted_point, adjusted_shares, drift_distance, raw_shares
 from classifier.tagging.inputs import date_field, expand_inputs
-from classifier.tagging.job import TagJob
-from classifier.tagging.outputs import PREDICTION_KEYS, OutputSpec, output_spec
+from classifier.tagging.job import TagJob, job_output_spec
+from classifier.tagging.outputs import PREDICTION_KEYS, OutputSpec
 from classifier.validation_counts import ValidationCounts
 
 __all__ = [
@@ -190,9 +190,7 @@ def report_archive(job: TagJob, path: Path) -> ArchiveReport:
         ``path`` cannot be written.
     """
     sources = expand_inputs(job.inputs, job.preset)
-    spec = output_spec(
-        Path(job.output), job.output_format, slim=job.slim, date=job.options.date_field is not None
-    )
+    spec = job_output_spec(job)
     if spec.slim:
         column = "date" if spec.date else None
     else:

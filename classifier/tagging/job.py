@@ -146,6 +146,14 @@ class TagSummary:
         return (self.rows_tagged - self.resumed_rows) / self.seconds if self.seconds > 0 else 0.0
 
 
+def job_output_spec(job: TagJob) -> OutputSpec:
+    """What ``job`` writes, and where: the one reading of its output options, for tagging and reports."""
+    # Slim rows keep the date only when asked (--date-field), not a preset's own by default.
+    return output_spec(
+        Path(job.output), job.output_format, slim=job.slim, date=job.options.date_field is not None
+    )
+
+
 def _refuse_output_inside_inputs(output: Path, sources: list[DataSource]) -> None:
     """An output (and so its staging folder) inside an input folder would be read as input."""
     target = output.resolve()
@@ -177,10 +185,7 @@ def tag_archive(job: TagJob, progress: Callable[[TagProgress], None] | None = No
         raise ValueError("chunk size and workers must be at least 1")
     sources = expand_inputs(job.inputs, job.preset)
     _refuse_output_inside_inputs(Path(job.output), sources)
-    # Slim rows keep the date only when asked (--date-field), not a preset's own by default.
-    spec = output_spec(
-        Path(job.output), job.output_format, slim=job.slim, date=job.options.date_field is not None
-    )
+    spec = job_output_spec(job)
     if job.engine == "dask" and not spec.is_directory:
         raise ValueError(
             "the dask engine writes a folder of Parquet parts: name a folder or pass --output-format parquet"
