@@ -146,6 +146,7 @@ class TrainingResult:
     seconds: float
     notes: list[str] = field(default_factory=list)
     validation_indices: list[int] = field(default_factory=list)  # rows of the data held out
+    validation_scores: np.ndarray | None = None  # the model's probabilities of those rows
 
 
 def validation_split(
@@ -235,8 +236,8 @@ _THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
 MIN_POSITIVES_TO_TUNE = 5
 
 
-def _tune_thresholds(model: TopicModel, validation: LabeledData) -> np.ndarray:
-    """Per-label thresholds tuned for F1 on the validation rows.
+def _tune_thresholds(model: TopicModel, validation: LabeledData, scores: np.ndarray) -> np.ndarray:
+    """Per-label thresholds tuned for F1 on the validation rows, whose probabilities are ``scores``.
 
     First one threshold for all labels, the one with the best micro-F1; then,
     for each label with at least :data:`MIN_POSITIVES_TO_TUNE` validation rows,
@@ -244,7 +245,6 @@ def _tune_thresholds(model: TopicModel, validation: LabeledData) -> np.ndarray:
     closest to the shared threshold). Each row keeps its top label, as in
     :meth:`TopicModel.predict`.
     """
-    scores = model.scores(validation.headlines, validation.teasers)
     truth = MultiLabelBinarizer(classes=list(model.labels)).fit_transform(
         [[label for label in row if label in model.labels] for row in validation.labels]
     )
@@ -372,13 +372,14 @@ def train(
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     thresholds = np.full(len(labels), settings.label_threshold)
     model = TopicModel(pipeline, labels, settings.multilabel, thresholds, settings.abstain_threshold)
-    report = None
+    report = validation_scores = None
     if validation_idx:
         validation = data.subset(validation_idx)
         with step(f"Validating on {len(validation):,} held-out rows"):
+            validation_scores = model.scores(validation.headlines, validation.teasers)
             if settings.multilabel:
-                model.thresholds = _tune_thresholds(model, validation)
-            predictions = model.predict(validation.headlines, validation.teasers)
+                model.thresholds = _tune_thresholds(model, validation, validation_scores)
+            predictions = model.decide(validation_scores)
             report = evaluate_predictions(
                 validation.labels, predictions, labels, multilabel=settings.multilabel
             )
@@ -391,4 +392,5 @@ def train(
         time.perf_counter() - started,
         notes,
         validation_idx,
+        validation_scores,
     )

@@ -248,7 +248,7 @@ def _validation_report(result: TrainingResult, data: LabeledData, model_id: str,
     validation = data.subset(result.validation_indices)
     model = result.model
     with (step or (lambda description: nullcontext()))("Writing the validation report"):
-        scores = model.scores(validation.headlines, validation.teasers)
+        scores = result.validation_scores
         rows = ReportRows(validation, scores, model.decide(scores))
         return evaluation_report(
             model,
@@ -267,7 +267,7 @@ def _validation_report(result: TrainingResult, data: LabeledData, model_id: str,
 def _validation_counts(result: TrainingResult, data: LabeledData) -> dict:
     """The validation split's counts that archive reports correct topic shares with."""
     validation, model = data.subset(result.validation_indices), result.model
-    predictions = model.predict(validation.headlines, validation.teasers)
+    predictions = model.decide(result.validation_scores)
     return count_validation(model.labels, model.multilabel, validation.labels, predictions).to_dict()
 
 

@@ -37,6 +37,9 @@ def test_training_reports_validation_metrics_on_held_out_rows(tiny):
     assert result.validation.n == 9
     assert set(result.validation.per_label) == {"politics", "finance", "sport"}
     assert result.validation.accuracy >= 0.6
+    held_out = tiny.subset(result.validation_indices)
+    expected = result.model.scores(held_out.headlines, held_out.teasers)
+    np.testing.assert_allclose(result.validation_scores, expected)
 
 
 def test_one_label_is_not_enough():
