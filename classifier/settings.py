@@ -34,6 +34,7 @@ __all__ = [
     "LABEL_THRESHOLD",
     "MAX_BAD_ROWS",
     "MAX_FEATURES",
+    "MAX_NGRAM_CANDIDATES",
     "MAX_RECALL_DROP",
     "MIN_DF",
     "MODEL",
@@ -144,6 +145,9 @@ HEADLINE_WEIGHT = 0.5
 CHAR_WEIGHT = 1.0
 MIN_DF = 2
 MAX_FEATURES: int | None = None
+MAX_NGRAM_CANDIDATES = 60_000_000
+"""Distinct n-grams of one order counted while fitting the vocabulary before those seen in a single document
+so far are dropped (:mod:`classifier.model.vocabulary`): 24 bytes each, so at most about 1.4 GiB."""
 SUBLINEAR_TF = True
 PROFILES: dict[str, dict[str, object]] = {
     "fast": {},

@@ -42,7 +42,7 @@ TEST = [
         {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True},
         {"ngram_range": (1, 1), "min_df": 1},
         {"ngram_range": (1, 3), "min_df": 1, "sublinear_tf": True, "dtype": np.float32},
-        {"ngram_range": (2, 3), "min_df": 1, "max_features": 12},
+        {"ngram_range": (2, 3), "min_df": 1, "max_features": 6},  # no tie at the cut
     ],
 )
 def test_fast_word_vectorizer_gives_scikit_learns_matrix(options):

@@ -29,13 +29,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import sparse
 from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, normalize
 
 from classifier import settings as defaults
 from classifier.model.ngramindex import NgramIndex
 from classifier.model.tokens import SEPARATOR, SEPARATOR_ID, ByteTokenIds, word_tokens
+from classifier.model.vocabulary import NgramCounts
 
 __all__ = [
     "HEADLINE",
@@ -138,6 +139,19 @@ _FIXED_PARAMETERS = (
 
 # What a fitted vectorizer builds from its vocabulary on first use, and neither saves nor keeps on a refit.
 _DERIVED = ("_byte_ids", "_ngram_indexes")
+# Documents counted or transformed at once: bounds the temporary arrays, and costs nothing at this size.
+_COUNTING_BATCH = _TRANSFORM_BATCH = 100_000
+
+
+def _idf(documents: int, frequencies: np.ndarray, smooth: bool, dtype) -> np.ndarray:
+    """``TfidfTransformer``'s idf, computed in the same steps and type, so the same to the last bit."""
+    dtype = dtype if dtype in (np.float32, np.float64) else np.float64
+    frequencies = frequencies.astype(dtype) + float(smooth)
+    idf = np.full_like(frequencies, fill_value=documents + int(smooth), dtype=dtype)
+    idf /= frequencies
+    np.log(idf, out=idf)
+    idf += 1.0
+    return idf
 
 
 class FastWordTfidfVectorizer(TfidfVectorizer):
@@ -184,19 +198,52 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
             state.pop(name, None)
         return state
 
-    def fit(self, raw_documents: Iterable[str], y=None):
-        """Learn vocabulary and idf (as ``TfidfVectorizer``) and index the vocabulary."""
+    def fit(self, raw_documents: Iterable[str | bytes], y=None):
+        """Learn vocabulary and idf as ``TfidfVectorizer`` does, counting n-grams batch by batch."""
+        return self.fit_counts(self._counted(raw_documents))
+
+    def fit_transform(self, raw_documents: Iterable[str | bytes], y=None):
+        """Learn vocabulary and idf, and return the training rows' tf-idf matrix."""
+        documents = self._documents(raw_documents)
+        return self.fit_counts(self._counted(documents)).transform(documents)
+
+    def fit_counts(self, counts: NgramCounts):
+        """Take the vocabulary and idf from n-gram ``counts`` of the training documents.
+
+        ``counts`` may have been added batch by batch as the documents were read, so that a
+        corpus too big to hold is fitted the same as one in memory.
+        """
         self._check_supported()
-        super().fit(raw_documents)
+        if counts.ngram_range != tuple(self.ngram_range):
+            raise ValueError(f"counts of {counts.ngram_range}-grams cannot fit {self.ngram_range}-grams")
+        self._check_params()
+        self._warn_for_unused_params()
+        self._validate_vocabulary()
+        terms, frequencies = counts.vocabulary(self.min_df, self.max_df, self.max_features)
+        self.vocabulary_ = dict(zip(terms, range(len(terms)), strict=True))
+        self._tfidf = TfidfTransformer(
+            norm=self.norm, use_idf=self.use_idf, smooth_idf=self.smooth_idf, sublinear_tf=self.sublinear_tf
+        )
+        self.idf_ = _idf(counts.documents, frequencies, self.smooth_idf, self.dtype)
         self._index_vocabulary()
         return self
 
-    def fit_transform(self, raw_documents: Iterable[str], y=None):
-        """Learn vocabulary and idf, and return the training rows' tf-idf matrix."""
+    def _documents(self, raw_documents: Iterable[str | bytes]) -> list[str]:
+        """The documents as text (``bytes`` decoded as the parent does), in a list that can be read twice."""
+        if isinstance(raw_documents, str):
+            raise ValueError("Iterable over raw text documents expected, string object received.")
+        return [
+            document if isinstance(document, str) else self.decode(document) for document in raw_documents
+        ]
+
+    def _counted(self, raw_documents: Iterable[str | bytes]) -> NgramCounts:
+        self._validate_params()
         self._check_supported()
-        matrix = super().fit_transform(raw_documents)
-        self._index_vocabulary()
-        return matrix
+        counts = NgramCounts(tuple(self.ngram_range))
+        documents = self._documents(raw_documents)
+        for start in range(0, len(documents), _COUNTING_BATCH):
+            counts.add(documents[start : start + _COUNTING_BATCH])
+        return counts
 
     def _check_supported(self) -> None:
         defaults = TfidfVectorizer()
@@ -299,10 +346,21 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
             documents = [document.replace(SEPARATOR, " ") for document in raw_documents]
         except (AttributeError, TypeError):  # bytes, decoded as the parent does; anything else fails there
             documents = [self.decode(document).replace(SEPARATOR, " ") for document in raw_documents]
+        if not documents:
+            return sparse.csr_matrix((0, len(self.vocabulary_)), dtype=self.dtype)
+        # In batches: the temporary arrays of one batch are several times its matrix.
+        batches = range(0, len(documents), _TRANSFORM_BATCH)
+        if len(batches) == 1:
+            return self._transform_batch(documents)
+        return sparse.vstack(
+            [self._transform_batch(documents[start : start + _TRANSFORM_BATCH]) for start in batches],
+            format="csr",
+        )
+
+    def _transform_batch(self, documents: list[str]) -> sparse.csr_matrix:
+        """The tf-idf matrix of ``documents``, text without the separator."""
         ids = self._byte_token_ids().ids(SEPARATOR.join(documents))
         shape = (len(documents), len(self.vocabulary_))
-        if not documents:
-            return sparse.csr_matrix(shape, dtype=self.dtype)
         row_array, column_array = self.ngram_occurrences(ids)
         counts = sparse.csr_matrix((np.ones(len(row_array)), (row_array, column_array)), shape=shape)
         counts.sum_duplicates()
