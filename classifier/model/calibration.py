@@ -49,7 +49,13 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
-__all__ = ["CalibratedLinearClassifier", "linear_terms", "stratified_folds"]
+__all__ = [
+    "CalibratedLinearClassifier",
+    "fold_scores",
+    "linear_terms",
+    "stratified_folds",
+    "weight_growth",
+]
 
 
 def stratified_folds(strata: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
@@ -168,6 +174,23 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = linear.classes_
         self.coef_, self.intercept_ = _float32_terms(linear)
         scores, truth, growth = self._out_of_fold(X, y, sample_weight)
+        return self._fit_link(scores, truth, sample_weight, growth)
+
+    def fit_from_scores(self, linear, scores: np.ndarray, truth: np.ndarray, sample_weight=None, growth=1.0):
+        """Take a single-label linear model fitted elsewhere, and fit the link on out-of-fold scores
+        computed elsewhere: for rows too many to hold at once (:mod:`classifier.model.streamed`).
+
+        ``scores`` and ``truth`` are as :meth:`fit` makes them for some rows (NaN where a fold
+        model could not score a class; one-hot truth), with those rows' ``sample_weight``;
+        ``growth`` is how much larger ``linear``'s weights are than the fold models'.
+        """
+        self.multilabel_ = False
+        self.classes_ = linear.classes_
+        self.coef_, self.intercept_ = _float32_terms(linear)
+        self.n_features_in_ = self.coef_.shape[1]
+        return self._fit_link(scores, truth, sample_weight, growth)
+
+    def _fit_link(self, scores: np.ndarray, truth: np.ndarray, sample_weight, growth: float):
         if self.multilabel_:
             slope, self.offset_ = _fit_sigmoid(scores, truth, sample_weight)
         else:
@@ -262,12 +285,20 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
             else:
                 model = self._fitted(X[kept], y[kept], weight)
                 learnable = np.searchsorted(self.classes_, model.classes_)
-            coef, intercept = _float32_terms(model)
-            scores[np.ix_(held_out, learnable)] = (
-                safe_sparse_dot(X[held_out], coef.T.astype(np.float64)) + intercept
-            )
-            growth.append(np.linalg.norm(self.coef_[learnable]) / np.linalg.norm(coef))
+            scores[np.ix_(held_out, learnable)] = fold_scores(model, X[held_out])
+            growth.append(weight_growth(self.coef_[learnable], model))
         return scores, truth, float(np.mean(growth)) if growth else 1.0
+
+
+def fold_scores(model, X) -> np.ndarray:
+    """A fold model's decision scores of its held-out rows ``X``, from its float32 terms as stored."""
+    coef, intercept = _float32_terms(model)
+    return safe_sparse_dot(X, coef.T.astype(np.float64)) + intercept
+
+
+def weight_growth(full_coef: np.ndarray, model) -> float:
+    """How much larger the full model's weights (of the classes ``model`` learned) are than ``model``'s."""
+    return float(np.linalg.norm(full_coef) / np.linalg.norm(_float32_terms(model)[0]))
 
 
 def _fitted(estimator, X, y, sample_weight):

@@ -46,6 +46,7 @@ __all__ = [
     "FeatureSettings",
     "as_input",
     "build_features",
+    "join_headline_and_teaser",
 ]
 
 HEADLINE, TEASER = 0, 1
@@ -139,8 +140,8 @@ _FIXED_PARAMETERS = (
 
 # What a fitted vectorizer builds from its vocabulary on first use, and neither saves nor keeps on a refit.
 _DERIVED = ("_byte_ids", "_ngram_indexes")
-# Documents counted or transformed at once: bounds the temporary arrays, and costs nothing at this size.
-_COUNTING_BATCH = _TRANSFORM_BATCH = 100_000
+# Documents transformed at once: bounds the temporary arrays, and costs nothing at this size.
+_TRANSFORM_BATCH = 100_000
 
 
 def _idf(documents: int, frequencies: np.ndarray, smooth: bool, dtype) -> np.ndarray:
@@ -240,9 +241,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
         self._validate_params()
         self._check_supported()
         counts = NgramCounts(tuple(self.ngram_range))
-        documents = self._documents(raw_documents)
-        for start in range(0, len(documents), _COUNTING_BATCH):
-            counts.add(documents[start : start + _COUNTING_BATCH])
+        counts.add(self._documents(raw_documents))
         return counts
 
     def _check_supported(self) -> None:

@@ -20,7 +20,7 @@ for ``n`` rows (their weights summed).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -75,25 +75,35 @@ class EpochSGDClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         """Make ``epochs`` passes of hinge-loss SGD over the rows; returns ``self``."""
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64)
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
+        weights = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        classes, codes = np.unique(y, return_inverse=True)
+        totals = np.bincount(codes, weights=weights, minlength=len(classes))
+        return self.fit_batches(lambda epoch: [(X, y, weights)], classes, totals)
+
+    def fit_batches(
+        self,
+        batches: Callable[[int], Iterable[tuple[object, np.ndarray, np.ndarray]]],
+        classes: np.ndarray,
+        class_totals: np.ndarray,
+    ):
+        """Fit on rows that come in batches, such as rows read back from disk; returns ``self``.
+
+        ``batches(epoch)`` gives the batches of one pass, each ``(X, y, sample_weight)``, in the
+        order that pass should see them; ``classes`` are every class of ``y`` sorted, and
+        ``class_totals`` the weight of each class's rows summed over all batches, which the
+        class weighting and the regularisation need before the first step.
+        """
         if self.epochs < 1:
             raise ValueError("epochs must be at least 1")
-        weights = _check_sample_weight(sample_weight, X)
-        classes, codes = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
                 f"needs rows of at least 2 classes, but the data has only one class: {classes[0]}"
             )
-        if self.class_weight == "balanced":
-            totals = np.bincount(codes, weights=weights, minlength=len(classes))
-            weights = weights * (totals.sum() / (len(classes) * totals))[codes]
-        elif isinstance(self.class_weight, dict):
-            weights = weights * np.array([self.class_weight.get(c, 1.0) for c in classes])[codes]
-        elif self.class_weight is not None:
-            raise ValueError(f"class_weight must be 'balanced', a dict or None, not {self.class_weight!r}")
+        factors = self._class_factors(classes, np.asarray(class_totals, dtype=np.float64))
         solver = SGDClassifier(
             loss="hinge",
-            alpha=1.0 / (self.C * weights.sum()),
+            alpha=1.0 / (self.C * float(class_totals @ factors)),
             learning_rate="optimal",
             random_state=self.random_state,
         )
@@ -101,12 +111,25 @@ class EpochSGDClassifier(ClassifierMixin, BaseEstimator):
             # partial_fit shuffles the rows it is given by its seed: a new seed, a new order,
             # without copying the matrix.
             solver.set_params(random_state=self.random_state + epoch)
-            solver.partial_fit(X, y, classes=classes, sample_weight=weights)
+            for X, y, weights in batches(epoch):
+                weights = weights * factors[np.searchsorted(classes, y)]
+                solver.partial_fit(X, y, classes=classes, sample_weight=weights)
             if self.on_epoch is not None:
                 self.on_epoch()
         self.classes_ = solver.classes_
         self.coef_, self.intercept_ = solver.coef_, solver.intercept_
+        self.n_features_in_ = self.coef_.shape[1]
         return self
+
+    def _class_factors(self, classes: np.ndarray, totals: np.ndarray) -> np.ndarray:
+        """What each class's rows are weighed by: ``class_weight`` applied to classes of these totals."""
+        if self.class_weight == "balanced":
+            return totals.sum() / (len(classes) * np.maximum(totals, np.finfo(float).tiny))
+        if isinstance(self.class_weight, dict):
+            return np.array([self.class_weight.get(c, 1.0) for c in classes])
+        if self.class_weight is not None:
+            raise ValueError(f"class_weight must be 'balanced', a dict or None, not {self.class_weight!r}")
+        return np.ones(len(classes))
 
     def decision_function(self, X) -> np.ndarray:
         """Decision scores: one column per class, or one (of ``classes_[1]``) for two classes."""

@@ -18,7 +18,7 @@ corpus may then miss ``min_df``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from numbers import Integral
 
 import numpy as np
@@ -28,6 +28,7 @@ from classifier.model.tokens import word_tokens
 
 __all__ = ["NgramCounts"]
 
+_BATCH = 50_000  # documents counted at once: their temporary arrays are several times their n-grams
 _KEY_BITS = 63  # of a non-negative int64: an n-gram of ``order`` tokens gets 63 // order bits per token
 
 
@@ -53,8 +54,12 @@ class NgramCounts:
         # Per order: sorted distinct keys, and for each the documents it is in and its occurrences.
         self._counts = {order: (empty, empty, empty) for order in range(low, high + 1)}
 
-    def add(self, documents: Iterable[str]) -> None:
+    def add(self, documents: Sequence[str]) -> None:
         """Count the n-grams of ``documents`` (lower-cased here, as the vectorizer's analyzer does)."""
+        for start in range(0, len(documents), _BATCH):
+            self._add(documents[start : start + _BATCH])
+
+    def _add(self, documents: Sequence[str]) -> None:
         token_ids, lengths = self._token_ids, []
         ids: list[int] = []
         for document in documents:

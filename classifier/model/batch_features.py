@@ -1,0 +1,78 @@
+"""Fitting the features on rows read in batches, without holding them: each word channel's n-gram counts.
+
+:class:`~classifier.model.features.FastWordTfidfVectorizer` takes its vocabulary
+and idf from n-gram counts (:mod:`classifier.model.vocabulary`), which can be
+added a batch at a time; :class:`FeatureCounts` keeps those of every word
+channel of the feature union and gives the fitted union, the same as
+:func:`~classifier.model.features.build_features` fitted on all the rows at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
+
+from classifier.model.features import (
+    HEADLINE,
+    FastWordTfidfVectorizer,
+    FeatureSettings,
+    build_features,
+    join_headline_and_teaser,
+)
+from classifier.model.vocabulary import NgramCounts
+
+__all__ = ["FeatureCounts"]
+
+_BOOKKEEPING_ROWS = 1000
+
+
+class FeatureCounts:
+    """The n-gram counts of each word channel of ``settings``' features, added batch by batch of input
+    rows (:func:`as_input`): what fits the features on rows read in batches (:meth:`fitted`).
+
+    Character n-grams are not counted: features with them are fitted in memory only.
+    """
+
+    def __init__(self, settings: FeatureSettings) -> None:
+        if settings.char_ngrams is not None:
+            raise ValueError("features with character n-grams cannot be fitted batch by batch")
+        self.settings = settings
+        self.channels = {name: NgramCounts(settings.word_ngrams) for name in ("text", "headline")}
+
+    def add(self, rows: np.ndarray) -> None:
+        """Count one batch of input rows."""
+        self.channels["text"].add(join_headline_and_teaser(rows))
+        self.channels["headline"].add(rows[:, HEADLINE])
+
+    def fitted(self, sample: np.ndarray) -> ColumnTransformer:
+        """The feature union with each channel's vocabulary and idf taken from these counts.
+
+        The union itself is fitted on the first rows of ``sample`` (some input rows) first, for its
+        own bookkeeping, keeping every n-gram they have; each channel's vocabulary then becomes the
+        one of all the counted rows, and the columns each channel's output fills are recorded
+        again for those vocabularies.
+        """
+        features = build_features(self.settings)
+        for _, vectorizer in _word_channels(features.transformers):
+            vectorizer.set_params(min_df=1, max_df=1.0, max_features=None)
+        features.fit(sample[:_BOOKKEEPING_ROWS])
+        start = 0
+        for name, vectorizer in _word_channels(features.transformers_):
+            vectorizer.set_params(
+                min_df=self.settings.min_df, max_df=1.0, max_features=self.settings.max_features
+            )
+            width = len(vectorizer.fit_counts(self.channels[name]).vocabulary_)
+            features.output_indices_[name] = slice(start, start + width)
+            start += width
+        return features
+
+
+def _word_channels(transformers) -> list[tuple[str, FastWordTfidfVectorizer]]:
+    """The name and the vectorizer of each word channel among a union's ``transformers``."""
+    channels = []
+    for name, transformer, _ in transformers:
+        vectorizer = transformer[-1] if isinstance(transformer, Pipeline) else transformer
+        if isinstance(vectorizer, FastWordTfidfVectorizer):
+            channels.append((name, vectorizer))
+    return channels
