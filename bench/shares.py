@@ -57,7 +57,7 @@ ARCHIVE_ROWS = 1000
 def _fit(data: LabeledData, multilabel: bool):
     """A model trained with the defaults, and its validation split's counts."""
     result = train(data, TrainingSettings(multilabel=multilabel))
-    validation = data.subset(result.validation_indices)
+    validation = result.validation_data
     model = result.model
     predictions = model.predict(validation.headlines, validation.teasers)
     return model, count_validation(model.labels, multilabel, validation.labels, predictions)

@@ -82,7 +82,7 @@ def choose_penalty(
     ]
     if settings.multilabel or len(held_out) < 2:
         return PenaltyChoice(candidates[0], {})
-    rows = _sample(groups, defaults.PENALTY_ROWS_PER_SOURCE, settings.seed)
+    rows = sample_per_source(groups, defaults.PENALTY_ROWS_PER_SOURCE, settings.seed)
     X, targets, groups = X[rows], targets[rows], groups[rows]
     weights = None if weights is None else weights[rows]
     scores = {}
@@ -107,7 +107,7 @@ def _held_out_f1(X, targets, weights, scored: np.ndarray, C: float, settings: Tr
     return float(f1_score(truth, svm.predict(X[scored]), labels=np.unique(truth), average="macro"))
 
 
-def _sample(groups: np.ndarray, limit: int, seed: int) -> np.ndarray:
+def sample_per_source(groups: np.ndarray, limit: int, seed: int) -> np.ndarray:
     """Row indices: every row of a group with at most ``limit`` rows, else ``limit`` of them at random."""
     rng = np.random.default_rng(seed)
     picked = []

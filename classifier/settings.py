@@ -32,6 +32,7 @@ __all__ = [
     "HEADLINE_WEIGHT",
     "HOST",
     "LABEL_THRESHOLD",
+    "LINK_ROWS",
     "MAX_BAD_ROWS",
     "MAX_FEATURES",
     "MAX_NGRAM_CANDIDATES",
@@ -61,6 +62,7 @@ __all__ = [
     "SOLVERS",
     "SOURCE_WEIGHTING",
     "SOURCE_WEIGHTINGS",
+    "STREAM_BATCH_ROWS",
     "SUBLINEAR_TF",
     "TAG_CHUNK_SIZE",
     "TAG_ENGINE",
@@ -120,7 +122,7 @@ NAIVE_BAYES = "auto"
 """``auto``: single-label models are fitted with and without naive-Bayes scaling, and the better is kept."""
 SOLVERS = ("auto", "svm", "sgd")
 """``svm``: liblinear's ``LinearSVC``; ``sgd``: the same hinge loss by stochastic gradient descent, whose
-cost grows linearly with the rows; ``auto``: ``sgd`` above :data:`SGD_ABOVE_ROWS` training rows."""
+cost grows linearly with the rows; ``auto``: ``sgd`` above :data:`SGD_ABOVE_ROWS` rows of data."""
 SOLVER = "auto"
 SGD_ABOVE_ROWS = 200_000
 """Where ``auto`` switches to ``sgd``: above every accuracy protocol, where ``svm`` starts to cost minutes
@@ -129,6 +131,11 @@ SGD_EPOCHS = 5
 """Passes of the ``sgd`` solver over the training rows."""
 SGD_CALIBRATION_FOLDS = 2
 """Folds of the ``sgd`` solver's calibration: each costs :data:`SGD_EPOCHS` more passes."""
+STREAM_BATCH_ROWS = 200_000
+"""Rows that streamed training (the ``sgd`` solver) reads, turns into features and writes to disk at once:
+with the n-gram counts, what bounds its memory."""
+LINK_ROWS = 200_000
+"""Rows whose out-of-fold scores streamed training fits the calibration link on, a seeded sample."""
 SOURCE_WEIGHTINGS = ("equal", "rows")
 """How much each training source counts: ``equal``, every source the same in total, so that a big archive
 does not define the topics (bench/README.md, "Levers, each measured"); ``rows``, every row the same."""

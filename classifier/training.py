@@ -42,9 +42,11 @@ calibration error is already about 0.03. The solver may take up to 5,000
 iterations: a few rare Reuters topics need about 2,400 to converge, and easy
 problems stop long before.
 
-Above ``SGD_ABOVE_ROWS`` training rows (``solver="auto"``) the SVM is fitted by
+Above ``SGD_ABOVE_ROWS`` rows of data (``solver="auto"``) the SVM is fitted by
 stochastic gradient descent (:mod:`classifier.model.sgd`), whose cost grows linearly
-with the rows, without naive-Bayes scaling, on ``SGD_CALIBRATION_FOLDS`` folds.
+with the rows, without naive-Bayes scaling, on ``SGD_CALIBRATION_FOLDS`` folds; the
+job (:func:`classifier.workflows.train_model`) then trains single-label models with
+word features from the data read twice in batches, without holding it (:mod:`classifier.streaming`).
 Exact duplicate training rows are fitted as one weighted row
 (:func:`~classifier.inputs.duplicates.fold_duplicates`), after the features are built.
 """
@@ -53,14 +55,12 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import f1_score
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MultiLabelBinarizer
@@ -78,12 +78,16 @@ from classifier.model.naive_bayes import NaiveBayesScaledSVC
 from classifier.model.sgd import EpochSGDClassifier
 from classifier.model.topic_model import TopicModel
 from classifier.penalty import choose_penalty
+from classifier.thresholds import tune_thresholds
 
 __all__ = [
-    "MIN_POSITIVES_TO_TUNE",
     "TrainingResult",
     "TrainingSettings",
+    "calibrated_classifier",
+    "classifier_fits",
+    "held_out_rows",
     "train",
+    "validated_result",
     "validation_split",
 ]
 
@@ -145,41 +149,47 @@ class TrainingResult:
     validation_rows: int
     seconds: float
     notes: list[str] = field(default_factory=list)
-    validation_indices: list[int] = field(default_factory=list)  # rows of the data held out
+    validation_data: LabeledData | None = None  # the rows held out
     validation_scores: np.ndarray | None = None  # the model's probabilities of those rows
 
 
 def validation_split(
     labels: list[tuple[str, ...]], fraction: float, seed: int
 ) -> tuple[list[int], list[int]]:
-    """Seeded split stratified on each row's first label.
+    """Seeded split stratified on each row's first label: the training rows and the validation rows.
 
     Every label with at least two rows puts ``round(fraction * count)`` of them
     (at least one, never all) in validation; a label with a single row stays in
     training, so no topic is unknown to the model because of the split.
     """
+    _, first = np.unique(np.array([row[0] if row else "" for row in labels], dtype=str), return_inverse=True)
+    held_out = held_out_rows(first, fraction, seed)
+    return np.flatnonzero(~held_out).tolist(), np.flatnonzero(held_out).tolist()
+
+
+def held_out_rows(first_labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """:func:`validation_split` as a mask of the validation rows, from each row's first label as a
+    number (the labels numbered in sorted order): for rows too many to hold as text."""
     if not 0.0 <= fraction < 1.0:
         raise ValueError("validation fraction must be at least 0 and below 1")
-    if fraction == 0.0:
-        return list(range(len(labels))), []
-    by_label: dict[str, list[int]] = defaultdict(list)
-    for index, row in enumerate(labels):
-        by_label[row[0] if row else ""].append(index)
+    held_out = np.zeros(len(first_labels), dtype=bool)
+    if fraction == 0.0 or not len(first_labels):
+        return held_out
     rng = np.random.default_rng(seed)
-    train, validation = [], []
-    for label in sorted(by_label):
-        indices = np.array(by_label[label])
+    by_label = np.argsort(first_labels, kind="stable")  # each label's rows in row order
+    ends = np.cumsum(np.bincount(first_labels))
+    for start, end in zip(ends - np.bincount(first_labels), ends, strict=True):
+        indices = by_label[start:end].copy()
         rng.shuffle(indices)
         n_validation = (
             0 if len(indices) < 2 else min(len(indices) - 1, max(1, round(fraction * len(indices))))
         )
-        validation.extend(indices[:n_validation].tolist())
-        train.extend(indices[n_validation:].tolist())
-    return sorted(train), sorted(validation)
+        held_out[indices[:n_validation]] = True
+    return held_out
 
 
 def _solver(settings: TrainingSettings, rows: int) -> str:
-    """The solver ``settings`` ask for, ``auto`` decided by the number of training rows."""
+    """The solver ``settings`` ask for, ``auto`` decided by the number of rows of data."""
     if settings.solver not in defaults.SOLVERS:
         raise ValueError(f"unknown solver {settings.solver!r}: choose from {', '.join(defaults.SOLVERS)}")
     if settings.solver != "auto":
@@ -195,7 +205,7 @@ def _folds(settings: TrainingSettings) -> int:
     return 3 if settings.multilabel else 5
 
 
-def _classifier(
+def calibrated_classifier(
     settings: TrainingSettings, naive_bayes: bool = False, on_fit: Callable[[], None] | None = None
 ) -> CalibratedLinearClassifier:
     """The unfitted calibrated model of ``settings`` (whose solver is decided); ``on_fit`` is called after
@@ -213,7 +223,7 @@ def _classifier(
     )
 
 
-def _classifier_fits(settings: TrainingSettings, labels: int) -> int:
+def classifier_fits(settings: TrainingSettings, labels: int) -> int:
     """How many times :func:`_fit_classifier` calls ``on_fit``: the progress bar's total."""
     fits = 1 + _folds(settings)
     if settings.solver == "sgd":
@@ -228,41 +238,6 @@ def _targets(data: LabeledData, settings: TrainingSettings) -> tuple[np.ndarray,
         return matrix, tuple(str(label) for label in binarizer.classes_)
     first = np.array([row[0] for row in data.labels], dtype=object)
     return first, tuple(sorted(set(first.tolist())))
-
-
-_THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
-# A label needs this many validation rows before it gets a threshold of its own:
-# with fewer, the F1-best threshold is mostly noise.
-MIN_POSITIVES_TO_TUNE = 5
-
-
-def _tune_thresholds(model: TopicModel, validation: LabeledData, scores: np.ndarray) -> np.ndarray:
-    """Per-label thresholds tuned for F1 on the validation rows, whose probabilities are ``scores``.
-
-    First one threshold for all labels, the one with the best micro-F1; then,
-    for each label with at least :data:`MIN_POSITIVES_TO_TUNE` validation rows,
-    the threshold with the best F1 of that label (of equally good ones, the one
-    closest to the shared threshold). Each row keeps its top label, as in
-    :meth:`TopicModel.predict`.
-    """
-    truth = MultiLabelBinarizer(classes=list(model.labels)).fit_transform(
-        [[label for label in row if label in model.labels] for row in validation.labels]
-    )
-    top = scores == scores.max(axis=1, keepdims=True)
-    decided = [(scores >= threshold) | top for threshold in _THRESHOLD_GRID]  # once per threshold
-    shared = _best(_THRESHOLD_GRID, [f1_score(truth, d, average="micro") for d in decided], 0.5)
-    thresholds = np.full(len(model.labels), shared)
-    for column in np.flatnonzero(truth.sum(axis=0) >= MIN_POSITIVES_TO_TUNE):
-        f1s = [f1_score(truth[:, column], d[:, column], zero_division=0) for d in decided]
-        thresholds[column] = _best(_THRESHOLD_GRID, f1s, shared)
-    return thresholds
-
-
-def _best(grid: np.ndarray, scores: list[float], anchor: float) -> float:
-    """The grid value with the highest score; of ties, the one closest to ``anchor``."""
-    scores = np.asarray(scores)
-    ties = grid[scores >= scores.max() - 1e-12]
-    return float(ties[np.argmin(np.abs(ties - anchor))])
 
 
 def _fit_classifier(
@@ -283,9 +258,11 @@ def _fit_classifier(
     """
     if settings.naive_bayes is not None or settings.multilabel or settings.solver == "sgd":
         naive_bayes = bool(settings.naive_bayes) and settings.solver != "sgd"
-        return _classifier(settings, naive_bayes, on_fit).fit(X, targets, sample_weight=weights)
-    plain = _classifier(settings, on_fit=on_fit).fit(X, targets, sample_weight=weights)
-    scaled = _classifier(settings, naive_bayes=True, on_fit=on_fit).fit(X, targets, sample_weight=weights)
+        return calibrated_classifier(settings, naive_bayes, on_fit).fit(X, targets, sample_weight=weights)
+    plain = calibrated_classifier(settings, on_fit=on_fit).fit(X, targets, sample_weight=weights)
+    scaled = calibrated_classifier(settings, naive_bayes=True, on_fit=on_fit).fit(
+        X, targets, sample_weight=weights
+    )
     gain = scaled.out_of_fold_correct_.astype(float) - plain.out_of_fold_correct_
     mean = np.average(gain, weights=weights)
     spread = np.sqrt(np.average((gain - mean) ** 2, weights=weights))
@@ -336,7 +313,7 @@ def train(
         data.subset(train_idx), settings.source_weighting, corrections, correction_weight
     )
     train_rows = len(training)
-    settings = replace(settings, solver=_solver(settings, train_rows))
+    settings = replace(settings, solver=_solver(settings, len(data)))
     targets, labels = _targets(training, settings)
     if len(labels) < 2:
         raise DataError(f"need at least two different labels to train, found {list(labels) or 'none'}")
@@ -353,7 +330,7 @@ def train(
         penalty = choose_penalty(X, targets, training.row_sources, weights, settings, step)
         settings = replace(settings, C=penalty.C)
         notes += filter(None, [penalty.note()])
-        fits = _classifier_fits(settings, len(labels))
+        fits = classifier_fits(settings, len(labels))
         with step(f"Fitting the classifier ({settings.solver})", fits) as done:
             classifier = _fit_classifier(X, targets, settings, weights, done)
         _forget_progress(classifier)
@@ -370,27 +347,42 @@ def train(
     for warning in caught:  # anything else is not ours to hide
         if not issubclass(warning.category, ConvergenceWarning):
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    validation = data.subset(validation_idx) if validation_idx else None
+    return validated_result(pipeline, labels, chosen, validation, train_rows, notes, started, step)
+
+
+def validated_result(
+    pipeline: Pipeline,
+    labels: tuple[str, ...],
+    settings: TrainingSettings,
+    validation: LabeledData | None,
+    train_rows: int,
+    notes: list[str],
+    started: float,
+    step: StepReporter,
+) -> TrainingResult:
+    """The fitted ``pipeline`` as a :class:`TopicModel`, scored on the ``validation`` rows (multi-label:
+    with each label's threshold tuned on them first), and everything :class:`TrainingResult` records."""
     thresholds = np.full(len(labels), settings.label_threshold)
     model = TopicModel(pipeline, labels, settings.multilabel, thresholds, settings.abstain_threshold)
     report = validation_scores = None
-    if validation_idx:
-        validation = data.subset(validation_idx)
+    if validation is not None:
         with step(f"Validating on {len(validation):,} held-out rows"):
             validation_scores = model.scores(validation.headlines, validation.teasers)
             if settings.multilabel:
-                model.thresholds = _tune_thresholds(model, validation, validation_scores)
+                model.thresholds = tune_thresholds(model, validation, validation_scores)
             predictions = model.decide(validation_scores)
             report = evaluate_predictions(
                 validation.labels, predictions, labels, multilabel=settings.multilabel
             )
     return TrainingResult(
         model,
-        chosen,
+        settings,
         report,
         train_rows,
-        len(validation_idx),
+        len(validation) if validation is not None else 0,
         time.perf_counter() - started,
         notes,
-        validation_idx,
+        validation,
         validation_scores,
     )

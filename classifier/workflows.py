@@ -6,8 +6,10 @@ line, the HTTP service and the tests drive exactly the same code.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from importlib import resources
@@ -25,7 +27,7 @@ from classifier.comparison import (
 from classifier.errors import DataError
 from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.feedback.learning import CorrectionSet, FeedbackSummary, known_labels, merge_corrections
-from classifier.inputs.datasets import LabeledData, load_labeled_data
+from classifier.inputs.datasets import LabeledData, SourceSummary, iter_labeled_data
 from classifier.inputs.records import BadRowLimit, ReadOptions, ReadReport
 from classifier.inputs.sources import DataSource, parse_data_argument
 from classifier.persistence import Manifest, load_model, new_model_id, save_model
@@ -39,6 +41,7 @@ from classifier.report import (
     write_report,
 )
 from classifier.report.comparison import ScoredRows, comparison_report
+from classifier.streaming import held_until_streaming, train_streamed
 from classifier.taxonomy import load_label_map, load_taxonomy
 from classifier.training import StepReporter, TrainingResult, TrainingSettings, train
 from classifier.validation_counts import count_validation
@@ -91,10 +94,20 @@ def load_data(
     request: DataRequest, *, keep_unlabeled: bool = False, on_row: Callable[[], None] | None = None
 ) -> tuple[LabeledData, ReadReport]:
     """Read every source of ``request`` into memory, with its label maps applied."""
-    report = ReadReport(limit=BadRowLimit.parse(request.max_bad_rows))
+    report = _read_report(request)
+    return LabeledData.from_batches(read_batches(request, report, keep_unlabeled, on_row)), report
+
+
+def read_batches(
+    request: DataRequest,
+    report: ReadReport,
+    keep_unlabeled: bool = False,
+    on_row: Callable[[], None] | None = None,
+) -> Iterator[LabeledData]:
+    """The rows of every source of ``request`` in batches, with its label maps applied."""
     taxonomy = load_taxonomy(request.taxonomy) if request.taxonomy else None
     label_map = load_label_map(request.label_map) if request.label_map else None
-    data = load_labeled_data(
+    return iter_labeled_data(
         request.sources(),
         request.options,
         report,
@@ -105,7 +118,10 @@ def load_data(
         keep_unlabeled=keep_unlabeled,
         on_row=on_row,
     )
-    return data, report
+
+
+def _read_report(request: DataRequest) -> ReadReport:
+    return ReadReport(limit=BadRowLimit.parse(request.max_bad_rows))
 
 
 @dataclass(frozen=True)
@@ -177,23 +193,32 @@ def train_model(
                     f" be {kinds[settings.multilabel]}: they cannot be compared for a promotion"
                 )
         held_out, held_out_report = load_data(gate.request, keep_unlabeled=settings.multilabel)
-    data, report = load_data(request, keep_unlabeled=settings.multilabel, on_row=on_row)
-    corrections, summary = None, None
-    if feedback is not None:
-        taxonomy = load_taxonomy(request.taxonomy).labels if request.taxonomy else None
-        data, corrections, summary = merge_corrections(data, feedback, known_labels(data, taxonomy))
-    result = train(
-        data,
-        settings,
-        step=step,
-        corrections=corrections,
-        correction_weight=feedback.weight if feedback else 1.0,
-    )
+    report = _read_report(request)
+    batches = read_batches(request, report, settings.multilabel, on_row)
+    held, streamed = held_until_streaming(batches, settings, with_corrections=feedback is not None)
+    summary = None
+    if streamed:
+        again = functools.partial(read_batches, request, _read_report(request), settings.multilabel)
+        result, sources = train_streamed(itertools.chain(held, batches), again, settings, step=step)
+        rows = sum(source.rows for source in sources)
+    else:
+        data, corrections = LabeledData.from_batches(held), None
+        if feedback is not None:
+            taxonomy = load_taxonomy(request.taxonomy).labels if request.taxonomy else None
+            data, corrections, summary = merge_corrections(data, feedback, known_labels(data, taxonomy))
+        result = train(
+            data,
+            settings,
+            step=step,
+            corrections=corrections,
+            correction_weight=feedback.weight if feedback else 1.0,
+        )
+        sources, rows = data.sources, len(data)
     model_id = new_model_id()
     report_html, report_note = None, None
     if write_validation_report and result.validation is not None:
         try:
-            report_html = _validation_report(result, data, model_id, step)
+            report_html = _validation_report(result, sources, rows, model_id, step)
         except ReportUnavailable:
             report_note = (
                 "no report.html in the model directory: matplotlib is missing "
@@ -201,7 +226,8 @@ def train_model(
             )
     target = Path(out_dir) if out_dir is not None else Path(models_dir) / model_id
     training_info = {
-        "rows": len(data),
+        "rows": rows,
+        "streamed": streamed,
         "train_rows": result.train_rows,
         "validation_rows": result.validation_rows,
         "seconds": round(result.seconds, 3),
@@ -218,11 +244,11 @@ def train_model(
         model_id=model_id,
         taxonomy=request.taxonomy,
         hyperparameters=result.settings.to_dict(),
-        sources=[vars(summary) for summary in data.sources],
+        sources=[vars(source) for source in sources],
         training=training_info,
         validation_metrics=result.validation.to_dict() if result.validation else None,
         report_html=report_html,
-        validation_counts=_validation_counts(result, data) if result.validation else None,
+        validation_counts=_validation_counts(result) if result.validation else None,
     )
     outcome = TrainOutcome(
         result, manifest, target, None, report, report_note, summary, held_out_report=held_out_report
@@ -242,11 +268,12 @@ def train_model(
     return outcome
 
 
-def _validation_report(result: TrainingResult, data: LabeledData, model_id: str, step) -> str:
+def _validation_report(
+    result: TrainingResult, sources: list[SourceSummary], total_rows: int, model_id: str, step
+) -> str:
     """The report of the validation rows, scored by the trained model."""
     require_matplotlib()
-    validation = data.subset(result.validation_indices)
-    model = result.model
+    validation, model = result.validation_data, result.model
     with (step or (lambda description: nullcontext()))("Writing the validation report"):
         scores = result.validation_scores
         rows = ReportRows(validation, scores, model.decide(scores))
@@ -256,23 +283,23 @@ def _validation_report(result: TrainingResult, data: LabeledData, model_id: str,
             result.validation,
             title=f"Model {model_id}: validation report",
             subtitle=(
-                f"{len(validation):,} rows held out from {len(data):,} "
+                f"{len(validation):,} rows held out from {total_rows:,} "
                 f"({result.settings.validation_fraction:g} of each topic, seed {result.settings.seed}) "
-                f"of {_source_names(data)}; {len(model.labels)} labels"
+                f"of {_source_names(sources)}; {len(model.labels)} labels"
                 + (", multi-label" if model.multilabel else "")
             ),
         )
 
 
-def _validation_counts(result: TrainingResult, data: LabeledData) -> dict:
+def _validation_counts(result: TrainingResult) -> dict:
     """The validation split's counts that archive reports correct topic shares with."""
-    validation, model = data.subset(result.validation_indices), result.model
+    validation, model = result.validation_data, result.model
     predictions = model.decide(result.validation_scores)
     return count_validation(model.labels, model.multilabel, validation.labels, predictions).to_dict()
 
 
-def _source_names(data: LabeledData) -> str:
-    return ", ".join(source.name for source in data.sources) or "the given data"
+def _source_names(sources: list[SourceSummary]) -> str:
+    return ", ".join(source.name for source in sources) or "the given data"
 
 
 def evaluate_model(
@@ -305,7 +332,7 @@ def evaluate_model(
             ReportRows(data, scored.scores, predictions),
             evaluation,
             title=f"Model {manifest.model_id} on {len(data):,} rows",
-            subtitle=f"Evaluated on {_source_names(data)}; {len(model.labels)} labels"
+            subtitle=f"Evaluated on {_source_names(data.sources)}; {len(model.labels)} labels"
             + (", multi-label" if model.multilabel else ""),
         )
         write_report(report_path, html)
@@ -366,7 +393,8 @@ def compare_saved_models(
         data,
         scored,
         title=f"Model {names[0]} (A) against {names[1]} (B) on {len(data):,} rows",
-        subtitle=f"Compared on {_source_names(data)}" + (", multi-label" if model_a.multilabel else ""),
+        subtitle=f"Compared on {_source_names(data.sources)}"
+        + (", multi-label" if model_a.multilabel else ""),
     )
     write_report(report_path, html)
     return comparison, report

@@ -371,9 +371,13 @@ def test_train_solver_is_recorded_in_the_manifest_and_quiet_shows_no_steps(tmp_p
     assert result.exit_code == 0, result.output
     _, manifest = load_model(tmp_path / "sgd")
     assert manifest.hyperparameters["solver"] == "sgd"
+    assert manifest.training["streamed"]  # the sgd solver reads the data twice rather than holding it
     assert "Fitting" not in result.stderr
     loud = runner.invoke(main, [*arguments, str(tmp_path / "loud"), "--no-promote"])
     assert "✓ Fitting the classifier (sgd)" in loud.stderr
+    in_memory = runner.invoke(main, [*arguments[:-1], "--multilabel", "--out", str(tmp_path / "multi"), "-q"])
+    assert in_memory.exit_code == 0, in_memory.output
+    assert not load_model(tmp_path / "multi")[1].training["streamed"]  # multi-label models are held
 
 
 def test_train_with_several_sources_weighs_them_and_chooses_c_and_the_manifest_says_so(runner, tmp_path):

@@ -9,7 +9,8 @@ from conftest import assert_contributions_add_up
 from classifier.errors import DataError
 from classifier.inputs.datasets import LabeledData
 from classifier.model.naive_bayes import NaiveBayesScaledSVC
-from classifier.training import MIN_POSITIVES_TO_TUNE, TrainingSettings, train, validation_split
+from classifier.thresholds import MIN_POSITIVES_TO_TUNE
+from classifier.training import TrainingSettings, train, validation_split
 
 
 def test_split_is_stratified_seeded_and_disjoint():
@@ -37,7 +38,7 @@ def test_training_reports_validation_metrics_on_held_out_rows(tiny):
     assert result.validation.n == 9
     assert set(result.validation.per_label) == {"politics", "finance", "sport"}
     assert result.validation.accuracy >= 0.6
-    held_out = tiny.subset(result.validation_indices)
+    held_out = result.validation_data
     expected = result.model.scores(held_out.headlines, held_out.teasers)
     np.testing.assert_allclose(result.validation_scores, expected)
 

@@ -12,7 +12,7 @@ the SHA-256 of the data read.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from classifier.inputs.readers import read_records
 from classifier.inputs.records import BadRow, ReadOptions, ReadReport, Record
 from classifier.inputs.sources import DataSource
 from classifier.persistence import file_sha256
+from classifier.settings import STREAM_BATCH_ROWS
 from classifier.taxonomy import LabelMap, Taxonomy, load_label_map, shipped_label_maps
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "LabeledData",
     "SourceSummary",
     "fingerprint",
+    "iter_labeled_data",
     "iter_source",
     "load_labeled_data",
 ]
@@ -85,6 +87,16 @@ class LabeledData:
             [self.locations[i] for i in indices] if self.locations else [],
             [self.row_sources[i] for i in indices] if self.row_sources else [],
         )
+
+    @classmethod
+    def from_batches(cls, batches: Iterable[LabeledData]) -> LabeledData:
+        """The rows of batches of one reading (:func:`iter_labeled_data`), in order: one list of sources."""
+        data = cls()
+        for batch in batches:
+            for name in ("headlines", "teasers", "labels", "locations", "row_sources"):
+                getattr(data, name).extend(getattr(batch, name))
+            data.sources = batch.sources
+        return data
 
     @classmethod
     def joined(cls, parts: Sequence[LabeledData]) -> LabeledData:
@@ -163,20 +175,53 @@ def load_labeled_data(
     keep_unlabeled: bool = False,
     on_row: Callable[[], None] | None = None,
 ) -> LabeledData:
-    """Read every source into memory, mapping labels as described in the module docstring.
+    """Read every source into memory: the batches of :func:`iter_labeled_data`, joined."""
+    return LabeledData.from_batches(
+        iter_labeled_data(
+            sources,
+            options,
+            report,
+            taxonomy=taxonomy,
+            label_map=label_map,
+            split=split,
+            body=body,
+            keep_unlabeled=keep_unlabeled,
+            on_row=on_row,
+        )
+    )
+
+
+def iter_labeled_data(
+    sources: Sequence[DataSource],
+    options: ReadOptions,
+    report: ReadReport,
+    *,
+    taxonomy: Taxonomy | None = None,
+    label_map: LabelMap | None = None,
+    split: str | None = None,
+    body: str = "first-sentence",
+    keep_unlabeled: bool = False,
+    on_row: Callable[[], None] | None = None,
+    batch_rows: int = STREAM_BATCH_ROWS,
+) -> Iterator[LabeledData]:
+    """Every source's rows in batches of at most ``batch_rows``, labels mapped as the module docstring says.
 
     Rows with no label left are dropped (counted in ``dropped_by_map`` when the
     map removed them) unless ``keep_unlabeled`` (multi-label training, where
-    a row with no topic is a valid negative example).
+    a row with no topic is a valid negative example). Every batch's ``sources`` is
+    the same list of summaries, filled in as the sources are read: a source's summary
+    is complete once the iterator has moved past its last row, and every one at the end.
     """
     if not sources:
         raise DataError("no data given: name at least one file or folder")
     if label_map is not None and taxonomy is not None:
         label_map.check_targets(taxonomy)
-    data = LabeledData()
+    summaries: list[SourceSummary] = []
+    batch, rows = LabeledData(sources=summaries), 0
     for source in sources:
         mapping = _label_map_for(source, label_map, taxonomy)
         summary = SourceSummary(str(source), source.path, source.preset, mapping.name if mapping else None)
+        summaries.append(summary)
         for record in iter_source(source, options, report, split=split, body=body):
             labels = record.labels
             if mapping is not None:
@@ -197,20 +242,24 @@ def load_labeled_data(
             if not labels and not keep_unlabeled:
                 report.skip("no label")
                 continue
-            data.headlines.append(record.headline)
-            data.teasers.append(record.teaser)
-            data.labels.append(labels)
-            data.locations.append((record.source, record.line))
-            data.row_sources.append(len(data.sources))
+            batch.headlines.append(record.headline)
+            batch.teasers.append(record.teaser)
+            batch.labels.append(labels)
+            batch.locations.append((record.source, record.line))
+            batch.row_sources.append(len(summaries) - 1)
             summary.rows += 1
             if on_row is not None:
                 on_row()
+            if len(batch) == batch_rows:
+                rows += len(batch)
+                yield batch
+                batch = LabeledData(sources=summaries)
         summary.sha256 = fingerprint(Path(source.path))
-        data.sources.append(summary)
     report.check()
-    if not data.headlines:
+    if not rows + len(batch):
         raise DataError("no labelled rows were read from " + ", ".join(str(s) for s in sources))
-    return data
+    if len(batch):
+        yield batch
 
 
 def fingerprint(path: Path) -> str:

@@ -11,27 +11,37 @@ Corrections weigh ``correction_weight`` each on top, whatever their source.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from classifier.inputs.datasets import UNKNOWN_SOURCE, LabeledData
+from classifier.inputs.datasets import UNKNOWN_SOURCE, LabeledData, SourceSummary
 from classifier.settings import SOURCE_WEIGHTINGS
 
-__all__ = ["training_rows"]
+__all__ = ["source_weights", "training_rows"]
 
 
-def _source_weights(data: LabeledData, scheme: str) -> np.ndarray | None:
-    """Each row's weight under ``scheme``, or None when every row weighs 1 (one source, or ``rows``)."""
+def source_weights(
+    row_sources: Sequence[int] | np.ndarray, sources: Sequence[SourceSummary], scheme: str
+) -> tuple[np.ndarray | None, str | None]:
+    """Each row's weight under ``scheme`` (None when every row weighs 1: one source, or ``rows``), from
+    each row's index in ``sources``, and a line saying how much a row of each source weighs."""
     if scheme not in SOURCE_WEIGHTINGS:
         raise ValueError(f"unknown source weighting {scheme!r}: choose from {', '.join(SOURCE_WEIGHTINGS)}")
-    if scheme == "rows" or not data.row_sources:
-        return None
-    sources = np.asarray(data.row_sources)
-    sources = np.where(sources == UNKNOWN_SOURCE, len(data.sources), sources)  # one more source
-    rows = np.bincount(sources)
+    if scheme == "rows" or not len(row_sources):
+        return None, None
+    row_sources = np.asarray(row_sources)
+    indices = np.where(row_sources == UNKNOWN_SOURCE, len(sources), row_sources)  # one more source
+    rows = np.bincount(indices)
     if np.count_nonzero(rows) < 2:
-        return None
-    weights = 1.0 / rows[sources]
-    return weights * len(weights) / weights.sum()
+        return None, None
+    each = 1.0 / rows
+    each *= len(indices) / (rows @ each)  # the mean row weighs 1
+    parts = [
+        f"{'rows of no known source' if index == len(sources) else sources[index].name} {each[index]:.3g}"
+        for index in np.flatnonzero(rows)
+    ]
+    return each[indices], "sources weighed equally; one row of each counts: " + ", ".join(parts)
 
 
 def training_rows(
@@ -45,8 +55,7 @@ def training_rows(
     ValueError
         ``correction_weight`` is not above 0, or ``scheme`` is not one of :data:`SOURCE_WEIGHTINGS`.
     """
-    weights = _source_weights(data, scheme)
-    note = None if weights is None else _note(data, weights)
+    weights, note = source_weights(data.row_sources, data.sources, scheme)
     if corrections is None or not len(corrections):
         return data, weights, note
     if correction_weight <= 0:
@@ -56,14 +65,3 @@ def training_rows(
         return joined, None, note
     data_weights = np.ones(len(data)) if weights is None else weights
     return joined, np.concatenate([data_weights, np.full(len(corrections), correction_weight)]), note
-
-
-def _note(data: LabeledData, weights: np.ndarray) -> str:
-    each: dict[int, float] = {}
-    for source, weight in zip(data.row_sources, weights.tolist(), strict=True):
-        each.setdefault(source, weight)
-    parts = [
-        f"{'rows of no known source' if source == UNKNOWN_SOURCE else data.sources[source].name} {weight:.3g}"
-        for source, weight in each.items()
-    ]
-    return "sources weighed equally; one row of each counts: " + ", ".join(parts)

@@ -1,0 +1,264 @@
+"""Training on more rows than memory holds: two passes over the data, and the features on disk.
+
+:func:`classifier.training.train` holds every row's text and the whole feature
+matrix: 2.7 GiB at a million headlines. :func:`train_streamed` reads the data
+twice instead, a batch of :data:`~classifier.settings.STREAM_BATCH_ROWS` rows at
+a time, and keeps a few numbers per row:
+
+1. Counting: each row's first label, its source and a hash of the row
+   (headline, teaser and labels), and the n-gram counts of each word channel
+   (:mod:`classifier.model.batch_features`).
+2. From those numbers alone: the validation split (the one ``train`` makes),
+   exact duplicate training rows folded into their first copy's weight, the
+   source weights, and which rows the choice of C samples.
+3. Building features: the data is read again. The validation rows are kept, to
+   be scored and reported as ``train`` does (a tenth of the rows by default); the
+   training rows become features written to disk (:mod:`classifier.model.streamed`),
+   and the sampled ones' features are kept for the choice of C.
+4. The calibrated SGD is fitted on the rows on disk.
+
+The model is the ``sgd`` solver's, as ``train`` would fit it (the same
+features, C, weights, folds and link), except that each pass sees the rows a
+batch file at a time in a seeded order, and that the link is fitted on a sample
+of the out-of-fold scores. Only single-label models with word features stream;
+multi-label models, character n-grams and training with corrections are fitted
+in memory. A data file that changes between the two passes is an error: the
+rows built into features must be the rows counted.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from sklearn.pipeline import Pipeline
+
+from classifier import settings as defaults
+from classifier.errors import DataError
+from classifier.inputs.datasets import LabeledData, SourceSummary
+from classifier.inputs.weights import source_weights
+from classifier.model.batch_features import FeatureCounts
+from classifier.model.features import as_input
+from classifier.model.streamed import SpilledRows, fit_calibrated
+from classifier.penalty import choose_penalty, sample_per_source
+from classifier.training import (
+    StepReporter,
+    TrainingResult,
+    TrainingSettings,
+    calibrated_classifier,
+    classifier_fits,
+    held_out_rows,
+    validated_result,
+)
+
+__all__ = ["can_stream", "held_until_streaming", "train_streamed"]
+
+
+def can_stream(settings: TrainingSettings) -> bool:
+    """Whether :func:`train_streamed` can fit a model of ``settings`` (their solver aside)."""
+    return not settings.multilabel and settings.features.char_ngrams is None
+
+
+def held_until_streaming(
+    batches: Iterator[LabeledData], settings: TrainingSettings, *, with_corrections: bool
+) -> tuple[list[LabeledData], bool]:
+    """The batches read until the data ends (held: train in memory) or streaming is decided (then
+    train from these and the batches left).
+
+    Training streams with the ``sgd`` solver (``auto``: above ``SGD_ABOVE_ROWS`` rows), when the
+    model can (:func:`~classifier.streaming.can_stream`), unless ``with_corrections``: corrections
+    replace rows of the data, which is then held.
+    """
+    streams = not with_corrections and settings.solver != "svm" and can_stream(settings)
+    held, rows = [], 0
+    for batch in batches:
+        held.append(batch)
+        rows += len(batch)
+        if streams and (settings.solver == "sgd" or rows > defaults.SGD_ABOVE_ROWS):
+            return held, True
+    return held, False
+
+
+@dataclass
+class _Counts:
+    """What the first pass keeps: per row, numbers only; per word channel, the n-gram counts."""
+
+    features: FeatureCounts
+    label_codes: dict[str, int] = field(default_factory=dict)  # in the order labels were met
+    first_labels: list[np.ndarray] = field(default_factory=list)
+    row_sources: list[np.ndarray] = field(default_factory=list)
+    row_hashes: list[np.ndarray] = field(default_factory=list)
+    sources: list[SourceSummary] = field(default_factory=list)
+    sample: np.ndarray | None = None  # the first batch's input rows
+
+    def add(self, batch: LabeledData) -> None:
+        codes = self.label_codes  # a new label gets the next number
+        self.first_labels.append(np.array([codes.setdefault(row[0], len(codes)) for row in batch.labels]))
+        self.row_sources.append(np.asarray(batch.row_sources, dtype=np.int32))
+        self.row_hashes.append(_row_hashes(batch))
+        rows = as_input(batch.headlines, batch.teasers)
+        self.features.add(rows)
+        self.sources = batch.sources
+        if self.sample is None:
+            self.sample = rows
+
+
+def _row_hashes(batch: LabeledData) -> np.ndarray:
+    """A 64-bit hash of each row's headline, teaser and labels: equal rows, equal hashes (within a run)."""
+    rows = zip(batch.headlines, batch.teasers, batch.labels, strict=True)
+    return np.fromiter((hash(row) for row in rows), dtype=np.int64, count=len(batch))
+
+
+def train_streamed(
+    first_pass: Iterable[LabeledData],
+    read_again: Callable[[], Iterable[LabeledData]],
+    settings: TrainingSettings,
+    *,
+    step: StepReporter,
+) -> tuple[TrainingResult, list[SourceSummary]]:
+    """Fit the ``sgd`` solver's model on the batches of ``first_pass`` as the module docstring says.
+
+    ``read_again()`` must read the same batches again. Returns the result and the summaries of
+    the sources read.
+
+    Raises
+    ------
+    DataError
+        Fewer than two labels to train on, or the data changed between the two passes.
+    ValueError
+        ``settings`` cannot stream (:func:`can_stream`).
+    """
+    if not can_stream(settings):
+        raise ValueError("only single-label models with word features can be trained streamed")
+    started = time.perf_counter()
+    settings = replace(settings, solver="sgd")
+    counts = _Counts(FeatureCounts(settings.features))
+    for batch in first_pass:
+        counts.add(batch)
+    labels = sorted(counts.label_codes)
+    sorted_code = np.empty(len(labels), dtype=np.int64)
+    sorted_code[[counts.label_codes[label] for label in labels]] = np.arange(len(labels))
+    first = sorted_code[np.concatenate(counts.first_labels)]  # labels numbered in sorted order
+    held_out = held_out_rows(first, settings.validation_fraction, settings.seed)
+    training = np.flatnonzero(~held_out)
+    if len(np.unique(first[training])) < 2:
+        found = [labels[code] for code in np.unique(first[training])]
+        raise DataError(f"need at least two different labels to train, found {found or 'none'}")
+    row_sources = np.concatenate(counts.row_sources)
+    weights, weighing = source_weights(row_sources[training], counts.sources, settings.source_weighting)
+    notes = [weighing] if weighing else []
+    kept, weights = _folded(np.concatenate(counts.row_hashes)[training], weights)
+    if len(kept) < len(training):
+        notes.append(f"{len(training) - len(kept):,} exact duplicate training rows were fitted as weights")
+    kept = training[kept]  # as row numbers
+    plan = _Plan(
+        {label: code for code, label in enumerate(labels)},
+        first,
+        held_out,
+        kept,
+        weights,
+        kept[sample_per_source(row_sources[kept], defaults.PENALTY_ROWS_PER_SOURCE, settings.seed)],
+        counts.sources,
+    )
+    features = counts.features.fitted(counts.sample)
+    del counts  # the n-gram counts: the features have their vocabularies now
+    with tempfile.TemporaryDirectory(prefix="headline-tagger-training-") as folder:
+        rows = SpilledRows(Path(folder), settings.seed)
+        validation, penalty_features = _build(read_again(), features, rows, plan, step)
+        penalty_weights = np.zeros(len(first))
+        penalty_weights[kept] = weights
+        penalty = choose_penalty(
+            penalty_features,
+            np.array(labels, dtype=object)[first[plan.penalty_rows]],
+            row_sources[plan.penalty_rows].tolist(),
+            penalty_weights[plan.penalty_rows],
+            settings,
+            step,
+        )
+        settings = replace(settings, C=penalty.C)
+        notes += filter(None, [penalty.note()])
+        calibrated = calibrated_classifier(settings)
+        with step("Fitting the classifier (sgd)", classifier_fits(settings, len(labels))) as done:
+            classifier = fit_calibrated(rows, calibrated, labels=np.array(labels, dtype=object), on_fit=done)
+    pipeline = Pipeline([("features", features), ("classifier", classifier)])
+    chosen = replace(settings, naive_bayes=False, calibration_folds=classifier.cv)
+    result = validated_result(
+        pipeline,
+        tuple(labels),
+        chosen,
+        validation if len(validation) else None,
+        len(training),
+        notes,
+        started,
+        step,
+    )
+    return result, plan.sources
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the first pass decided, by row number: what the second pass does with each row."""
+
+    label_codes: dict[str, int]  # in sorted order
+    first_labels: np.ndarray
+    held_out: np.ndarray  # a mask: the validation rows
+    kept: np.ndarray  # the training rows fitted on, sorted (the first copy of each duplicate)
+    weights: np.ndarray  # of the kept rows
+    penalty_rows: np.ndarray  # of the kept rows, sorted: the choice of C's sample
+    sources: list[SourceSummary]
+
+
+def _build(
+    batches: Iterable[LabeledData], features, rows: SpilledRows, plan: _Plan, step: StepReporter
+) -> tuple[LabeledData, sparse.csr_matrix]:
+    """The second pass: write the kept rows' features to ``rows``; return the validation rows and the
+    features of the rows the choice of C samples."""
+    total = len(plan.first_labels)
+    kept, weights = np.zeros(total, dtype=bool), np.zeros(total)
+    kept[plan.kept], weights[plan.kept] = True, plan.weights
+    sampled = np.zeros(total, dtype=bool)
+    sampled[plan.penalty_rows] = True
+    held_out, penalty_parts = [], []
+    start = 0
+    with step(f"Building features of {total:,} rows", -(-total // defaults.STREAM_BATCH_ROWS)) as done:
+        for batch in batches:
+            end = start + len(batch)
+            codes = [plan.label_codes.get(labels[0], -1) for labels in batch.labels]
+            if end > total or not np.array_equal(codes, plan.first_labels[start:end]):
+                raise _changed(batch.sources)
+            held_out.append(batch.subset(np.flatnonzero(plan.held_out[start:end])))
+            fitted = np.flatnonzero(kept[start:end])
+            part = batch.subset(fitted)
+            X = features.transform(as_input(part.headlines, part.teasers))
+            rows.add(X, plan.first_labels[start + fitted], weights[start + fitted])
+            penalty_parts.append(X[np.flatnonzero(sampled[start + fitted])])
+            start = end
+            done()
+        if start != total:
+            raise _changed(plan.sources)
+        changed = [a for a, b in zip(plan.sources, batch.sources, strict=True) if a.sha256 != b.sha256]
+        if changed:
+            raise _changed(changed)
+    validation = LabeledData.from_batches(held_out)
+    validation.sources = plan.sources  # complete, and equal to this pass's
+    return validation, sparse.vstack(penalty_parts, format="csr")
+
+
+def _changed(sources: list[SourceSummary]) -> DataError:
+    return DataError(
+        f"{', '.join(source.name for source in sources)} changed while training read it twice: "
+        "train again once the data is complete"
+    )
+
+
+def _folded(hashes: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The rows to keep (each row's first copy, in order) and their weights, each the sum of its copies'."""
+    _, first, copy_of = np.unique(hashes, return_index=True, return_inverse=True)
+    weights = np.ones(len(hashes)) if weights is None else weights
+    order = np.argsort(first)
+    return first[order], np.bincount(copy_of, weights=weights, minlength=len(first))[order]
