@@ -1,29 +1,30 @@
-"""Training on more rows than memory holds: two passes over the data, and the features on disk.
+"""Training on more rows than memory holds: three passes over the data, and the features on disk.
 
 :func:`classifier.training.train` holds every row's text and the whole feature
 matrix: 2.7 GiB at a million headlines. :func:`train_streamed` reads the data
-twice instead, a batch of :data:`~classifier.settings.STREAM_BATCH_ROWS` rows at
-a time, and keeps a few numbers per row:
+three times instead, a batch of :data:`~classifier.settings.STREAM_BATCH_ROWS`
+rows at a time:
 
-1. Counting: each row's first label, its source and a hash of the row
-   (headline, teaser and labels), and the n-gram counts of each word channel
-   (:mod:`classifier.model.batch_features`).
-2. From those numbers alone: the validation split (the one ``train`` makes),
-   exact duplicate training rows folded into their first copy's weight, the
-   source weights, and which rows the choice of C samples.
-3. Building features: the data is read again. The validation rows are kept, to
-   be scored and reported as ``train`` does (a tenth of the rows by default); the
-   training rows become features written to disk (:mod:`classifier.model.streamed`),
-   and the sampled ones' features are kept for the choice of C.
-4. The calibrated SGD is fitted on the rows on disk.
+1. Each row's first label, its source and a hash of the row (headline, teaser
+   and labels) are kept, as numbers. From them alone: the validation split (the
+   one ``train`` makes), exact duplicate training rows folded into their first
+   copy's weight, the source weights, and which rows the choice of C samples.
+2. The n-grams of the training rows are counted, copies included, as ``train``
+   fits its features on them (:mod:`classifier.model.batch_features`), and the
+   validation rows are kept, to be scored and reported as ``train`` does (a
+   tenth of the rows by default).
+3. The kept training rows become features written to disk
+   (:mod:`classifier.model.streamed`); the sampled ones' features are also kept
+   for the choice of C.
 
-The model is the ``sgd`` solver's, as ``train`` would fit it (the same
-features, C, weights, folds and link), except that each pass sees the rows a
-batch file at a time in a seeded order, and that the link is fitted on a sample
-of the out-of-fold scores. Only single-label models with word features stream;
+Then the calibrated SGD is fitted on the rows on disk. The model is the ``sgd``
+solver's, as ``train`` would fit it (the same features, split, weights, C,
+folds and link), except that each pass of the solver sees the rows a batch file
+at a time in a seeded order, and that the link is fitted on a sample of the
+out-of-fold scores. Only single-label models with word features stream;
 multi-label models, character n-grams and training with corrections are fitted
-in memory. A data file that changes between the two passes is an error: the
-rows built into features must be the rows counted.
+in memory. A data file that changes between the passes is an error: the rows
+built into features must be the rows the first pass planned for.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
+from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
 from classifier import settings as defaults
@@ -85,27 +87,21 @@ def held_until_streaming(
 
 
 @dataclass
-class _Counts:
-    """What the first pass keeps: per row, numbers only; per word channel, the n-gram counts."""
+class _Rows:
+    """What the first pass keeps of each row: numbers only."""
 
-    features: FeatureCounts
     label_codes: dict[str, int] = field(default_factory=dict)  # in the order labels were met
     first_labels: list[np.ndarray] = field(default_factory=list)
     row_sources: list[np.ndarray] = field(default_factory=list)
     row_hashes: list[np.ndarray] = field(default_factory=list)
     sources: list[SourceSummary] = field(default_factory=list)
-    sample: np.ndarray | None = None  # the first batch's input rows
 
     def add(self, batch: LabeledData) -> None:
         codes = self.label_codes  # a new label gets the next number
         self.first_labels.append(np.array([codes.setdefault(row[0], len(codes)) for row in batch.labels]))
         self.row_sources.append(np.asarray(batch.row_sources, dtype=np.int32))
         self.row_hashes.append(_row_hashes(batch))
-        rows = as_input(batch.headlines, batch.teasers)
-        self.features.add(rows)
         self.sources = batch.sources
-        if self.sample is None:
-            self.sample = rows
 
 
 def _row_hashes(batch: LabeledData) -> np.ndarray:
@@ -123,13 +119,13 @@ def train_streamed(
 ) -> tuple[TrainingResult, list[SourceSummary]]:
     """Fit the ``sgd`` solver's model on the batches of ``first_pass`` as the module docstring says.
 
-    ``read_again()`` must read the same batches again. Returns the result and the summaries of
-    the sources read.
+    ``read_again()`` must read the same batches again (it is called twice). Returns the result
+    and the summaries of the sources read.
 
     Raises
     ------
     DataError
-        Fewer than two labels to train on, or the data changed between the two passes.
+        Fewer than two labels to train on, or the data changed between the passes.
     ValueError
         ``settings`` cannot stream (:func:`can_stream`).
     """
@@ -137,22 +133,22 @@ def train_streamed(
         raise ValueError("only single-label models with word features can be trained streamed")
     started = time.perf_counter()
     settings = replace(settings, solver="sgd")
-    counts = _Counts(FeatureCounts(settings.features))
+    seen = _Rows()
     for batch in first_pass:
-        counts.add(batch)
-    labels = sorted(counts.label_codes)
+        seen.add(batch)
+    labels = sorted(seen.label_codes)
     sorted_code = np.empty(len(labels), dtype=np.int64)
-    sorted_code[[counts.label_codes[label] for label in labels]] = np.arange(len(labels))
-    first = sorted_code[np.concatenate(counts.first_labels)]  # labels numbered in sorted order
+    sorted_code[[seen.label_codes[label] for label in labels]] = np.arange(len(labels))
+    first = sorted_code[np.concatenate(seen.first_labels)]  # labels numbered in sorted order
     held_out = held_out_rows(first, settings.validation_fraction, settings.seed)
     training = np.flatnonzero(~held_out)
     if len(np.unique(first[training])) < 2:
         found = [labels[code] for code in np.unique(first[training])]
         raise DataError(f"need at least two different labels to train, found {found or 'none'}")
-    row_sources = np.concatenate(counts.row_sources)
-    weights, weighing = source_weights(row_sources[training], counts.sources, settings.source_weighting)
+    row_sources = np.concatenate(seen.row_sources)
+    weights, weighing = source_weights(row_sources[training], seen.sources, settings.source_weighting)
     notes = [weighing] if weighing else []
-    kept, weights = _folded(np.concatenate(counts.row_hashes)[training], weights)
+    kept, weights = _folded(np.concatenate(seen.row_hashes)[training], weights)
     if len(kept) < len(training):
         notes.append(f"{len(training) - len(kept):,} exact duplicate training rows were fitted as weights")
     kept = training[kept]  # as row numbers
@@ -163,20 +159,18 @@ def train_streamed(
         kept,
         weights,
         kept[sample_per_source(row_sources[kept], defaults.PENALTY_ROWS_PER_SOURCE, settings.seed)],
-        counts.sources,
+        seen.sources,
     )
-    features = counts.features.fitted(counts.sample)
-    del counts  # the n-gram counts: the features have their vocabularies now
+    del seen
+    features, validation = _fit_features(read_again(), settings, plan, step)
     with tempfile.TemporaryDirectory(prefix="headline-tagger-training-") as folder:
         rows = SpilledRows(Path(folder), settings.seed)
-        validation, penalty_features = _build(read_again(), features, rows, plan, step)
-        penalty_weights = np.zeros(len(first))
-        penalty_weights[kept] = weights
+        penalty_features = _build(read_again(), features, rows, plan, step)
         penalty = choose_penalty(
             penalty_features,
             np.array(labels, dtype=object)[first[plan.penalty_rows]],
             row_sources[plan.penalty_rows].tolist(),
-            penalty_weights[plan.penalty_rows],
+            weights[np.searchsorted(kept, plan.penalty_rows)],
             settings,
             step,
         )
@@ -202,7 +196,7 @@ def train_streamed(
 
 @dataclass(frozen=True)
 class _Plan:
-    """What the first pass decided, by row number: what the second pass does with each row."""
+    """What the first pass decided, by row number: what the later passes do with each row."""
 
     label_codes: dict[str, int]  # in sorted order
     first_labels: np.ndarray
@@ -213,30 +207,19 @@ class _Plan:
     sources: list[SourceSummary]
 
 
-def _build(
-    batches: Iterable[LabeledData], features, rows: SpilledRows, plan: _Plan, step: StepReporter
-) -> tuple[LabeledData, sparse.csr_matrix]:
-    """The second pass: write the kept rows' features to ``rows``; return the validation rows and the
-    features of the rows the choice of C samples."""
-    total = len(plan.first_labels)
-    kept, weights = np.zeros(total, dtype=bool), np.zeros(total)
-    kept[plan.kept], weights[plan.kept] = True, plan.weights
-    sampled = np.zeros(total, dtype=bool)
-    sampled[plan.penalty_rows] = True
-    held_out, penalty_parts = [], []
-    start = 0
-    with step(f"Building features of {total:,} rows", -(-total // defaults.STREAM_BATCH_ROWS)) as done:
+def _again(
+    batches: Iterable[LabeledData], plan: _Plan, description: str, step: StepReporter
+) -> Iterator[tuple[LabeledData, int]]:
+    """Each batch of a later pass with the number of its first row, under a progress bar of
+    ``description``; raises :class:`DataError` when the rows are not those of the first pass."""
+    total, start = len(plan.first_labels), 0
+    with step(description, -(-total // defaults.STREAM_BATCH_ROWS)) as done:
         for batch in batches:
             end = start + len(batch)
             codes = [plan.label_codes.get(labels[0], -1) for labels in batch.labels]
             if end > total or not np.array_equal(codes, plan.first_labels[start:end]):
                 raise _changed(batch.sources)
-            held_out.append(batch.subset(np.flatnonzero(plan.held_out[start:end])))
-            fitted = np.flatnonzero(kept[start:end])
-            part = batch.subset(fitted)
-            X = features.transform(as_input(part.headlines, part.teasers))
-            rows.add(X, plan.first_labels[start + fitted], weights[start + fitted])
-            penalty_parts.append(X[np.flatnonzero(sampled[start + fitted])])
+            yield batch, start
             start = end
             done()
         if start != total:
@@ -244,14 +227,50 @@ def _build(
         changed = [a for a, b in zip(plan.sources, batch.sources, strict=True) if a.sha256 != b.sha256]
         if changed:
             raise _changed(changed)
+
+
+def _fit_features(
+    batches: Iterable[LabeledData], settings: TrainingSettings, plan: _Plan, step: StepReporter
+) -> tuple[ColumnTransformer, LabeledData]:
+    """The second pass: the features fitted on the training rows, as ``train`` fits them (copies
+    included); and the validation rows, kept."""
+    counts, sample, held_out = FeatureCounts(settings.features), None, []
+    training = len(plan.first_labels) - int(plan.held_out.sum())
+    for batch, start in _again(batches, plan, f"Counting the n-grams of {training:,} training rows", step):
+        held = plan.held_out[start : start + len(batch)]
+        held_out.append(batch.subset(np.flatnonzero(held)))
+        part = batch.subset(np.flatnonzero(~held))
+        rows = as_input(part.headlines, part.teasers)
+        counts.add(rows)
+        sample = rows if sample is None else sample
     validation = LabeledData.from_batches(held_out)
     validation.sources = plan.sources  # complete, and equal to this pass's
-    return validation, sparse.vstack(penalty_parts, format="csr")
+    return counts.fitted(sample), validation
+
+
+def _build(
+    batches: Iterable[LabeledData], features: ColumnTransformer, rows: SpilledRows, plan: _Plan, step
+) -> sparse.csr_matrix:
+    """The third pass: write the kept rows' features to ``rows``; return the features of the rows
+    the choice of C samples."""
+    total = len(plan.first_labels)
+    kept, weights = np.zeros(total, dtype=bool), np.zeros(total)
+    kept[plan.kept], weights[plan.kept] = True, plan.weights
+    sampled = np.zeros(total, dtype=bool)
+    sampled[plan.penalty_rows] = True
+    penalty_parts = []
+    for batch, start in _again(batches, plan, f"Building the features of {len(plan.kept):,} rows", step):
+        fitted = np.flatnonzero(kept[start : start + len(batch)])
+        part = batch.subset(fitted)
+        X = features.transform(as_input(part.headlines, part.teasers))
+        rows.add(X, plan.first_labels[start + fitted], weights[start + fitted])
+        penalty_parts.append(X[np.flatnonzero(sampled[start + fitted])])
+    return sparse.vstack(penalty_parts, format="csr")
 
 
 def _changed(sources: list[SourceSummary]) -> DataError:
     return DataError(
-        f"{', '.join(source.name for source in sources)} changed while training read it twice: "
+        f"{', '.join(source.name for source in sources)} changed while training read it: "
         "train again once the data is complete"
     )
 
