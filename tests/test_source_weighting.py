@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from classifier.inputs.datasets import UNKNOWN_SOURCE, LabeledData, load_labeled_data
+from classifier.inputs.datasets import UNKNOWN_SOURCE, LabeledData, iter_labeled_data
 from classifier.inputs.records import ReadOptions, ReadReport
 from classifier.inputs.sources import DataSource
 from classifier.inputs.weights import training_rows
@@ -26,7 +26,7 @@ def two_sources(tmp_path):
         + [(f"beta story {i % 7}", "B") for i in range(100)],
     )
     small = _write(tmp_path / "small.jsonl", [(f"alpha report {i % 7}", "B") for i in range(30)])
-    return load_labeled_data([big, small], ReadOptions(), ReadReport())
+    return LabeledData.from_batches(iter_labeled_data([big, small], ReadOptions(), ReadReport()))
 
 
 def test_reading_remembers_each_rows_source_through_subsets_and_joins(two_sources):

@@ -32,7 +32,6 @@ __all__ = [
     "fingerprint",
     "iter_labeled_data",
     "iter_source",
-    "load_labeled_data",
 ]
 
 UNKNOWN_SOURCE = -1
@@ -163,34 +162,6 @@ def _label_map_for(
     return load_label_map(source.preset)
 
 
-def load_labeled_data(
-    sources: Sequence[DataSource],
-    options: ReadOptions,
-    report: ReadReport,
-    *,
-    taxonomy: Taxonomy | None = None,
-    label_map: LabelMap | None = None,
-    split: str | None = None,
-    body: str = "first-sentence",
-    keep_unlabeled: bool = False,
-    on_row: Callable[[], None] | None = None,
-) -> LabeledData:
-    """Read every source into memory: the batches of :func:`iter_labeled_data`, joined."""
-    return LabeledData.from_batches(
-        iter_labeled_data(
-            sources,
-            options,
-            report,
-            taxonomy=taxonomy,
-            label_map=label_map,
-            split=split,
-            body=body,
-            keep_unlabeled=keep_unlabeled,
-            on_row=on_row,
-        )
-    )
-
-
 def iter_labeled_data(
     sources: Sequence[DataSource],
     options: ReadOptions,
@@ -204,7 +175,8 @@ def iter_labeled_data(
     on_row: Callable[[], None] | None = None,
     batch_rows: int = STREAM_BATCH_ROWS,
 ) -> Iterator[LabeledData]:
-    """Every source's rows in batches of at most ``batch_rows``, labels mapped as the module docstring says.
+    """Every source's rows in batches of at most ``batch_rows``, labels mapped as the module docstring says
+    (:meth:`LabeledData.from_batches` joins them).
 
     Rows with no label left are dropped (counted in ``dropped_by_map`` when the
     map removed them) unless ``keep_unlabeled`` (multi-label training, where
