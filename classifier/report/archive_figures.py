@@ -10,7 +10,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from classifier.report.figures import HATCHES, SHADES, WIDTH, new_figure, styled, svg_element
+from classifier.report.figures import (
+    HATCHES,
+    SHADES,
+    WIDTH,
+    bar_chart_figure,
+    new_figure,
+    styled,
+    svg_element,
+)
 
 __all__ = ["month_figure", "score_figure", "share_figure"]
 
@@ -23,16 +31,6 @@ _LINES = [
 ]
 
 
-def _left_margin(names: Sequence[str], height: float) -> dict[str, float]:
-    longest = max((len(name) for name in names), default=1)
-    return {
-        "left": min(0.45, (0.3 + 0.075 * longest) / WIDTH),
-        "right": 0.97,
-        "bottom": 0.6 / height,
-        "top": 1 - 0.5 / height,
-    }
-
-
 @styled
 def share_figure(
     names: Sequence[str],
@@ -43,9 +41,7 @@ def share_figure(
 ) -> str:
     """Each topic's share of predicted labels and, when known, its adjusted share with the 95%
     interval, as horizontal bars, the largest first (the order of ``names``)."""
-    height = 1.1 + 0.32 * len(names) * (2 if adjusted is not None else 1)
-    figure = new_figure(WIDTH, height, layout=None)
-    figure.subplots_adjust(**_left_margin(names, height))
+    figure = bar_chart_figure(names, 1.1 + 0.32 * len(names) * (2 if adjusted is not None else 1))
     axes = figure.add_subplot()
     positions = np.arange(len(names))[::-1]
     bar = 0.4 if adjusted is not None else 0.7

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.report.figures import HATCHES, SHADES, WIDTH, new_figure, styled, svg_element
+from classifier.report.figures import HATCHES, SHADES, bar_chart_figure, styled, svg_element
 
 __all__ = ["DIFFERENCE_LABELS", "chosen_labels", "f1_difference_figure"]
 
@@ -39,16 +39,7 @@ def f1_difference_figure(per_label: Mapping[str, Mapping[str, Any]], names: list
     :attr:`classifier.comparison.Comparison.per_label`), each labelled with its value."""
     differences = np.array([per_label[name]["f1_difference"] for name in names], dtype=float)
     ticks = [f"{name} (n={int(per_label[name]['support']):,})" for name in names]
-    height = 1.1 + 0.24 * len(names)
-    # Fixed margins, as in the per-label figure: the constrained layout is slow over many labels.
-    figure = new_figure(WIDTH, height, layout=None)
-    longest = max((len(tick) for tick in ticks), default=1)
-    figure.subplots_adjust(
-        left=min(0.45, (0.25 + 0.075 * longest) / WIDTH),
-        right=0.97,
-        bottom=0.6 / height,
-        top=1 - 0.45 / height,
-    )
+    figure = bar_chart_figure(ticks, 1.1 + 0.24 * len(names))
     axes = figure.add_subplot()
     positions = np.arange(len(names))[::-1]
     from matplotlib.patches import Patch

@@ -33,6 +33,7 @@ __all__ = [
     "SHADES",
     "WIDTH",
     "ReportUnavailable",
+    "bar_chart_figure",
     "confusion_figure",
     "coverage_figure",
     "new_figure",
@@ -78,6 +79,18 @@ def new_figure(width: float, height: float, layout: str | None = "constrained"):
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), layout=layout)
+
+
+def bar_chart_figure(ticks: Sequence[str], height: float):
+    """A figure of ``height`` inches for horizontal bars labelled ``ticks``, with fixed margins: room
+    for the longest tick at about 0.075 inch a character. The constrained layout would take
+    seconds over the hundred labels of a Reuters model."""
+    figure = new_figure(WIDTH, height, layout=None)
+    longest = max((len(tick) for tick in ticks), default=1)
+    figure.subplots_adjust(
+        left=min(0.5, (0.3 + 0.075 * longest) / WIDTH), right=0.97, bottom=0.6 / height, top=1 - 0.5 / height
+    )
+    return figure
 
 
 def svg_element(figure, name: str) -> str:
@@ -149,16 +162,7 @@ def per_label_figure(per_label: dict[str, dict[str, float]]) -> str:
     """Precision, recall and F1 of each label as horizontal bars, most frequent label on top."""
     names = sorted(per_label, key=lambda name: (-per_label[name]["support"], name))
     height = 1.0 + 0.38 * len(names)
-    # Fixed margins, room for the longest tick label at about 0.075 inch a character: the
-    # constrained layout takes seconds over the hundred labels of a Reuters model.
-    figure = new_figure(WIDTH, height, layout=None)
-    longest = max(len(f"{name} (n={int(per_label[name]['support']):,})") for name in names)
-    figure.subplots_adjust(
-        left=min(0.5, (0.25 + 0.075 * longest) / WIDTH),
-        right=0.98,
-        bottom=0.55 / height,
-        top=1 - 0.4 / height,
-    )
+    figure = bar_chart_figure([f"{name} (n={int(per_label[name]['support']):,})" for name in names], height)
     axes = figure.add_subplot()
     positions = np.arange(len(names))[::-1]
     height = 0.27
