@@ -153,8 +153,9 @@ CHAR_WEIGHT = 1.0
 MIN_DF = 2
 MAX_FEATURES: int | None = None
 MAX_NGRAM_CANDIDATES = 60_000_000
-"""Distinct n-grams of one order counted while fitting the vocabulary before those seen in a single document
-so far are dropped (:mod:`classifier.model.vocabulary`): 24 bytes each, so at most about 1.4 GiB."""
+"""Distinct n-grams of one order and feature channel counted while fitting the vocabulary before those seen
+in a single document so far are dropped (:mod:`classifier.model.vocabulary`), at 24 bytes each: about
+1.4 GiB per order and channel, as long as fewer than that many have been seen twice (those are kept)."""
 SUBLINEAR_TF = True
 PROFILES: dict[str, dict[str, object]] = {
     "fast": {},

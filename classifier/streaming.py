@@ -21,16 +21,22 @@ Then the calibrated SGD is fitted on the rows on disk. The model is the ``sgd``
 solver's, as ``train`` would fit it (the same features, split, weights, C,
 folds and link), except that each pass of the solver sees the rows a batch file
 at a time in a seeded order, and that the link is fitted on a sample of the
-out-of-fold scores. Only single-label models with word features stream;
-multi-label models, character n-grams and training with corrections are fitted
-in memory. A data file that changes between the passes is an error: the rows
-built into features must be the rows the first pass planned for.
+out-of-fold scores. The features are the same while the n-gram counts are
+exact: past :data:`~classifier.settings.MAX_NGRAM_CANDIDATES` distinct n-grams
+of one order, which n-grams are dropped depends on where batches start. Memory
+holds the vocabulary, the validation rows and about 60 bytes per row.
+
+Only single-label models with word features stream; multi-label models,
+character n-grams and training with corrections are fitted in memory. A data
+file that changes between the passes is an error: the rows built into features
+must be the rows the first pass planned for.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,13 +44,15 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 
 from classifier import settings as defaults
 from classifier.errors import DataError
 from classifier.inputs.datasets import LabeledData, SourceSummary
+from classifier.inputs.duplicates import folded_rows, row_hashes
 from classifier.inputs.weights import source_weights
-from classifier.model.batch_features import FeatureCounts
+from classifier.model.batch_features import BOOKKEEPING_ROWS, FeatureCounts
 from classifier.model.features import as_input
 from classifier.model.streamed import SpilledRows, fit_calibrated
 from classifier.penalty import choose_penalty, sample_per_source
@@ -54,11 +62,13 @@ from classifier.training import (
     TrainingSettings,
     calibrated_classifier,
     classifier_fits,
+    convergence_notes,
     held_out_rows,
+    quiet_step,
     validated_result,
 )
 
-__all__ = ["can_stream", "held_until_streaming", "train_streamed"]
+__all__ = ["can_stream", "draining", "held_until_streaming", "train_streamed"]
 
 
 def can_stream(settings: TrainingSettings) -> bool:
@@ -86,6 +96,14 @@ def held_until_streaming(
     return held, False
 
 
+def draining(held: list[LabeledData], batches: Iterable[LabeledData]) -> Iterator[LabeledData]:
+    """The ``held`` batches, each removed from the list as it is given (so that it can be let go),
+    then the other ``batches``."""
+    while held:
+        yield held.pop(0)
+    yield from batches
+
+
 @dataclass
 class _Rows:
     """What the first pass keeps of each row: numbers only."""
@@ -100,14 +118,8 @@ class _Rows:
         codes = self.label_codes  # a new label gets the next number
         self.first_labels.append(np.array([codes.setdefault(row[0], len(codes)) for row in batch.labels]))
         self.row_sources.append(np.asarray(batch.row_sources, dtype=np.int32))
-        self.row_hashes.append(_row_hashes(batch))
+        self.row_hashes.append(row_hashes(batch))
         self.sources = batch.sources
-
-
-def _row_hashes(batch: LabeledData) -> np.ndarray:
-    """A 64-bit hash of each row's headline, teaser and labels: equal rows, equal hashes (within a run)."""
-    rows = zip(batch.headlines, batch.teasers, batch.labels, strict=True)
-    return np.fromiter((hash(row) for row in rows), dtype=np.int64, count=len(batch))
 
 
 def train_streamed(
@@ -115,7 +127,7 @@ def train_streamed(
     read_again: Callable[[], Iterable[LabeledData]],
     settings: TrainingSettings,
     *,
-    step: StepReporter,
+    step: StepReporter | None = None,
 ) -> tuple[TrainingResult, list[SourceSummary]]:
     """Fit the ``sgd`` solver's model on the batches of ``first_pass`` as the module docstring says.
 
@@ -132,7 +144,7 @@ def train_streamed(
     if not can_stream(settings):
         raise ValueError("only single-label models with word features can be trained streamed")
     started = time.perf_counter()
-    settings = replace(settings, solver="sgd")
+    settings, step = replace(settings, solver="sgd"), step or quiet_step
     seen = _Rows()
     for batch in first_pass:
         seen.add(batch)
@@ -148,7 +160,7 @@ def train_streamed(
     row_sources = np.concatenate(seen.row_sources)
     weights, weighing = source_weights(row_sources[training], seen.sources, settings.source_weighting)
     notes = [weighing] if weighing else []
-    kept, weights = _folded(np.concatenate(seen.row_hashes)[training], weights)
+    kept, weights = folded_rows(np.concatenate(seen.row_hashes)[training], weights)
     if len(kept) < len(training):
         notes.append(f"{len(training) - len(kept):,} exact duplicate training rows were fitted as weights")
     kept = training[kept]  # as row numbers
@@ -166,14 +178,17 @@ def train_streamed(
     with tempfile.TemporaryDirectory(prefix="headline-tagger-training-") as folder:
         rows = SpilledRows(Path(folder), settings.seed)
         penalty_features = _build(read_again(), features, rows, plan, step)
-        penalty = choose_penalty(
-            penalty_features,
-            np.array(labels, dtype=object)[first[plan.penalty_rows]],
-            row_sources[plan.penalty_rows].tolist(),
-            weights[np.searchsorted(kept, plan.penalty_rows)],
-            settings,
-            step,
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            penalty = choose_penalty(
+                penalty_features,
+                np.array(labels, dtype=object)[first[plan.penalty_rows]],
+                row_sources[plan.penalty_rows].tolist(),
+                weights[np.searchsorted(kept, plan.penalty_rows)],
+                settings,
+                step,
+            )
+        notes += convergence_notes(caught, settings.max_iter)
         settings = replace(settings, C=penalty.C)
         notes += filter(None, [penalty.note()])
         calibrated = calibrated_classifier(settings)
@@ -234,7 +249,7 @@ def _fit_features(
 ) -> tuple[ColumnTransformer, LabeledData]:
     """The second pass: the features fitted on the training rows, as ``train`` fits them (copies
     included); and the validation rows, kept."""
-    counts, sample, held_out = FeatureCounts(settings.features), None, []
+    counts, samples, held_out = FeatureCounts(settings.features), [], []
     training = len(plan.first_labels) - int(plan.held_out.sum())
     for batch, start in _again(batches, plan, f"Counting the n-grams of {training:,} training rows", step):
         held = plan.held_out[start : start + len(batch)]
@@ -242,10 +257,11 @@ def _fit_features(
         part = batch.subset(np.flatnonzero(~held))
         rows = as_input(part.headlines, part.teasers)
         counts.add(rows)
-        sample = rows if sample is None else sample
+        if sum(map(len, samples)) < BOOKKEEPING_ROWS:
+            samples.append(rows)
     validation = LabeledData.from_batches(held_out)
     validation.sources = plan.sources  # complete, and equal to this pass's
-    return counts.fitted(sample), validation
+    return counts.fitted(np.concatenate(samples)), validation
 
 
 def _build(
@@ -261,6 +277,8 @@ def _build(
     penalty_parts = []
     for batch, start in _again(batches, plan, f"Building the features of {len(plan.kept):,} rows", step):
         fitted = np.flatnonzero(kept[start : start + len(batch)])
+        if not len(fitted):  # every row of the batch held out, or a copy of an earlier one
+            continue
         part = batch.subset(fitted)
         X = features.transform(as_input(part.headlines, part.teasers))
         rows.add(X, plan.first_labels[start + fitted], weights[start + fitted])
@@ -273,11 +291,3 @@ def _changed(sources: list[SourceSummary]) -> DataError:
         f"{', '.join(source.name for source in sources)} changed while training read it: "
         "train again once the data is complete"
     )
-
-
-def _folded(hashes: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """The rows to keep (each row's first copy, in order) and their weights, each the sum of its copies'."""
-    _, first, copy_of = np.unique(hashes, return_index=True, return_inverse=True)
-    weights = np.ones(len(hashes)) if weights is None else weights
-    order = np.argsort(first)
-    return first[order], np.bincount(copy_of, weights=weights, minlength=len(first))[order]

@@ -46,7 +46,7 @@ Above ``SGD_ABOVE_ROWS`` rows of data (``solver="auto"``) the SVM is fitted by
 stochastic gradient descent (:mod:`classifier.model.sgd`), whose cost grows linearly
 with the rows, without naive-Bayes scaling, on ``SGD_CALIBRATION_FOLDS`` folds; the
 job (:func:`classifier.workflows.train_model`) then trains single-label models with
-word features from the data read twice in batches, without holding it (:mod:`classifier.streaming`).
+word features from the data read three times in batches, without holding it (:mod:`classifier.streaming`).
 Exact duplicate training rows are fitted as one weighted row
 (:func:`~classifier.inputs.duplicates.fold_duplicates`), after the features are built.
 """
@@ -85,7 +85,9 @@ __all__ = [
     "TrainingSettings",
     "calibrated_classifier",
     "classifier_fits",
+    "convergence_notes",
     "held_out_rows",
+    "quiet_step",
     "train",
     "validated_result",
     "validation_split",
@@ -96,7 +98,8 @@ StepReporter = Callable[..., AbstractContextManager[Callable[[], None]]]
 call each time one of its ``total`` parts is done."""
 
 
-def _quiet_step(description: str, total: int | None = None) -> AbstractContextManager:
+def quiet_step(description: str, total: int | None = None) -> AbstractContextManager:
+    """A :data:`StepReporter` that reports nothing."""
     return nullcontext(lambda: None)
 
 
@@ -306,7 +309,7 @@ def train(
         prints nothing.
     """
     settings = settings or TrainingSettings()
-    step = step or _quiet_step
+    step = step or quiet_step
     started = time.perf_counter()
     train_idx, validation_idx = validation_split(data.labels, settings.validation_fraction, settings.seed)
     training, weights, weighing = training_rows(
@@ -340,15 +343,20 @@ def train(
         naive_bayes=_uses_naive_bayes(classifier),
         calibration_folds=classifier.cv,
     )
-    for warning in caught:
-        if issubclass(warning.category, ConvergenceWarning):
-            notes.append(f"the solver did not fully converge in {settings.max_iter} iterations")
-            break
-    for warning in caught:  # anything else is not ours to hide
-        if not issubclass(warning.category, ConvergenceWarning):
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    notes += convergence_notes(caught, settings.max_iter)
     validation = data.subset(validation_idx) if validation_idx else None
     return validated_result(pipeline, labels, chosen, validation, train_rows, notes, started, step)
+
+
+def convergence_notes(caught: list[warnings.WarningMessage], max_iter: int) -> list[str]:
+    """The note for the ``ConvergenceWarning``s among warnings ``caught`` while fitting; any other
+    warning is not ours to hide, and is issued again."""
+    for warning in caught:
+        if not issubclass(warning.category, ConvergenceWarning):
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    if any(issubclass(warning.category, ConvergenceWarning) for warning in caught):
+        return [f"the solver did not fully converge in {max_iter} iterations"]
+    return []
 
 
 def validated_result(

@@ -7,7 +7,6 @@ line, the HTTP service and the tests drive exactly the same code.
 from __future__ import annotations
 
 import functools
-import itertools
 import platform
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
@@ -41,7 +40,7 @@ from classifier.report import (
     write_report,
 )
 from classifier.report.comparison import ScoredRows, comparison_report
-from classifier.streaming import held_until_streaming, train_streamed
+from classifier.streaming import draining, held_until_streaming, train_streamed
 from classifier.taxonomy import load_label_map, load_taxonomy
 from classifier.training import StepReporter, TrainingResult, TrainingSettings, train
 from classifier.validation_counts import count_validation
@@ -100,11 +99,13 @@ def load_data(
 
 def read_batches(
     request: DataRequest,
-    report: ReadReport,
+    report: ReadReport | None = None,
     keep_unlabeled: bool = False,
     on_row: Callable[[], None] | None = None,
 ) -> Iterator[LabeledData]:
-    """The rows of every source of ``request`` in batches, with its label maps applied."""
+    """The rows of every source of ``request`` in batches, with its label maps applied; what reading
+    rejects goes to ``report`` (None: a new one, under the request's limit)."""
+    report = _read_report(request) if report is None else report
     taxonomy = load_taxonomy(request.taxonomy) if request.taxonomy else None
     label_map = load_label_map(request.label_map) if request.label_map else None
     return iter_labeled_data(
@@ -193,13 +194,12 @@ def train_model(
                     f" be {kinds[settings.multilabel]}: they cannot be compared for a promotion"
                 )
         held_out, held_out_report = load_data(gate.request, keep_unlabeled=settings.multilabel)
-    report = _read_report(request)
-    batches = read_batches(request, report, settings.multilabel, on_row)
+    batches = read_batches(request, report := _read_report(request), settings.multilabel, on_row)
     held, streamed = held_until_streaming(batches, settings, with_corrections=feedback is not None)
     summary = None
     if streamed:
-        again = functools.partial(read_batches, request, _read_report(request), settings.multilabel)
-        result, sources = train_streamed(itertools.chain(held, batches), again, settings, step=step)
+        again = functools.partial(read_batches, request, None, settings.multilabel)  # bad rows counted anew
+        result, sources = train_streamed(draining(held, batches), again, settings, step=step)
         rows = sum(source.rows for source in sources)
     else:
         data, corrections = LabeledData.from_batches(held), None

@@ -14,7 +14,7 @@ from classifier.errors import DataError
 from classifier.model.features import FeatureSettings
 from classifier.streaming import held_until_streaming, train_streamed
 from classifier.training import TrainingSettings, train
-from classifier.workflows import DataRequest, _read_report, load_data, read_batches
+from classifier.workflows import DataRequest, load_data, read_batches, train_model
 
 TOPICS = {
     "finance": "bank rates stocks market inflation bond shares profit",
@@ -48,10 +48,8 @@ def small_batches(monkeypatch):
 
 
 def _streamed(request: DataRequest, settings: TrainingSettings, step=None):
-    again = functools.partial(read_batches, request, _read_report(request))
-    return train_streamed(
-        read_batches(request, _read_report(request)), again, settings, step=step or _steps([])
-    )
+    again = functools.partial(read_batches, request)  # a new report of bad rows each time
+    return train_streamed(again(), again, settings, step=step)
 
 
 def _steps(record: list):
@@ -116,10 +114,10 @@ def test_a_file_that_changes_between_the_passes_is_an_error(tmp_path, small_batc
 
     def changed_again():
         _write(path, 300, 5)  # other rows: the labels counted no longer match
-        return read_batches(request, _read_report(request))
+        return read_batches(request)
 
     with pytest.raises(DataError, match="changed while training read it"):
-        train_streamed(read_batches(request, _read_report(request)), changed_again, SETTINGS, step=_steps([]))
+        train_streamed(read_batches(request), changed_again, SETTINGS, step=_steps([]))
 
 
 def test_a_file_rewritten_with_the_same_labels_is_caught_by_its_checksum(tmp_path, small_batches):
@@ -130,10 +128,10 @@ def test_a_file_rewritten_with_the_same_labels_is_caught_by_its_checksum(tmp_pat
         lines = path.read_text(encoding="utf-8").splitlines()
         lines[5] = lines[5].replace('"headline": "', '"headline": "edited ')
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return read_batches(request, _read_report(request))
+        return read_batches(request)
 
     with pytest.raises(DataError, match=r"a\.jsonl changed while training"):
-        train_streamed(read_batches(request, _read_report(request)), changed_again, SETTINGS, step=_steps([]))
+        train_streamed(read_batches(request), changed_again, SETTINGS, step=_steps([]))
 
 
 def test_one_label_is_refused_before_any_feature_is_built(tmp_path, small_batches):
@@ -153,7 +151,7 @@ def test_one_label_is_refused_before_any_feature_is_built(tmp_path, small_batche
 def test_the_job_streams_with_sgd_and_auto_above_the_threshold(monkeypatch, tmp_path, solver, rows, streams):
     monkeypatch.setattr(defaults, "SGD_ABOVE_ROWS", 200)
     request = DataRequest((f"huffpost:{_write(tmp_path / 'a.jsonl', rows, 6)}",))
-    batches = read_batches(request, _read_report(request))
+    batches = read_batches(request)
     held, streamed = held_until_streaming(batches, TrainingSettings(solver=solver), with_corrections=False)
     assert streamed == streams
     assert sum(len(batch) for batch in held) + sum(len(batch) for batch in batches) == rows
@@ -168,7 +166,27 @@ def test_the_job_streams_with_sgd_and_auto_above_the_threshold(monkeypatch, tmp_
 )
 def test_what_cannot_stream_is_held_in_memory(tmp_path, settings):
     request = DataRequest((f"huffpost:{_write(tmp_path / 'a.jsonl', 50, 7)}",))
-    batches = read_batches(request, _read_report(request))
+    batches = read_batches(request)
     assert held_until_streaming(batches, settings, with_corrections=False)[1] is False
-    batches = read_batches(request, _read_report(request))
+    batches = read_batches(request)
     assert held_until_streaming(batches, TrainingSettings(solver="sgd"), with_corrections=True)[1] is False
+
+
+def test_the_job_streams_without_a_progress_reporter_and_counts_bad_rows_once(tmp_path, small_batches):
+    path = _write(tmp_path / "a.jsonl", 300, 8)
+    with path.open("a", encoding="utf-8") as lines:
+        lines.write("{not json\n" * 3)
+    request = DataRequest((f"huffpost:{path}",), max_bad_rows="5")  # 3 bad rows, read three times
+    outcome = train_model(request, SETTINGS, models_dir=tmp_path / "models", promote_to_current=False)
+    assert outcome.manifest.training["streamed"] and outcome.report.bad == 3
+    assert outcome.manifest.training["rejected_rows"] == 3
+
+
+def test_a_batch_with_no_row_to_fit_is_passed_over(tmp_path, small_batches):
+    # The same file twice: every row of the second copy folds into the first, a whole batch of copies.
+    path = _write(tmp_path / "a.jsonl", 200, 9)
+    request = DataRequest((f"huffpost:{path}", f"huffpost:{path}"))
+    settings = TrainingSettings(solver="sgd", validation_fraction=0.0, source_weighting="rows")
+    result, _ = _streamed(request, settings)
+    assert result.train_rows == 400 and result.validation is None
+    assert any(note.startswith("200 exact duplicate") for note in result.notes)

@@ -101,7 +101,7 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df")
     show_default=True,
     help="How the linear SVM is fitted: 'svm' (liblinear, the most accurate on small data), 'sgd' "
     f"(stochastic gradient descent, {settings.SGD_EPOCHS} passes: time grows linearly with the rows, and "
-    "single-label models with the fast features read the data twice instead of holding it) or 'auto' "
+    "single-label models with the fast features read the data three times instead of holding it) or 'auto' "
     f"('sgd' above {settings.SGD_ABOVE_ROWS:,} rows of data).",
 )
 @click.option(

@@ -22,9 +22,10 @@ from classifier.model.features import (
 )
 from classifier.model.vocabulary import NgramCounts
 
-__all__ = ["FeatureCounts"]
+__all__ = ["BOOKKEEPING_ROWS", "FeatureCounts"]
 
-_BOOKKEEPING_ROWS = 1000
+BOOKKEEPING_ROWS = 1000
+"""Rows the feature union's own bookkeeping is fitted on (:meth:`FeatureCounts.fitted`)."""
 
 
 class FeatureCounts:
@@ -56,7 +57,7 @@ class FeatureCounts:
         features = build_features(self.settings)
         for _, vectorizer in _word_channels(features.transformers):
             vectorizer.set_params(min_df=1, max_df=1.0, max_features=None)
-        features.fit(sample[:_BOOKKEEPING_ROWS])
+        features.fit(sample[:BOOKKEEPING_ROWS])
         start = 0
         for name, vectorizer in _word_channels(features.transformers_):
             vectorizer.set_params(
