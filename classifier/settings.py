@@ -151,7 +151,9 @@ CHAR_NGRAMS: tuple[int, int] | None = None
 HEADLINE_WEIGHT = 0.5
 CHAR_WEIGHT = 1.0
 MIN_DF = 2
-MAX_FEATURES: int | None = None
+MAX_FEATURES: int | None = 1_000_000
+"""N-grams kept per feature channel, the most frequent: a million rows of news have about 650,000 with
+``MIN_DF``; ten million would have millions, and the model's weights would take gigabytes."""
 MAX_NGRAM_CANDIDATES = 60_000_000
 """Distinct n-grams of one order and feature channel counted while fitting the vocabulary before those seen
 in a single document so far are dropped (:mod:`classifier.model.vocabulary`), at 24 bytes each: about

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from classifier.model.features import FastWordTfidfVectorizer
 from classifier.model.vocabulary import NgramCounts
@@ -103,3 +103,16 @@ def test_bytes_documents_are_decoded_as_scikit_learn_decodes_them():
     expected = TfidfVectorizer(ngram_range=(1, 2)).fit(encoded)
     fitted = FastWordTfidfVectorizer(ngram_range=(1, 2)).fit(encoded)
     assert fitted.vocabulary_ == expected.vocabulary_
+
+
+@pytest.mark.parametrize("limit", [1, 7, 40, 150])
+def test_max_features_keeps_the_top_n_grams_by_occurrences_then_by_name(limit):
+    rng = np.random.default_rng(limit)
+    words = [f"w{number}" for number in range(30)]
+    documents = [" ".join(rng.choice(words, size=rng.integers(1, 8))) for _ in range(60)]
+    counts = NgramCounts((1, 2))
+    counts.add(documents)
+    occurrences = CountVectorizer(ngram_range=(1, 2), token_pattern=r"(?u)\b\w\w+\b").fit(documents)
+    totals = np.asarray(occurrences.transform(documents).sum(axis=0)).ravel()
+    ranked = sorted(occurrences.vocabulary_, key=lambda term: (-totals[occurrences.vocabulary_[term]], term))
+    assert counts.vocabulary(max_features=limit)[0] == sorted(ranked[:limit])

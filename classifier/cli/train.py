@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["evaluate", "train", "train_and_report"]
 
-_FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df")
+_FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df", "max_features")
 
 
 @click.command()
@@ -131,6 +131,12 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df")
     "--min-df",
     type=click.IntRange(min=1),
     help="Ignore n-grams seen in fewer rows.  [default: from --profile]",
+)
+@click.option(
+    "--max-features",
+    type=click.IntRange(min=1),
+    help="Keep at most this many n-grams in each feature channel, the most frequent: bounds the "
+    "model's size, and training's memory on a huge archive.  [default: from --profile]",
 )
 @click.option(
     "--label-threshold",

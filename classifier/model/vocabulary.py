@@ -135,22 +135,47 @@ class NgramCounts:
             raise ValueError("max_df corresponds to < documents than min_df")
         if not any(len(keys) for keys, _, _ in self._counts.values()):
             raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
-        terms: list[str] = []
-        document_counts, term_counts = [], []
-        spelling = np.array(list(self._token_ids), dtype=object)
-        for order, (keys, documents, occurrences) in self._counts.items():
-            kept = np.flatnonzero((documents >= low) & (documents <= high))
-            terms += self._spelled(keys[kept], order, spelling)
-            document_counts.append(documents[kept])
-            term_counts.append(occurrences[kept])
-        if not terms:
+        kept = {
+            order: np.flatnonzero((documents >= low) & (documents <= high))
+            for order, (_, documents, _) in self._counts.items()
+        }
+        if not any(len(rows) for rows in kept.values()):
             raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+        if max_features is not None and sum(map(len, kept.values())) > max_features:
+            kept = self._most_frequent(kept, max_features)
+        terms: list[str] = []
+        frequencies = []
+        spelling = np.array(list(self._token_ids), dtype=object)
+        for order, rows in kept.items():
+            keys, documents, _ = self._counts[order]
+            terms += self._spelled(keys[rows], order, spelling)
+            frequencies.append(documents[rows])
         by_name = sorted(range(len(terms)), key=terms.__getitem__)
-        frequencies = np.concatenate(document_counts)[by_name]
-        if max_features is not None and len(by_name) > max_features:
-            most = np.sort(np.argsort(-np.concatenate(term_counts)[by_name], kind="stable")[:max_features])
-            by_name, frequencies = [by_name[position] for position in most], frequencies[most]
-        return [terms[position] for position in by_name], frequencies
+        return [terms[position] for position in by_name], np.concatenate(frequencies)[by_name]
+
+    def _most_frequent(self, kept: dict[int, np.ndarray], limit: int) -> dict[int, np.ndarray]:
+        """Of the ``kept`` rows of each order's counts, the ``limit`` n-grams with the most occurrences;
+        of those tied at the cut, the first by name. Only the tied ones are spelled out."""
+        occurrences = np.concatenate([self._counts[order][2][rows] for order, rows in kept.items()])
+        cut = np.partition(occurrences, len(occurrences) - limit)[len(occurrences) - limit]
+        above = {order: rows[self._counts[order][2][rows] > cut] for order, rows in kept.items()}
+        tied = {order: rows[self._counts[order][2][rows] == cut] for order, rows in kept.items()}
+        spelling = np.array(list(self._token_ids), dtype=object)
+        names = [
+            (name, order, row)
+            for order, rows in tied.items()
+            for name, row in zip(
+                self._spelled(self._counts[order][0][rows], order, spelling), rows, strict=True
+            )
+        ]
+        names.sort()
+        chosen = names[: limit - sum(map(len, above.values()))]
+        return {
+            order: np.sort(
+                np.concatenate([above[order], [row for _, o, row in chosen if o == order]]).astype(np.intp)
+            )
+            for order in kept
+        }
 
     def _spelled(self, keys: np.ndarray, order: int, spelling: np.ndarray) -> list[str]:
         """The text of the n-grams of ``order`` tokens whose keys are ``keys``."""
