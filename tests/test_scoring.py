@@ -12,6 +12,7 @@ import pytest
 
 import classifier.model.topic_model
 from classifier.inputs.datasets import LabeledData
+from classifier.model import scoring
 from classifier.model.features import PROFILES, FeatureSettings, as_input
 from classifier.model.scoring import _SMALL_BATCH
 from classifier.model.topic_model import TopicModel
@@ -110,6 +111,20 @@ def test_batches_give_the_pipelines_probabilities_and_predictions(model, size):
         assert model.predict(headlines, teasers, **options) == reference.predict(
             headlines, teasers, **options
         )
+
+
+def test_a_batch_bigger_than_a_slice_is_scored_in_slices_with_the_same_scores(model, monkeypatch):
+    headlines, teasers = (HEADLINES * 20)[:200], ((TEASERS[1:] + TEASERS[:1]) * 20)[:200]
+    whole = model.scores(headlines, teasers)
+    sliced = []
+    scorer = model._scorer()
+    original = type(scorer)._batch_scores
+    monkeypatch.setattr(scoring, "_LARGE_BATCH", 64)
+    monkeypatch.setattr(
+        type(scorer), "_batch_scores", lambda self, h, t: sliced.append(len(h)) or original(self, h, t)
+    )
+    assert np.array_equal(model.scores(headlines, teasers), whole)
+    assert sliced == [64, 64, 64, 8]
 
 
 def test_batches_without_any_separator_inside_the_texts_match_too(model):

@@ -61,6 +61,7 @@ _ROW, _PART = SEPARATOR, "\x01"
 _ROW_ID, _PART_ID = SEPARATOR_ID, -3
 # Below this many rows, scoring row by row beats the fixed cost of the batch path.
 _SMALL_BATCH = 12
+_LARGE_BATCH = 65_536  # rows scored at once by a bigger batch, in slices of this many
 _FITTED_LINK = ("coef_", "intercept_", "scale_", "offset_", "multilabel_")
 _NOT_TEXT = "headlines and teasers must be strings"
 
@@ -140,7 +141,17 @@ class CompiledScorer:
             for row, (headline, teaser) in enumerate(zip(headlines, teasers, strict=True)):
                 scores[row] = self.row_scores(headline, teaser)
             return scores
-        return self._batch_scores(headlines, teasers)
+        if len(headlines) <= _LARGE_BATCH:
+            return self._batch_scores(headlines, teasers)
+        # A batch's temporary arrays are several times its n-grams: a million rows at once took 2 GiB.
+        return np.vstack(
+            [
+                self._batch_scores(
+                    headlines[start : start + _LARGE_BATCH], teasers[start : start + _LARGE_BATCH]
+                )
+                for start in range(0, len(headlines), _LARGE_BATCH)
+            ]
+        )
 
     def row_probabilities(self, headline: str, teaser: str = "") -> np.ndarray:
         """Probabilities of one headline, shape (labels,): :meth:`probabilities` without its overhead."""

@@ -29,6 +29,7 @@ from classifier.model.tokens import word_tokens
 __all__ = ["NgramCounts"]
 
 _BATCH = 50_000  # documents counted at once: their temporary arrays are several times their n-grams
+_PENDING_KEYS = 1_000_000  # n-gram counts that wait to be merged, at least (see _merge)
 _KEY_BITS = 63  # of a non-negative int64: an n-gram of ``order`` tokens gets 63 // order bits per token
 
 
@@ -53,6 +54,7 @@ class NgramCounts:
         empty = np.zeros(0, dtype=np.int64)
         # Per order: sorted distinct keys, and for each the documents it is in and its occurrences.
         self._counts = {order: (empty, empty, empty) for order in range(low, high + 1)}
+        self._pending: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}  # see _merge
 
     def add(self, documents: Sequence[str]) -> None:
         """Count the n-grams of ``documents`` (lower-cased here, as the vectorizer's analyzer does)."""
@@ -91,7 +93,12 @@ class NgramCounts:
         return keys[within], document_of[within]
 
     def _merge(self, order: int, keys: np.ndarray, documents: np.ndarray) -> None:
-        """Add one batch's n-grams (``keys``, each with its document) to the counts of ``order``."""
+        """Add one batch's n-grams (``keys``, each with its document) to the counts of ``order``.
+
+        The batch's counts wait with others' until they are half as many as the counts so far:
+        merging each batch into the counts would copy them once per batch, a cost that grows
+        with the square of the corpus.
+        """
         by_key = np.lexsort((documents, keys))
         keys, documents = keys[by_key], documents[by_key]
         new_key = np.ones(len(keys), dtype=bool)
@@ -99,9 +106,23 @@ class NgramCounts:
         new_document = new_key.copy()
         new_document[1:] |= documents[1:] != documents[:-1]
         starts = np.flatnonzero(new_key)
-        batch_keys = keys[starts]
-        batch_terms = np.diff(np.append(starts, len(keys)))
-        batch_documents = np.add.reduceat(new_document.astype(np.int64), starts) if len(starts) else starts
+        terms = np.diff(np.append(starts, len(keys)))
+        documents = np.add.reduceat(new_document.astype(np.int64), starts) if len(starts) else starts
+        pending = self._pending.setdefault(order, [])
+        pending.append((keys[starts], documents, terms))
+        if sum(len(batch[0]) for batch in pending) >= max(_PENDING_KEYS, len(self._counts[order][0]) // 2):
+            self._flush(order)
+
+    def _flush(self, order: int) -> None:
+        """Merge the waiting batches' counts of ``order`` into its counts."""
+        pending = self._pending.pop(order, [])
+        if not pending:
+            return
+        batch_keys, copy_of = np.unique(np.concatenate([batch[0] for batch in pending]), return_inverse=True)
+        batch_documents, batch_terms = (
+            np.bincount(copy_of, weights=np.concatenate([batch[part] for batch in pending])).astype(np.int64)
+            for part in (1, 2)
+        )
         known_keys, known_documents, known_terms = self._counts[order]
         at = np.searchsorted(known_keys, batch_keys)
         found = at < len(known_keys)
@@ -129,6 +150,8 @@ class NgramCounts:
         floats; ``max_features`` keeps the most frequent n-grams by occurrences (ties: the first
         in sorted order).
         """
+        for order in self._counts:
+            self._flush(order)
         high = max_df if isinstance(max_df, Integral) else max_df * self.documents
         low = min_df if isinstance(min_df, Integral) else min_df * self.documents
         if high < low:
