@@ -157,7 +157,8 @@ MAX_FEATURES: int | None = 1_000_000
 MAX_NGRAM_CANDIDATES = 60_000_000
 """Distinct n-grams of one order and feature channel counted while fitting the vocabulary before those seen
 in a single document so far are dropped (:mod:`classifier.model.vocabulary`), at 24 bytes each: about
-1.4 GiB per order and channel, as long as fewer than that many have been seen twice (those are kept)."""
+1.4 GiB per order and channel, as long as fewer than that many have been seen twice (those are kept),
+with up to half as many again waiting to be merged in."""
 SUBLINEAR_TF = True
 PROFILES: dict[str, dict[str, object]] = {
     "fast": {},

@@ -114,6 +114,13 @@ class _Rows:
     row_hashes: list[np.ndarray] = field(default_factory=list)
     sources: list[SourceSummary] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, batches: Iterable[LabeledData]) -> _Rows:
+        rows = cls()
+        for batch in batches:
+            rows.add(batch)
+        return rows
+
     def add(self, batch: LabeledData) -> None:
         codes = self.label_codes  # a new label gets the next number
         self.first_labels.append(np.array([codes.setdefault(row[0], len(codes)) for row in batch.labels]))
@@ -145,9 +152,7 @@ def train_streamed(
         raise ValueError("only single-label models with word features can be trained streamed")
     started = time.perf_counter()
     settings, step = replace(settings, solver="sgd"), step or quiet_step
-    seen = _Rows()
-    for batch in first_pass:
-        seen.add(batch)
+    seen = _Rows.of(first_pass)
     labels = sorted(seen.label_codes)
     sorted_code = np.empty(len(labels), dtype=np.int64)
     sorted_code[[seen.label_codes[label] for label in labels]] = np.arange(len(labels))

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
+from classifier.model import vocabulary
 from classifier.model.features import FastWordTfidfVectorizer
 from classifier.model.vocabulary import NgramCounts
 
@@ -66,10 +67,11 @@ def test_an_n_gram_never_spans_two_documents():
     assert counts.vocabulary()[0] == ["central bank", "raises rates"]
 
 
-def test_too_many_candidates_drop_the_n_grams_seen_in_one_document_so_far():
+def test_too_many_candidates_drop_the_n_grams_seen_in_one_document_so_far(monkeypatch):
+    monkeypatch.setattr(vocabulary, "_PENDING_KEYS", 1)  # every batch merged at once
     counts = NgramCounts((1, 1), max_candidates=3)
     counts.add(["bank rates", "bank club"])  # three candidates: none dropped yet
-    counts.add(["cup", "bank"])  # five: "rates", "club" and "cup" were seen once
+    counts.add(["cup", "bank"])  # four: "rates", "club" and "cup" were seen once
     terms, frequencies = counts.vocabulary()
     assert terms == ["bank"] and frequencies.tolist() == [3]
     counts.add(["club"])  # counted again from here
@@ -106,12 +108,15 @@ def test_bytes_documents_are_decoded_as_scikit_learn_decodes_them():
 
 
 @pytest.mark.parametrize("limit", [1, 7, 40, 150])
-def test_max_features_keeps_the_top_n_grams_by_occurrences_then_by_name(limit):
+@pytest.mark.parametrize("waiting", [1, 1_000_000])  # batches merged at once, or all at the end
+def test_max_features_keeps_the_top_n_grams_by_occurrences_then_by_name(limit, waiting, monkeypatch):
+    monkeypatch.setattr(vocabulary, "_PENDING_KEYS", waiting)
     rng = np.random.default_rng(limit)
     words = [f"w{number}" for number in range(30)]
     documents = [" ".join(rng.choice(words, size=rng.integers(1, 8))) for _ in range(60)]
     counts = NgramCounts((1, 2))
-    counts.add(documents)
+    for start in range(0, len(documents), 7):
+        counts.add(documents[start : start + 7])
     occurrences = CountVectorizer(ngram_range=(1, 2), token_pattern=r"(?u)\b\w\w+\b").fit(documents)
     totals = np.asarray(occurrences.transform(documents).sum(axis=0)).ravel()
     ranked = sorted(occurrences.vocabulary_, key=lambda term: (-totals[occurrences.vocabulary_[term]], term))

@@ -136,7 +136,7 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df", "
     "--max-features",
     type=click.IntRange(min=1),
     help="Keep at most this many n-grams in each feature channel, the most frequent: bounds the "
-    "model's size, and training's memory on a huge archive.  [default: from --profile]",
+    "model's size and its weights' memory on a huge archive.  [default: from --profile]",
 )
 @click.option(
     "--label-threshold",

@@ -214,6 +214,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
         ``counts`` may have been added batch by batch as the documents were read, so that a
         corpus too big to hold is fitted the same as one in memory.
         """
+        self._validate_params()
         self._check_supported()
         if counts.ngram_range != tuple(self.ngram_range):
             raise ValueError(f"counts of {counts.ngram_range}-grams cannot fit {self.ngram_range}-grams")

@@ -143,6 +143,7 @@ class CompiledScorer:
             return scores
         if len(headlines) <= _LARGE_BATCH:
             return self._batch_scores(headlines, teasers)
+        headlines, teasers = list(headlines), list(teasers)  # sliced below, whatever sequence they are
         # A batch's temporary arrays are several times its n-grams: a million rows at once took 2 GiB.
         return np.vstack(
             [

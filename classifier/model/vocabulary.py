@@ -118,11 +118,13 @@ class NgramCounts:
         pending = self._pending.pop(order, [])
         if not pending:
             return
-        batch_keys, copy_of = np.unique(np.concatenate([batch[0] for batch in pending]), return_inverse=True)
+        keys, documents, terms = (np.concatenate(part) for part in zip(*pending, strict=True))
+        del pending  # the batches' own arrays, let go before the merged ones are built
+        batch_keys, copy_of = np.unique(keys, return_inverse=True)
         batch_documents, batch_terms = (
-            np.bincount(copy_of, weights=np.concatenate([batch[part] for batch in pending])).astype(np.int64)
-            for part in (1, 2)
+            np.bincount(copy_of, weights=counts).astype(np.int64) for counts in (documents, terms)
         )
+        del keys, documents, terms
         known_keys, known_documents, known_terms = self._counts[order]
         at = np.searchsorted(known_keys, batch_keys)
         found = at < len(known_keys)
