@@ -3,24 +3,19 @@
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from test_features import TRAIN
 
 from classifier.model import vocabulary
 from classifier.model.features import FastWordTfidfVectorizer
 from classifier.model.vocabulary import NgramCounts
 
+# The feature tests' texts (Unicode, punctuation, scripts without spaces), and a few edge cases.
 DOCUMENTS = [
-    "Central bank raises interest rates",
-    "Central bank holds rates as inflation cools",
-    "Striker scores twice as club wins the cup",
-    "Club sacks coach after cup defeat",
-    "Parliament passes budget; minister resigns",
-    "Minister's budget passes parliament",
-    "Café owners protest ÉLECTION rules in Zürich",
-    "café owners, zürich: the élection rules",
+    *TRAIN[:8],
     "",
     "a b",  # no token: single characters
     "rates rates rates rates",
-    "İstanbul shares_fall 3.5% as 北京 stocks rally",
+    TRAIN[8],
 ]
 
 
