@@ -118,12 +118,12 @@ def tag(
 
 def _report(job: TagJob, path: Path) -> None:
     """Write the archive report; say on stderr where, and what the reader should know."""
-    from classifier.report.archive import drift_warning, report_archive
+    from classifier.report.archive import report_archive
 
     with console.user_errors(), console.stderr.status("Writing the report"):
         made = report_archive(job, path)
     console.stderr.print(f"wrote {path} ({made.rows:,} rows)", markup=False, soft_wrap=True)
     if made.raw_only is not None:
         console.stderr.print(made.raw_only, markup=False, soft_wrap=True)
-    if made.drift is not None and made.drift > settings.DRIFT_DISTANCE:
-        console.stderr.print(f"warning: {drift_warning(made.drift)}", markup=False, soft_wrap=True)
+    if made.drift_warning is not None:
+        console.stderr.print(f"warning: {made.drift_warning}", markup=False, soft_wrap=True)

@@ -30,7 +30,6 @@ __all__ = [
     "SHARE_LABELS",
     "ArchiveReport",
     "archive_report",
-    "drift_warning",
     "report_archive",
 ]
 
@@ -41,17 +40,21 @@ MONTH_LABELS = 8
 
 @dataclass(frozen=True)
 class ArchiveReport:
-    """The page, the drift distance (None without validation counts) and, when the shares could not
-    be adjusted, why."""
+    """The page, the drift distance (None without validation counts), the drift warning (None when
+    the archive's scores are like the validation split's) and, when the shares could not be
+    adjusted, why."""
 
     html: str
     rows: int
     drift: float | None
+    drift_warning: str | None
     raw_only: str | None
 
 
-def drift_warning(distance: float) -> str:
-    """The one line that says an archive's scores are unlike the validation split's."""
+def _drift_warning(distance: float | None) -> str | None:
+    """The one line that says an archive's scores are unlike the validation split's, when they are."""
+    if distance is None or distance <= settings.DRIFT_DISTANCE:
+        return None
     return (
         f"this archive looks unlike the training data: Jensen-Shannon distance {distance:.3f} between "
         f"its top scores and the validation split's (warning above {settings.DRIFT_DISTANCE:g})"
@@ -129,6 +132,7 @@ def archive_report(
         "scores": archive_figures.score_figure(tally.scores, counts.scores if counts else None),
     }
     drift = drift_distance(tally.scores, counts.scores) if counts is not None else None
+    warning = _drift_warning(drift)
     months, by_month = _by_month(tally, counts) if date_column else ([], np.zeros((0, 0)))
     shown_months = [i for i in order[:MONTH_LABELS] if main[i] > 0]
     if months:
@@ -155,7 +159,7 @@ def archive_report(
         title=f"Archive tagged by model {manifest.model_id}",
         subtitle=subtitle,
         metrics=_metrics(tally, drift, len(months)),
-        warnings=[drift_warning(drift)] if drift is not None and drift > settings.DRIFT_DISTANCE else [],
+        warnings=list(filter(None, [warning])),
         raw_only=raw_only,
         multilabel=tally.multilabel,
         figures=figure_set,
@@ -173,7 +177,7 @@ def archive_report(
         drift_limit=settings.DRIFT_DISTANCE,
         bins=settings.SCORE_BINS,
     )
-    return ArchiveReport(html, tally.rows, drift, raw_only)
+    return ArchiveReport(html, tally.rows, drift, warning, raw_only)
 
 
 def report_archive(job: TagJob, path: Path) -> ArchiveReport:
