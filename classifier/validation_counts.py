@@ -25,16 +25,31 @@ from classifier import settings
 if TYPE_CHECKING:
     from classifier.model.topic_model import Prediction
 
-__all__ = ["ABSTAINED", "COUNTS_VERSION", "ValidationCounts", "count_validation", "score_histogram"]
+__all__ = [
+    "ABSTAINED",
+    "COUNTS_VERSION",
+    "ValidationCounts",
+    "count_validation",
+    "score_bins",
+    "score_histogram",
+]
 
 ABSTAINED = "(abstained)"  # the answer of a single-label row whose top score is under the abstain threshold
 COUNTS_VERSION = 1
 
 
+def score_bins(scores: np.ndarray, bins: int) -> np.ndarray:
+    """The bin of each score in ``bins`` equal-width bins over [0, 1]; a score of 1 is in the last.
+
+    Multiplying, not searching the edges: linspace's 0.3 is 0.30000000000000004, which would put a
+    score of 0.3 in the bin below.
+    """
+    return np.clip(np.floor(np.asarray(scores, dtype=float) * bins).astype(int), 0, bins - 1)
+
+
 def score_histogram(top_scores: np.ndarray, bins: int = settings.SCORE_BINS) -> np.ndarray:
-    """Counts of ``top_scores`` in ``bins`` equal-width bins over [0, 1]; a score of 1 is in the last."""
-    index = np.clip((np.asarray(top_scores, dtype=float) * bins).astype(int), 0, bins - 1)
-    return np.bincount(index, minlength=bins)
+    """Counts of ``top_scores`` in :func:`score_bins`."""
+    return np.bincount(score_bins(top_scores, bins), minlength=bins)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from classifier.validation_counts import score_bins
+
 __all__ = [
     "ABSTAINED",
     "NO_LABEL",
@@ -64,9 +66,7 @@ def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> 
     if not len(confidence):
         raise ValueError("no scores to bin")
     edges = np.linspace(0.0, 1.0, bins + 1)
-    # Multiplying, not searching the edges: linspace's 0.3 is 0.30000000000000004, which would put a
-    # score of 0.3 in the bin below. A score of exactly 1.0 belongs to the last bin.
-    index = np.clip(np.floor(confidence * bins).astype(int), 0, bins - 1)
+    index = score_bins(confidence, bins)
     counts = np.bincount(index, minlength=bins)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_confidence = np.bincount(index, weights=confidence, minlength=bins) / counts
