@@ -64,6 +64,10 @@ class SpilledRows:
         self._targets.append(np.asarray(targets))
         self._weights.append(np.asarray(weights, dtype=np.float64))
 
+    def _starts(self) -> np.ndarray:
+        """The number of each file's first row, and the number of rows after the last file."""
+        return np.cumsum([0] + [len(targets) for targets in self._targets])
+
     @property
     def targets(self) -> np.ndarray:
         return np.concatenate(self._targets) if self._targets else np.zeros(0)
@@ -77,7 +81,7 @@ class SpilledRows:
     ) -> Iterator[tuple[sparse.csr_matrix, np.ndarray, np.ndarray]]:
         """``(X, targets, weights)`` of the rows where ``rows`` (a mask over all rows) is true,
         a file at a time, in the seeded order of ``epoch``."""
-        starts = np.cumsum([0] + [len(targets) for targets in self._targets])
+        starts = self._starts()
         for batch in np.random.default_rng(self.seed + epoch).permutation(len(self._files)):
             wanted = np.flatnonzero(rows[starts[batch] : starts[batch + 1]])
             if len(wanted) == 0:
@@ -94,7 +98,7 @@ class SpilledRows:
     def scores(self, model, rows: np.ndarray) -> np.ndarray:
         """``model``'s decision scores (:func:`~classifier.model.calibration.fold_scores`) of the rows where
         ``rows`` is true, in row order."""
-        starts = np.cumsum([0] + [len(targets) for targets in self._targets])
+        starts = self._starts()
         parts = []
         for batch, path in enumerate(self._files):
             wanted = np.flatnonzero(rows[starts[batch] : starts[batch + 1]])

@@ -166,11 +166,11 @@ class NgramCounts:
         }
         if not any(len(rows) for rows in kept.values()):
             raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+        spelling = np.array(list(self._token_ids), dtype=object)  # each token id's text
         if max_features is not None and sum(map(len, kept.values())) > max_features:
-            kept = self._most_frequent(kept, max_features)
+            kept = self._most_frequent(kept, max_features, spelling)
         terms: list[str] = []
         frequencies = []
-        spelling = np.array(list(self._token_ids), dtype=object)
         for order, rows in kept.items():
             keys, documents, _ = self._counts[order]
             terms += self._spelled(keys[rows], order, spelling)
@@ -178,14 +178,15 @@ class NgramCounts:
         by_name = sorted(range(len(terms)), key=terms.__getitem__)
         return [terms[position] for position in by_name], np.concatenate(frequencies)[by_name]
 
-    def _most_frequent(self, kept: dict[int, np.ndarray], limit: int) -> dict[int, np.ndarray]:
+    def _most_frequent(
+        self, kept: dict[int, np.ndarray], limit: int, spelling: np.ndarray
+    ) -> dict[int, np.ndarray]:
         """Of the ``kept`` rows of each order's counts, the ``limit`` n-grams with the most occurrences;
         of those tied at the cut, the first by name. Only the tied ones are spelled out."""
         occurrences = np.concatenate([self._counts[order][2][rows] for order, rows in kept.items()])
         cut = np.partition(occurrences, len(occurrences) - limit)[len(occurrences) - limit]
         above = {order: rows[self._counts[order][2][rows] > cut] for order, rows in kept.items()}
         tied = {order: rows[self._counts[order][2][rows] == cut] for order, rows in kept.items()}
-        spelling = np.array(list(self._token_ids), dtype=object)
         names = [
             (name, order, row)
             for order, rows in tied.items()
