@@ -72,8 +72,9 @@ from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.inputs.datasets import LabeledData
 from classifier.inputs.duplicates import fold_duplicates
 from classifier.inputs.weights import training_rows
+from classifier.model.batch_features import feature_parts, fit_transform_in_parts
 from classifier.model.calibration import CalibratedLinearClassifier
-from classifier.model.features import PROFILES, FeatureSettings, as_input, build_features
+from classifier.model.features import PROFILES, FeatureSettings, as_input
 from classifier.model.naive_bayes import NaiveBayesScaledSVC
 from classifier.model.sgd import EpochSGDClassifier
 from classifier.model.topic_model import TopicModel
@@ -323,9 +324,11 @@ def train(
     notes = [weighing] if weighing else []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        with step(f"Building features of {len(training):,} rows"):
-            features = build_features(settings.features)
-            X = features.fit_transform(as_input(training.headlines, training.teasers), targets)
+        parts = feature_parts(len(training), settings.features)
+        with step(f"Building features of {len(training):,} rows", parts) as done:
+            features, X = fit_transform_in_parts(
+                settings.features, as_input(training.headlines, training.teasers), done
+            )
         kept, weights = fold_duplicates(training, weights)
         if kept is not None:
             notes.append(f"{train_rows - len(kept):,} exact duplicate training rows were fitted as weights")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from classifier.model import batch_features
 from classifier.model.features import (
     PROFILES,
     FastWordTfidfVectorizer,
@@ -96,3 +97,31 @@ def test_profiles_name_their_settings():
     assert FeatureSettings().profile == "fast"
     assert PROFILES["accurate"].char_ngrams is not None and PROFILES["accurate"].profile == "accurate"
     assert FeatureSettings(min_df=1).profile == "custom"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        FeatureSettings(min_df=1),
+        FeatureSettings(min_df=2, max_features=9),
+        FeatureSettings(char_ngrams=(2, 3)),
+    ],
+    ids=["words", "words-capped", "chars"],
+)
+def test_fitting_in_parts_gives_the_unions_matrix_and_reports_each_part(settings, monkeypatch):
+    monkeypatch.setattr(batch_features, "PART_ROWS", 3)
+    rows = as_input(TRAIN, [f"teaser {word}" for word in TRAIN[::-1]])
+    reported = []
+    features, matrix = batch_features.fit_transform_in_parts(settings, rows, lambda: reported.append(1))
+    expected = build_features(settings).fit_transform(rows)
+    assert matrix.shape == expected.shape and abs(matrix - expected).max() < 1e-6
+    assert (
+        abs(
+            features.transform(as_input(TEST)) - build_features(settings).fit(rows).transform(as_input(TEST))
+        ).max()
+        < 1e-6
+    )
+    parts = batch_features.feature_parts(len(rows), settings)
+    assert len(reported) == (parts or 0) and (parts is None) == (settings.char_ngrams is not None)
+    if parts is not None:
+        assert parts == 2 * 4  # 10 rows in parts of 3, counted then transformed

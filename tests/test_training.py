@@ -81,7 +81,8 @@ def test_step_reporter_sees_each_slow_step_and_every_part_of_the_fit(tiny, solve
             return False
 
     result = train(tiny, TrainingSettings(validation_fraction=0.25, solver=solver), step=Recorder)
-    assert seen == [["Building", None, 0], ["Fitting", parts, parts], ["Validating", None, 0]]
+    # Building: the tiny rows counted in one part, then transformed in one
+    assert seen == [["Building", 2, 2], ["Fitting", parts, parts], ["Validating", None, 0]]
     assert result.model.pipeline.named_steps["classifier"].on_fit is None  # no callback in the model
 
 

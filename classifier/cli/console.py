@@ -24,18 +24,20 @@ from rich.progress import (
 from rich.table import Table
 
 from classifier.errors import HeadlineTaggerError
+from classifier.inputs.estimate import estimated_rows
 
 if TYPE_CHECKING:  # for the type hints only: evaluation and the model import scikit-learn
     from classifier.evaluation import EvaluationReport
     from classifier.inputs.records import ReadReport
     from classifier.model.topic_model import Prediction
     from classifier.tagging.job import TagProgress, TagSummary
+    from classifier.workflows import DataRequest
 
 __all__ = [
     "metrics_table",
     "prediction_text",
     "print_read_report",
-    "row_counter",
+    "reading_progress",
     "stderr",
     "stdout",
     "step",
@@ -67,27 +69,35 @@ def print_read_report(report: ReadReport) -> None:
 
 
 @contextmanager
-def row_counter(description: str, *, quiet: bool = False) -> Iterator[callable]:
-    """A live "N rows read" counter on stderr; yields the function that counts one row."""
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        MofNCompleteColumn(),
-        TextColumn("rows"),
-        TimeElapsedColumn(),
-        console=stderr,
-        transient=True,
-        disable=quiet or not stderr.is_terminal,
-    )
+def reading_progress(description: str, request: DataRequest, *, quiet: bool = False) -> Iterator[callable]:
+    """A live "N rows read" counter on stderr while ``request``'s data is read; yields the function
+    that counts one row.
+
+    When the rows can be estimated cheaply (:func:`~classifier.inputs.estimate.estimated_rows`,
+    only looked at when the counter shows), a bar with the time left, which stays full if the
+    estimate falls short.
+    """
+    shown = not quiet and stderr.is_terminal
+    total = estimated_rows(request.sources(), request.options) if shown else None
+    columns = [SpinnerColumn(), TextColumn("{task.description}")]
+    if total is None:
+        columns += [MofNCompleteColumn(), TextColumn("rows"), TimeElapsedColumn()]
+    else:
+        columns += [
+            BarColumn(),
+            TextColumn("{task.completed:,.0f} of about {task.total:,.0f} rows  ETA"),
+            TimeRemainingColumn(),
+        ]
+    progress = Progress(*columns, console=stderr, transient=True, disable=not shown)
     with progress:
-        task = progress.add_task(description, total=None)
+        task = progress.add_task(description, total=total)
         counted = 0
 
         def count() -> None:
             nonlocal counted
             counted += 1
             if counted % 2000 == 0:
-                progress.update(task, completed=counted)
+                progress.update(task, completed=counted, total=total and max(total, counted))
 
         yield count
 

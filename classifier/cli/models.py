@@ -179,7 +179,7 @@ def compare(model_a: str, model_b: str, **kwargs) -> None:
         name: kwargs.pop(name) for name in ("resamples", "seed", "allow_version_mismatch", "report_path")
     }
     request = data_request(kwargs)
-    with console.user_errors(), console.row_counter("Reading the data", quiet=as_json) as count:
+    with console.user_errors(), console.reading_progress("Reading the data", request, quiet=as_json) as count:
         dirs = (model_directory(models_dir, model_a), model_directory(models_dir, model_b))
         # "current" is named by the model it points at, which is what a later `models promote` takes.
         names = tuple(current_model(models_dir) if name == "current" else name for name in (model_a, model_b))

@@ -116,7 +116,7 @@ def audit(model_dir: Path | None, folds: int, seed: int, limit: int | None, outp
     from classifier.workflows import load_data
 
     request = data_request(kwargs)
-    with console.user_errors(), console.row_counter("Reading data") as count:
+    with console.user_errors(), console.reading_progress("Reading data", request) as count:
         model = load_model(model_dir)[0] if model_dir is not None else None
         data, report = load_data(request, on_row=count)
         with console.step(f"Scoring {len(data):,} rows" + ("" if model else f" out of fold ({folds} folds)")):

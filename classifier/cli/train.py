@@ -283,7 +283,8 @@ def train_and_report(
     table and where it went."""
     from classifier.workflows import train_model
 
-    with console.user_errors(), console.row_counter("Reading training data", quiet=quiet) as count:
+    reading = console.reading_progress("Reading training data", request, quiet=quiet)
+    with console.user_errors(), reading as count:
         outcome = train_model(
             request,
             training,
@@ -377,7 +378,8 @@ def evaluate(
     from classifier.workflows import evaluate_model
 
     request = data_request(kwargs)
-    with console.user_errors(), console.row_counter("Reading evaluation data", quiet=as_json) as count:
+    reading = console.reading_progress("Reading evaluation data", request, quiet=as_json)
+    with console.user_errors(), reading as count:
         report, read_report, manifest = evaluate_model(
             model_dir,
             request,

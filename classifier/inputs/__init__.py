@@ -13,4 +13,5 @@
   its quirks.
 * :mod:`~classifier.inputs.sources`: data arguments, ``PRESET:PATH`` or a plain path.
 * :mod:`~classifier.inputs.datasets`: labelled rows gathered from several sources through label maps.
+* :mod:`~classifier.inputs.estimate`: a cheap estimate of the rows a set of sources holds, for ETAs.
 """

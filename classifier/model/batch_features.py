@@ -5,11 +5,16 @@ and idf from n-gram counts (:mod:`classifier.model.vocabulary`), which can be
 added a batch at a time; :class:`FeatureCounts` keeps those of every word
 channel of the feature union and gives the fitted union, the same as
 :func:`~classifier.model.features.build_features` fitted on all the rows at once.
+Training in memory fits the same way, part by part (:func:`fit_transform_in_parts`), so that
+its progress bar can tell the time left.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+from scipy import sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
@@ -22,10 +27,12 @@ from classifier.model.features import (
 )
 from classifier.model.vocabulary import NgramCounts
 
-__all__ = ["BOOKKEEPING_ROWS", "FeatureCounts"]
+__all__ = ["BOOKKEEPING_ROWS", "PART_ROWS", "FeatureCounts", "feature_parts", "fit_transform_in_parts"]
 
 BOOKKEEPING_ROWS = 1000
 """Rows the feature union's own bookkeeping is fitted on (:meth:`FeatureCounts.fitted`)."""
+PART_ROWS = 50_000
+"""Rows counted or transformed between two reports of :func:`fit_transform_in_parts`."""
 
 
 class FeatureCounts:
@@ -67,6 +74,34 @@ class FeatureCounts:
             features.output_indices_[name] = slice(start, start + width)
             start += width
         return features
+
+
+def feature_parts(rows: int, settings: FeatureSettings) -> int | None:
+    """How many parts :func:`fit_transform_in_parts` reports for ``rows`` rows: counting, then
+    transforming, each :data:`PART_ROWS` at a time; None when it fits in one go (character n-grams)."""
+    return None if settings.char_ngrams is not None else 2 * -(-rows // PART_ROWS)
+
+
+def fit_transform_in_parts(
+    settings: FeatureSettings, rows: np.ndarray, done: Callable[[], None]
+) -> tuple[ColumnTransformer, sparse.csr_matrix]:
+    """The feature union of ``settings`` fitted on input rows ``rows``, and their matrix: the same as
+    ``build_features(settings).fit_transform(rows)``, with ``done()`` called after each of the
+    :func:`feature_parts` parts, so that a progress bar can tell the time left."""
+    if settings.char_ngrams is not None:
+        features = build_features(settings)
+        return features, features.fit_transform(rows)
+    parts = [slice(start, start + PART_ROWS) for start in range(0, len(rows), PART_ROWS)]
+    counts = FeatureCounts(settings)
+    for part in parts:
+        counts.add(rows[part])
+        done()
+    features = counts.fitted(rows)
+    matrices = []
+    for part in parts:
+        matrices.append(features.transform(rows[part]))
+        done()
+    return features, sparse.vstack(matrices, format="csr")
 
 
 def _word_channels(transformers) -> list[tuple[str, FastWordTfidfVectorizer]]:

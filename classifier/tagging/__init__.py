@@ -5,7 +5,6 @@ run reads, tags and commits. The modules, in the order a run uses them:
 
 * :mod:`~classifier.tagging.inputs`: the data sources, and the fingerprint a resumed run must match.
 * :mod:`~classifier.tagging.store`: the staging folder: committed parts, the checkpoint, the finish.
-* :mod:`~classifier.tagging.eta`: a cheap estimate of the rows to come, for progress.
 * :mod:`~classifier.tagging.lines`: JSON-lines inputs, cut into raw blocks of lines.
 * :mod:`~classifier.tagging.chunks`: every other input, read record by record into chunks.
 * :mod:`~classifier.tagging.partitions`: the Dask engine's way: workers read partitions of the inputs.

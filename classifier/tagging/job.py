@@ -40,12 +40,12 @@ from pathlib import Path
 
 from classifier import settings
 from classifier.errors import OutputError
+from classifier.inputs.estimate import estimated_rows
 from classifier.inputs.records import BadRowLimit, ReadOptions, ReadReport
 from classifier.inputs.sources import DataSource
 from classifier.persistence import load_model, read_manifest
 from classifier.tagging.chunks import record_chunks, tag_records
 from classifier.tagging.commits import Commits, TagProgress
-from classifier.tagging.eta import estimated_rows
 from classifier.tagging.inflight import Tagger
 from classifier.tagging.inputs import expand_inputs, json_lines_inputs, run_fingerprint
 from classifier.tagging.lines import LineChunks, first_columns, line_blocks, tag_lines

@@ -1,4 +1,4 @@
-"""The row estimate behind the ETA of ``tag``: cheap facts only, None when unknown."""
+"""The row estimate behind the ETAs of reading and ``tag``: cheap facts only, None when unknown."""
 
 import bz2
 import gzip
@@ -7,9 +7,9 @@ import json
 import pyarrow
 import pyarrow.parquet
 
+from classifier.inputs.estimate import estimated_rows
 from classifier.inputs.records import ReadOptions
 from classifier.inputs.sources import DataSource
-from classifier.tagging.eta import estimated_rows
 
 OPTIONS = ReadOptions(label_field=None)
 

@@ -1,6 +1,7 @@
-"""A quick estimate of how many rows an archive holds, for the progress bar's ETA.
+"""A quick estimate of how many rows an archive holds, for the ETA of reading (training, evaluating)
+and tagging it.
 
-Reading an archive twice to count its rows would cost as much as tagging it,
+Reading an archive twice to count its rows would cost as much as the job itself,
 so this looks only at cheap facts: the row count in a Parquet footer, the
 files of a labelled folder, and for line-based files their uncompressed size
 (a plain file's size, the size a gzip file records in its last four bytes)
