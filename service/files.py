@@ -27,7 +27,7 @@ from classifier.settings import MAX_BAD_ROWS
 from classifier.tagging.chunks import csv_columns
 from classifier.tagging.outputs import OutputSpec, base_row, encode_part
 from service import responses
-from service.api import current_model
+from service.api import LIMITS, current_model
 from service.auth import api_sender
 from service.errors import Problem
 from service.schemas import field_problem
@@ -99,8 +99,8 @@ def tag_file():
 
 
 def _check_field_lengths(records, name: str) -> None:
-    """``/v1/tag``'s limit per field (``MAX_FIELD_CHARS``) holds for uploaded rows: 413 naming the line."""
-    limit = current_app.config["MAX_FIELD_CHARS"]
+    """``/v1/tag``'s limit per field (the app's ``Limits``) holds for uploaded rows: 413 naming the line."""
+    limit = current_app.extensions[LIMITS].max_field_chars
     for record in records:
         for field, text in (("headline", record.headline), ("teaser", record.teaser)):
             if len(text) > limit:
