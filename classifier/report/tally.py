@@ -29,7 +29,7 @@ import numpy as np
 from classifier import settings
 from classifier.errors import DataError
 from classifier.inputs.textio import open_binary
-from classifier.tagging.outputs import OutputSpec
+from classifier.tagging.outputs import OutputSpec, csv_listed_labels
 from classifier.validation_counts import score_histogram
 
 __all__ = ["ArchiveTally", "month_of", "tally_output"]
@@ -207,14 +207,9 @@ def _csv_batches(path: Path, multilabel: bool, date_column: str | None) -> Itera
                 data["label"],
                 np.asarray(batch.column("score").to_numpy(zero_copy_only=False), dtype=float),
                 [value == "true" for value in data["abstained"]],
-                [_csv_listed(cell) for cell in data["labels"]] if multilabel else None,
+                [csv_listed_labels(cell) for cell in data["labels"]] if multilabel else None,
                 data[date_column] if date_column is not None else None,
             )
-
-
-def _csv_listed(cell: str | None) -> list[str]:
-    """The labels of a CSV ``labels`` cell, ``label:score|label:score``."""
-    return [item.rpartition(":")[0] for item in cell.split("|")] if cell else []
 
 
 def _parquet_batches(path: Path, multilabel: bool, date_column: str | None) -> Iterator[_Batch]:

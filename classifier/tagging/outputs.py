@@ -42,6 +42,7 @@ __all__ = [
     "OutputSpec",
     "base_row",
     "compress_part",
+    "csv_listed_labels",
     "encode_part",
     "encode_rejects",
     "encode_rows",
@@ -245,6 +246,11 @@ def _csv_cell(column: str, value: Any) -> Any:
     if isinstance(value, dict | list):
         return dumps(value)
     return value
+
+
+def csv_listed_labels(cell: str | None) -> list[str]:
+    """The labels of a CSV ``labels`` cell as :func:`_csv_cell` writes it, ``label:score|label:score``."""
+    return [item.rpartition(":")[0] for item in cell.split("|")] if cell else []
 
 
 def _parquet_bytes(rows: Sequence[Mapping[str, Any]]) -> bytes:
