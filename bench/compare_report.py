@@ -34,8 +34,9 @@ from classifier.inputs.datasets import LabeledData
 from classifier.persistence import load_model
 from classifier.report import write_report
 from classifier.report.comparison import comparison_report
+from classifier.scoring_jobs import score_rows
 from classifier.training import TrainingSettings
-from classifier.workflows import DataRequest, load_data, score_rows, train_model
+from classifier.workflows import DataRequest, load_data, train_model
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"

@@ -1,4 +1,5 @@
-"""The jobs behind the commands: read data → train → save → promote; read data → evaluate or compare.
+"""The jobs behind the commands: read data → train → save → promote (evaluating and comparing saved
+models: :mod:`classifier.scoring_jobs`).
 
 Each function takes plain values and returns plain results, so the command
 line, the HTTP service and the tests drive exactly the same code.
@@ -14,8 +15,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 from classifier import settings as defaults
 from classifier.comparison import (
     Comparison,
@@ -24,7 +23,6 @@ from classifier.comparison import (
     decide_promotion,
 )
 from classifier.errors import DataError
-from classifier.evaluation import EvaluationReport, evaluate_predictions
 from classifier.feedback.learning import CorrectionSet, FeedbackSummary, known_labels, merge_corrections
 from classifier.inputs.datasets import LabeledData, SourceSummary, iter_labeled_data
 from classifier.inputs.records import BadRowLimit, ReadOptions, ReadReport
@@ -34,12 +32,9 @@ from classifier.registry import ANY_MODEL, change_current, current_model
 from classifier.report import (
     ReportRows,
     ReportUnavailable,
-    check_report_path,
     evaluation_report,
     require_matplotlib,
-    write_report,
 )
-from classifier.report.comparison import ScoredRows, comparison_report
 from classifier.streaming import draining, held_until_streaming, train_streamed
 from classifier.taxonomy import load_label_map, load_taxonomy
 from classifier.training import StepReporter, TrainingResult, TrainingSettings, train
@@ -50,10 +45,8 @@ __all__ = [
     "DataRequest",
     "PromotionGate",
     "TrainOutcome",
-    "compare_saved_models",
-    "evaluate_model",
     "load_data",
-    "score_rows",
+    "source_names",
     "train_model",
 ]
 
@@ -285,7 +278,7 @@ def _validation_report(
             subtitle=(
                 f"{len(validation):,} rows held out from {total_rows:,} "
                 f"({result.settings.validation_fraction:g} of each topic, seed {result.settings.seed}) "
-                f"of {_source_names(sources)}; {len(model.labels)} labels"
+                f"of {source_names(sources)}; {len(model.labels)} labels"
                 + (", multi-label" if model.multilabel else "")
             ),
         )
@@ -298,103 +291,5 @@ def _validation_counts(result: TrainingResult) -> dict:
     return count_validation(model.labels, model.multilabel, validation.labels, predictions).to_dict()
 
 
-def _source_names(sources: list[SourceSummary]) -> str:
+def source_names(sources: list[SourceSummary]) -> str:
     return ", ".join(source.name for source in sources) or "the given data"
-
-
-def evaluate_model(
-    model_dir: Path,
-    request: DataRequest,
-    *,
-    allow_version_mismatch: bool = False,
-    on_row: Callable[[], None] | None = None,
-    batch_size: int = 4096,
-    report_path: Path | None = None,
-) -> tuple[EvaluationReport, ReadReport, Manifest]:
-    """Score the model in ``model_dir`` on the data of ``request``; with ``report_path``, also
-    write the HTML report of the run there (atomically).
-
-    Raises
-    ------
-    ReportUnavailable
-        A report was asked for and matplotlib is missing (raised before any data is read).
-    """
-    if report_path is not None:
-        check_report_path(report_path)
-    model, manifest = load_model(model_dir, allow_version_mismatch=allow_version_mismatch)
-    data, report = load_data(request, keep_unlabeled=model.multilabel, on_row=on_row)
-    scored = score_rows(model, data, batch_size, keep_scores=report_path is not None)
-    predictions = scored.predictions
-    evaluation = evaluate_predictions(data.labels, predictions, model.labels, multilabel=model.multilabel)
-    if report_path is not None:
-        html = evaluation_report(
-            model,
-            ReportRows(data, scored.scores, predictions),
-            evaluation,
-            title=f"Model {manifest.model_id} on {len(data):,} rows",
-            subtitle=f"Evaluated on {_source_names(data.sources)}; {len(model.labels)} labels"
-            + (", multi-label" if model.multilabel else ""),
-        )
-        write_report(report_path, html)
-    return evaluation, report, manifest
-
-
-def score_rows(model, data: LabeledData, batch_size: int = 4096, *, keep_scores: bool = True) -> ScoredRows:
-    """The model's decisions on every row of ``data``, one batch of ``batch_size`` rows at a time,
-    with its scores (an empty array unless ``keep_scores``): what a report is drawn from."""
-    predictions, scores = [], []
-    for start in range(0, len(data), batch_size):
-        stop = start + batch_size
-        batch = model.scores(data.headlines[start:stop], data.teasers[start:stop])
-        predictions.extend(model.decide(batch))
-        if keep_scores:
-            scores.append(batch)
-    return ScoredRows(model, np.vstack(scores) if scores else np.empty((0, 0)), predictions)
-
-
-def compare_saved_models(
-    dirs: tuple[Path, Path],
-    request: DataRequest,
-    *,
-    names: tuple[str, str],
-    allow_version_mismatch: bool = False,
-    resamples: int = defaults.RESAMPLES,
-    seed: int = 0,
-    on_row: Callable[[], None] | None = None,
-    report_path: Path | None = None,
-) -> tuple[Comparison, ReadReport]:
-    """Compare the models in ``dirs`` on the data of ``request`` (see :mod:`classifier.comparison`);
-    with ``report_path``, also write the HTML report of the comparison there (atomically).
-
-    Raises
-    ------
-    ReportUnavailable
-        A report was asked for and matplotlib is missing (raised before any data is read).
-    """
-    if report_path is not None:
-        check_report_path(report_path)
-    model_a, model_b = (load_model(path, allow_version_mismatch=allow_version_mismatch)[0] for path in dirs)
-    data, report = load_data(request, keep_unlabeled=model_a.multilabel, on_row=on_row)
-    # A report draws from the scores, so its predictions are decided from them rather than made twice.
-    scored = None if report_path is None else (score_rows(model_a, data), score_rows(model_b, data))
-    comparison = compare_models(
-        model_a,
-        model_b,
-        data,
-        names=names,
-        resamples=resamples,
-        seed=seed,
-        predictions=None if scored is None else (scored[0].predictions, scored[1].predictions),
-    )
-    if scored is None:
-        return comparison, report
-    html = comparison_report(
-        comparison,
-        data,
-        scored,
-        title=f"Model {names[0]} (A) against {names[1]} (B) on {len(data):,} rows",
-        subtitle=f"Compared on {_source_names(data.sources)}"
-        + (", multi-label" if model_a.multilabel else ""),
-    )
-    write_report(report_path, html)
-    return comparison, report

@@ -172,7 +172,7 @@ def compare(model_a: str, model_b: str, **kwargs) -> None:
     B - A with a 95% paired bootstrap interval, the F1 of each label, and the
     rows where the two models disagree.
     """
-    from classifier.workflows import compare_saved_models  # scikit-learn: loaded only to compare
+    from classifier.scoring_jobs import compare_saved_models  # scikit-learn: loaded only to compare
 
     models_dir, as_json, output = kwargs.pop("models_dir"), kwargs.pop("as_json"), kwargs.pop("disagreements")
     options = {

@@ -375,7 +375,7 @@ def evaluate(
     model_dir: Path, allow_version_mismatch: bool, as_json: bool, report_path: Path | None, **kwargs
 ) -> None:
     """Score a model on labelled DATA (same DATA forms as train)."""
-    from classifier.workflows import evaluate_model
+    from classifier.scoring_jobs import evaluate_model
 
     request = data_request(kwargs)
     reading = console.reading_progress("Reading evaluation data", request, quiet=as_json)
