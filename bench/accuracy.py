@@ -44,9 +44,11 @@ from accuracy_report import render, render_outlets
 from fasttext_baseline import run_fasttext
 from protocols import OUTLET_PROTOCOLS, PROTOCOLS, SHARED_DATA, Protocol, starter_data
 
+from classifier.adaptation import Adaptation, train_adapted
 from classifier.evaluation import evaluate_predictions
+from classifier.inputs.datasets import LabeledData
 from classifier.model.features import PROFILES
-from classifier.settings import SOLVERS
+from classifier.settings import ADAPT_MIN_SCORE, SOLVERS
 from classifier.training import TrainingSettings, train, validation_split
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -155,6 +157,17 @@ def _metrics(report, protocol: Protocol) -> dict:
     return {"accuracy": report.accuracy, "micro_f1": report.micro_f1, "macro_f1": macro_f1}
 
 
+def run_adapted(protocol: Protocol) -> dict:
+    """The default, adapted to the test rows' text without their labels, as ``train --adapt TEST`` does."""
+    test = protocol.test
+    archive = LabeledData(headlines=test.headlines, teasers=test.teasers, labels=[()] * len(test))
+    adaptation = Adaptation([protocol.name], [], len(test), len(test), ADAPT_MIN_SCORE)
+    result = train_adapted(protocol.train, archive, adaptation, TrainingSettings())
+    predictions = result.model.predict(test.headlines, test.teasers)
+    report = evaluate_predictions(test.labels, predictions, result.model.labels, multilabel=False)
+    return {**_metrics(report, protocol), "train_seconds": result.seconds, "adopted": adaptation.adopted}
+
+
 _STARTER_MODEL = []  # trained once per run, scored on every outlet
 
 
@@ -196,6 +209,8 @@ def run_protocol(name: str, profiles: list[str], log, solver: str = "auto") -> d
     log(f"  fastText: {_brief(outcome['fasttext'], protocol)} {outcome['fasttext']['params']}")
     if protocol.scored_labels is not None:
         outcome["scored_labels"] = list(protocol.scored_labels)
+        outcome["adapted"] = run_adapted(protocol)
+        log(f"  headline-tagger adapted to the outlet's text: {_brief(outcome['adapted'], protocol)}")
         outcome["starter"] = run_starter(protocol)
         starter = outcome["starter"]
         log("  starter model alone: " + ", ".join(f"{m} {starter[m]:.3f}" for m in protocol.metrics))

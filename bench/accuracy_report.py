@@ -196,28 +196,42 @@ def _mean(values) -> float:
 
 
 def render_outlets(results: dict, baseline: dict | None) -> tuple[str, list[dict]]:
-    """The leave-one-outlet-out table (default profile, fastText, the starter model alone, and the
-    baseline run's default and starter where ``baseline`` has them), and the issue's targets."""
+    """The leave-one-outlet-out table (default profile, the default adapted to the outlet's text
+    with ``--adapt`` when the run has it, fastText, the starter model alone, and the baseline run's
+    default and starter where ``baseline`` has them), and the issue's targets, for the default and
+    for the default adapted."""
     default = results["default_profile"]
-    header = ["held-out outlet", "test rows", "labels"]
-    header += [f"{who} {m}" for who in ("default", "fastText", "starter") for m in ("acc", "macro-F1")]
+    adapted = all("adapted" in outcome for outcome in results["protocols"].values())
+    who = ["default", *(["default --adapt"] if adapted else []), "fastText", "starter"]
+    header = [
+        "held-out outlet",
+        "test rows",
+        "labels",
+        *(f"{w} {m}" for w in who for m in ("acc", "macro-F1")),
+    ]
     if baseline:
         header += ["baseline acc", "baseline macro-F1", "baseline starter acc"]
-    rows, columns = [], []
+    rows, outlets = [], []
     for name, outcome in results["protocols"].items():
-        ours, fasttext, starter = outcome["headline_tagger"][default], outcome["fasttext"], outcome["starter"]
-        values = [ours, fasttext, starter]
+        values = {"default": outcome["headline_tagger"][default]}
+        if adapted:
+            values["default --adapt"] = outcome["adapted"]
+        values |= {"fastText": outcome["fasttext"], "starter": outcome["starter"]}
         if baseline:
             was = baseline["protocols"][name]
-            values += [was["headline_tagger"][baseline["default_profile"]], was["starter"]]
-        column = [part[metric] for part in values for metric in ("accuracy", "macro_f1")]
-        if baseline:
-            del column[-1]  # the baseline starter's macro-F1: its accuracy is the target
-        columns.append(column)
-        cells = [f"{value:.3f}" for value in column]
+            values |= {
+                "baseline": was["headline_tagger"][baseline["default_profile"]],
+                "baseline starter": was["starter"],
+            }
+        scores = {
+            (part, metric): values[part][metric] for part in values for metric in ("accuracy", "macro_f1")
+        }
+        scores.pop(("baseline starter", "macro_f1"), None)  # the baseline starter's accuracy is the target
+        outlets.append(scores)
+        cells = [f"{value:.3f}" for value in scores.values()]
         rows.append([name, f"{outcome['test_rows']:,}", str(len(outcome["scored_labels"])), *cells])
-    means = [_mean(column) for column in zip(*columns, strict=True)]
-    rows.append(["mean", "", "", *(f"{value:.3f}" for value in means)])
+    means = {key: _mean([scores[key] for scores in outlets]) for key in outlets[0]}
+    rows.append(["mean", "", "", *(f"{value:.3f}" for value in means.values())])
     found = []
 
     def add(target: str, goal: float, value: float) -> None:
@@ -230,12 +244,23 @@ def render_outlets(results: dict, baseline: dict | None) -> tuple[str, list[dict
             }
         )
 
-    add("mean macro-F1, default minus fastText", OUTLET_MARGIN_OVER_FASTTEXT, means[1] - means[3])
+    for model in who[: 1 + adapted]:
+        f1 = (model, "macro_f1")
+        add(
+            f"mean macro-F1, {model} minus fastText",
+            OUTLET_MARGIN_OVER_FASTTEXT,
+            means[f1] - means["fastText", "macro_f1"],
+        )
+        if baseline:
+            add(
+                f"mean macro-F1, {model} minus baseline",
+                OUTLET_GAIN_OVER_BASELINE,
+                means[f1] - means["baseline", "macro_f1"],
+            )
+            worst = min(scores[f1] - scores["baseline", "macro_f1"] for scores in outlets)
+            add(f"worst outlet's macro-F1 change from the baseline, {model}", -OUTLET_MAX_DROP, worst)
     if baseline:
-        add("mean macro-F1, default minus baseline", OUTLET_GAIN_OVER_BASELINE, means[1] - means[7])
-        worst = min(column[1] - column[7] for column in columns)
-        add("worst outlet's macro-F1 change from the baseline", -OUTLET_MAX_DROP, worst)
-        starter_gain = means[4] - means[8]
+        starter_gain = means["starter", "accuracy"] - means["baseline starter", "accuracy"]
         add("mean accuracy of the starter model minus baseline's", STARTER_GAIN_OVER_BASELINE, starter_gain)
     environment = results["environment"]
     parts = [

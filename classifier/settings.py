@@ -19,6 +19,8 @@ from pathlib import Path
 
 __all__ = [
     "ABSTAIN_THRESHOLD",
+    "ADAPT_MIN_SCORE",
+    "ADAPT_ROWS",
     "CHAR_NGRAMS",
     "CHAR_WEIGHT",
     "CLASS_WEIGHT",
@@ -144,6 +146,12 @@ LABEL_THRESHOLD = 0.25
 ABSTAIN_THRESHOLD = 0.0
 FEEDBACK_WEIGHT = 5.0
 """How much a correction counts in ``train --feedback`` against one row of DATA (bench/feedback.py)."""
+ADAPT_MIN_SCORE = 0.9
+"""``train --adapt``: the probability from which an archive row's answer becomes a training label
+(bench/outlet_levers.py: 0.9 against 0.7)."""
+ADAPT_ROWS = 100_000
+"""``train --adapt``: archive rows answered at most, a seeded sample of a bigger archive: what bounds the
+second fit's cost."""
 
 # Features: the "fast" profile, which meets the archive-tagging speed target.
 WORD_NGRAMS = (1, 2)

@@ -77,16 +77,16 @@ def can_stream(settings: TrainingSettings) -> bool:
 
 
 def held_until_streaming(
-    batches: Iterator[LabeledData], settings: TrainingSettings, *, with_corrections: bool
+    batches: Iterator[LabeledData], settings: TrainingSettings, *, in_memory: bool
 ) -> tuple[list[LabeledData], bool]:
     """The batches read until the data ends (held: train in memory) or streaming is decided (then
     train from these and the batches left).
 
     Training streams with the ``sgd`` solver (``auto``: above ``SGD_ABOVE_ROWS`` rows), when the
-    model can (:func:`~classifier.streaming.can_stream`), unless ``with_corrections``: corrections
-    replace rows of the data, which is then held.
+    model can (:func:`~classifier.streaming.can_stream`), unless ``in_memory``: corrections replace
+    rows of the data, and adapting to an archive fits twice, so the data is then held.
     """
-    streams = not with_corrections and settings.solver != "svm" and can_stream(settings)
+    streams = not in_memory and settings.solver != "svm" and can_stream(settings)
     held, rows = [], 0
     for batch in batches:
         held.append(batch)

@@ -9,44 +9,40 @@ become probabilities through :class:`~classifier.model.calibration.CalibratedLin
 (temperature scaling fitted on out-of-fold scores), so the model stays one
 linear function whose weights explain each decision exactly.
 
-A single-label model may instead be a
-:class:`~classifier.model.naive_bayes.NaiveBayesScaledSVC` (NB-SVM):
-training fits both and keeps the scaled one if its cross-validated accuracy on
-the training rows (from the out-of-fold scores the calibration needs anyway)
-is higher by more than one standard error, else the plain one. Naive-Bayes
-scaling helps where topics differ by vocabulary (AG News, +0.5 to +1.1 points
-of validation accuracy) and hurts on HuffPost's overlapping categories (-3 to
--4.5), and the out-of-fold accuracy tells the two apart. Either way the model is
-one linear function of the same features, so prediction costs the same; training
-a single-label model takes about twice as long (cross-corpus: 5 s → 12 s with
-the fast features, 40 s → 93 s with the accurate ones).
+A single-label model may instead be a :class:`~classifier.model.naive_bayes.NaiveBayesScaledSVC`
+(NB-SVM): training fits both and keeps the scaled one if its cross-validated accuracy on the
+training rows (from the out-of-fold scores the calibration needs anyway) is higher by more than
+one standard error, else the plain one. Naive-Bayes scaling helps where topics differ by
+vocabulary (AG News, +0.5 to +1.1 points of validation accuracy) and hurts on HuffPost's
+overlapping categories (-3 to -4.5), and the out-of-fold accuracy tells the two apart. Either way the model is
+one linear function of the same features, so prediction costs the same; training a single-label
+model takes about twice as long (cross-corpus: 5 s → 12 s with the fast features, 40 s → 93 s
+with the accurate ones).
 
-Multi-label models are one SVM per topic, with one Platt sigmoid for all
-topics; each topic's threshold is tuned for F1 on the validation split.
+Multi-label models are one SVM per topic, with one Platt sigmoid for all topics; each topic's
+threshold is tuned for F1 on the validation split.
 
 Training rows weigh as :mod:`classifier.inputs.weights` says: with the default
-``source_weighting="equal"``, every source as much as any other in total.
-Corrections from the newsroom (``train(..., corrections=...)``) are training
-rows that weigh ``correction_weight`` each: in every SVM's loss, in the
-naive-Bayes ratios, in the calibration's log loss and in the NB-SVM choice.
-They are never held out (a few hundred editors' answers are too precious to
-spend on validation, and the validation scores stay comparable with a run
-without them). The TF-IDF vocabulary and idf count each headline once,
-whatever its weight: a weight says how much a row's label counts, not that the
-text was published several times.
+``source_weighting="equal"``, every source as much as any other in total. Corrections from the
+newsroom (``train(..., corrections=...)``) are training rows that weigh ``correction_weight``
+each: in every SVM's loss, in the naive-Bayes ratios, in the calibration's log loss and in the
+NB-SVM choice. They are never held out (a few hundred editors' answers are too precious to spend
+on validation, and the validation scores stay comparable with a run without them); nor are rows
+``adopted`` from an archive without labels. The TF-IDF vocabulary and idf count each headline
+once, whatever its weight: a weight says how much a row's label counts, not that the text was
+published several times.
 
-The link is fitted on 5 folds for single-label models and 3 for multi-label
-ones: one SVM per topic makes each fold cost as many fits as there are topics
-(5 folds would take Reuters whole bodies over the 60 s budget), and their
-calibration error is already about 0.03. The solver may take up to 5,000
-iterations: a few rare Reuters topics need about 2,400 to converge, and easy
+The link is fitted on 5 folds for single-label models and 3 for multi-label ones: one SVM per
+topic makes each fold cost as many fits as there are topics (5 folds would take Reuters whole
+bodies over the 60 s budget), and their calibration error is already about 0.03. The solver may
+take up to 5,000 iterations: a few rare Reuters topics need about 2,400 to converge, and easy
 problems stop long before.
 
-Above ``SGD_ABOVE_ROWS`` rows of data (``solver="auto"``) the SVM is fitted by
-stochastic gradient descent (:mod:`classifier.model.sgd`), whose cost grows linearly
-with the rows, without naive-Bayes scaling, on ``SGD_CALIBRATION_FOLDS`` folds; the
-job (:func:`classifier.workflows.train_model`) then trains single-label models with
-word features from the data read three times in batches, without holding it (:mod:`classifier.streaming`).
+Above ``SGD_ABOVE_ROWS`` rows of data (``solver="auto"``) the SVM is fitted by stochastic gradient
+descent (:mod:`classifier.model.sgd`), whose cost grows linearly with the rows, without
+naive-Bayes scaling, on ``SGD_CALIBRATION_FOLDS`` folds; the job
+(:func:`classifier.workflows.train_model`) then trains single-label models with word features from
+the data read three times in batches, without holding it (:mod:`classifier.streaming`).
 Exact duplicate training rows are fitted as one weighted row
 (:func:`~classifier.inputs.duplicates.fold_duplicates`), after the features are built.
 """
@@ -294,6 +290,7 @@ def train(
     step: StepReporter | None = None,
     corrections: LabeledData | None = None,
     correction_weight: float = 1.0,
+    adopted: LabeledData | None = None,
 ) -> TrainingResult:
     """Fit a :class:`TopicModel` on ``data``, holding out a validation split.
 
@@ -303,6 +300,9 @@ def train(
         Rows that always train, never validate, each counting
         ``correction_weight`` times as much as a row of ``data`` (see the
         module docstring).
+    adopted
+        Rows that always train, never validate, weighed as one more source
+        (:func:`classifier.adaptation.train_adapted`).
     step
         ``step(description, total=None)`` is entered around each slow step (a context
         manager yielding the function to call as each of its ``total`` parts ends: each
@@ -314,7 +314,7 @@ def train(
     started = time.perf_counter()
     train_idx, validation_idx = validation_split(data.labels, settings.validation_fraction, settings.seed)
     training, weights, weighing = training_rows(
-        data.subset(train_idx), settings.source_weighting, corrections, correction_weight
+        data.subset(train_idx), settings.source_weighting, corrections, correction_weight, adopted
     )
     train_rows = len(training)
     settings = replace(settings, solver=_solver(settings, len(data)))

@@ -11,11 +11,12 @@ import functools
 import platform
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 from classifier import settings as defaults
+from classifier.adaptation import Adaptation, archive_sample, train_adapted
 from classifier.comparison import (
     Comparison,
     Decision,
@@ -42,6 +43,7 @@ from classifier.validation_counts import count_validation
 
 __all__ = [
     "STARTER_CORPUS",
+    "ArchiveToAdapt",
     "DataRequest",
     "PromotionGate",
     "TrainOutcome",
@@ -119,6 +121,28 @@ def _read_report(request: DataRequest) -> ReadReport:
 
 
 @dataclass(frozen=True)
+class ArchiveToAdapt:
+    """``train --adapt``: an archive without labels that the model adapts to (:mod:`classifier.adaptation`),
+    read as ``request`` says (its labels, if any, are not read), and the probability from which the
+    model's answers on it become training rows."""
+
+    request: DataRequest
+    min_score: float = defaults.ADAPT_MIN_SCORE
+
+    def read(self) -> tuple[LabeledData, Adaptation]:
+        """A sample of the archive's rows, and what adapting to it will record."""
+        request = replace(
+            self.request,
+            taxonomy=None,
+            label_map=None,
+            options=replace(self.request.options, label_field=None),
+        )
+        sample, rows = archive_sample(read_batches(request, keep_unlabeled=True))
+        names, hashes = [s.source for s in sample.sources], [s.sha256 for s in sample.sources]
+        return sample, Adaptation(names, hashes, rows, len(sample), self.min_score)
+
+
+@dataclass(frozen=True)
 class PromotionGate:
     """``train --promote-if-better``: held-out data, and the rule a new model must pass to become current."""
 
@@ -159,6 +183,7 @@ def train_model(
     step: StepReporter | None = None,
     write_validation_report: bool = True,
     feedback: CorrectionSet | None = None,
+    adapt: ArchiveToAdapt | None = None,
 ) -> TrainOutcome:
     """Read the data, train, save the model directory atomically and (optionally) promote it.
 
@@ -172,7 +197,8 @@ def train_model(
     passes the gate's rule; the held-out data and the current model are read
     before training, so a mistake in them costs no training time.
     ``feedback`` adds the newsroom's corrections (:mod:`classifier.feedback.learning`),
-    which must use the taxonomy's labels, or without a taxonomy the labels DATA has.
+    which must use the taxonomy's labels, or without a taxonomy the labels DATA has. ``adapt`` trains
+    again with the answers the model is sure of on an archive without labels (:mod:`classifier.adaptation`).
     """
     current = held_out = held_out_report = None
     replacing = ANY_MODEL
@@ -187,8 +213,13 @@ def train_model(
                     f" be {kinds[settings.multilabel]}: they cannot be compared for a promotion"
                 )
         held_out, held_out_report = load_data(gate.request, keep_unlabeled=settings.multilabel)
+    if adapt is not None and settings.multilabel:
+        raise DataError("adapting to an archive (--adapt) trains single-label models only")
+    archive, adaptation = adapt.read() if adapt is not None else (None, None)
     batches = read_batches(request, report := _read_report(request), settings.multilabel, on_row)
-    held, streamed = held_until_streaming(batches, settings, with_corrections=feedback is not None)
+    held, streamed = held_until_streaming(
+        batches, settings, in_memory=feedback is not None or adapt is not None
+    )
     summary = None
     if streamed:
         again = functools.partial(read_batches, request, None, settings.multilabel)  # bad rows counted anew
@@ -199,13 +230,19 @@ def train_model(
         if feedback is not None:
             taxonomy = load_taxonomy(request.taxonomy).labels if request.taxonomy else None
             data, corrections, summary = merge_corrections(data, feedback, known_labels(data, taxonomy))
-        result = train(
-            data,
-            settings,
-            step=step,
-            corrections=corrections,
-            correction_weight=feedback.weight if feedback else 1.0,
-        )
+        weight = feedback.weight if feedback else 1.0
+        if archive is None:
+            result = train(data, settings, step=step, corrections=corrections, correction_weight=weight)
+        else:
+            result = train_adapted(
+                data,
+                archive,
+                adaptation,
+                settings,
+                step=step,
+                corrections=corrections,
+                correction_weight=weight,
+            )
         sources, rows = data.sources, len(data)
     model_id = new_model_id()
     report_html, report_note = None, None
@@ -231,6 +268,8 @@ def train_model(
     }
     if summary is not None:
         training_info["feedback"] = summary.to_dict()
+    if adaptation is not None:
+        training_info["adapted"] = adaptation.to_dict()
     manifest = save_model(
         result.model,
         target,

@@ -152,7 +152,7 @@ def test_the_job_streams_with_sgd_and_auto_above_the_threshold(monkeypatch, tmp_
     monkeypatch.setattr(defaults, "SGD_ABOVE_ROWS", 200)
     request = DataRequest((f"huffpost:{_write(tmp_path / 'a.jsonl', rows, 6)}",))
     batches = read_batches(request)
-    held, streamed = held_until_streaming(batches, TrainingSettings(solver=solver), with_corrections=False)
+    held, streamed = held_until_streaming(batches, TrainingSettings(solver=solver), in_memory=False)
     assert streamed == streams
     assert sum(len(batch) for batch in held) + sum(len(batch) for batch in batches) == rows
 
@@ -167,9 +167,9 @@ def test_the_job_streams_with_sgd_and_auto_above_the_threshold(monkeypatch, tmp_
 def test_what_cannot_stream_is_held_in_memory(tmp_path, settings):
     request = DataRequest((f"huffpost:{_write(tmp_path / 'a.jsonl', 50, 7)}",))
     batches = read_batches(request)
-    assert held_until_streaming(batches, settings, with_corrections=False)[1] is False
+    assert held_until_streaming(batches, settings, in_memory=False)[1] is False
     batches = read_batches(request)
-    assert held_until_streaming(batches, TrainingSettings(solver="sgd"), with_corrections=True)[1] is False
+    assert held_until_streaming(batches, TrainingSettings(solver="sgd"), in_memory=True)[1] is False
 
 
 def test_the_job_streams_without_a_progress_reporter_and_counts_bad_rows_once(tmp_path, small_batches):

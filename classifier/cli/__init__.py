@@ -1,6 +1,6 @@
 """The ``headline-tagger`` command line: click commands over the core, and their terminal output.
 
-One module per job: :mod:`~classifier.cli.train` (train, evaluate),
+One module per job: :mod:`~classifier.cli.train`, :mod:`~classifier.cli.evaluate`,
 :mod:`~classifier.cli.predict` (predict, labels, info), :mod:`~classifier.cli.tag`,
 :mod:`~classifier.cli.review` (review, audit), :mod:`~classifier.cli.serve` (serve, start),
 :mod:`~classifier.cli.feedback` and :mod:`~classifier.cli.models` (list, promote, rollback,
@@ -19,13 +19,14 @@ workflows) are imported inside the commands that use them.
 
 import click
 
+from classifier.cli.evaluate import evaluate
 from classifier.cli.feedback import feedback
 from classifier.cli.models import models
 from classifier.cli.predict import info, labels, predict
 from classifier.cli.review import audit, review
 from classifier.cli.serve import serve, start
 from classifier.cli.tag import tag
-from classifier.cli.train import evaluate, train
+from classifier.cli.train import train
 
 __all__ = ["main"]
 

@@ -1,10 +1,9 @@
-"""``train`` and ``evaluate``: labelled data in, a saved model or its scores out."""
+"""``train``: labelled data in, a saved model out."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,16 +18,15 @@ from classifier.cli.options import (
     data_request,
     feedback_db_option,
     int_pair,
-    model_option,
     models_dir_option,
 )
 
 if TYPE_CHECKING:
     from classifier.feedback.learning import CorrectionSet
     from classifier.training import TrainingSettings
-    from classifier.workflows import DataRequest, PromotionGate, TrainOutcome
+    from classifier.workflows import ArchiveToAdapt, DataRequest, PromotionGate, TrainOutcome
 
-__all__ = ["evaluate", "train", "train_and_report"]
+__all__ = ["train", "train_and_report"]
 
 _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df", "max_features")
 
@@ -166,6 +164,21 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df", "
     show_default=True,
     help="How much one correction counts against one row of DATA.",
 )
+@click.option(
+    "--adapt",
+    metavar="ARCHIVE",
+    multiple=True,
+    help="Adapt the model to this archive without labels (PATH or PRESET:PATH, read with DATA's "
+    "field options; repeat for several): train, then train again with the archive rows it answers "
+    "surely as training rows.",
+)
+@click.option(
+    "--adapt-min-score",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=settings.ADAPT_MIN_SCORE,
+    show_default=True,
+    help="With --adapt: the probability from which an archive row's answer becomes its training label.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def train(**kwargs) -> None:
     """Train a model on labelled DATA and save it under models/.
@@ -190,6 +203,7 @@ def train(**kwargs) -> None:
     if held_out and no_promote:
         raise click.UsageError("--promote-if-better and --no-promote contradict each other; give one")
     request = data_request(kwargs, starter=kwargs.pop("starter"))
+    adapt = _adapt(request, kwargs.pop("adapt"), kwargs.pop("adapt_min_score"))
     quiet = kwargs.pop("quiet")
     train_and_report(
         request,
@@ -200,8 +214,20 @@ def train(**kwargs) -> None:
         gate=_gate(request, held_out, margin) if held_out else None,
         write_validation_report=not kwargs.pop("no_report"),
         feedback=feedback,
+        adapt=adapt,
         quiet=quiet,
     )
+
+
+def _adapt(request: DataRequest, archive: tuple[str, ...], min_score: float) -> ArchiveToAdapt | None:
+    """The archive ``--adapt`` names, read with the training data's options, or None."""
+    from classifier.workflows import ArchiveToAdapt
+
+    if not archive:
+        if click.get_current_context().get_parameter_source("adapt_min_score") is ParameterSource.COMMANDLINE:
+            raise click.UsageError("--adapt-min-score is for adapting to an archive: add --adapt ARCHIVE")
+        return None
+    return ArchiveToAdapt(dataclasses.replace(request, arguments=archive, starter=False), min_score)
 
 
 def _feedback(kwargs: dict) -> CorrectionSet | None:
@@ -277,6 +303,7 @@ def train_and_report(
     write_validation_report: bool = True,
     feedback: CorrectionSet | None = None,
     gate: PromotionGate | None = None,
+    adapt: ArchiveToAdapt | None = None,
     quiet: bool = False,
 ) -> None:
     """Run the training job with progress on stderr (none if ``quiet``), then print its validation
@@ -296,6 +323,7 @@ def train_and_report(
             step=functools.partial(console.step, quiet=quiet),
             write_validation_report=write_validation_report,
             feedback=feedback,
+            adapt=adapt,
         )
     console.print_read_report(outcome.report)
     if outcome.held_out_report is not None:
@@ -357,42 +385,3 @@ def _promotion_lines(outcome: TrainOutcome, *, gated: bool) -> list[str]:
         )
     lines += [f"not promoted: {failure}" for failure in decision.failures]
     return lines
-
-
-@click.command()
-@data_options
-@model_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every metric.")
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE.html",
-    help="Also write a self-contained HTML report with plots and the worst confusions (needs the "
-    "'report' extra).",
-)
-def evaluate(
-    model_dir: Path, allow_version_mismatch: bool, as_json: bool, report_path: Path | None, **kwargs
-) -> None:
-    """Score a model on labelled DATA (same DATA forms as train)."""
-    from classifier.scoring_jobs import evaluate_model
-
-    request = data_request(kwargs)
-    reading = console.reading_progress("Reading evaluation data", request, quiet=as_json)
-    with console.user_errors(), reading as count:
-        report, read_report, manifest = evaluate_model(
-            model_dir,
-            request,
-            allow_version_mismatch=allow_version_mismatch,
-            on_row=count,
-            report_path=report_path,
-        )
-    console.print_read_report(read_report)
-    if report_path is not None:
-        console.stderr.print(f"wrote {report_path}", markup=False)
-    if as_json:
-        click.echo(json.dumps({"model": manifest.model_id, **report.to_dict()}))
-        return
-    console.stdout.print(console.metrics_table(report, f"Model {manifest.model_id} on {report.n:,} rows"))
-    for line in console.summary_lines(report):
-        console.stdout.print(line)

@@ -6,7 +6,8 @@ would become what a topic looks like. With ``source_weighting="equal"`` every
 source weighs the same in total, each of its rows ``1 / its rows``, scaled so
 that the mean row weighs 1: on leave one outlet out that is +0.7 points of
 macro-F1 on an unseen outlet (bench/README.md, "Levers, each measured").
-Corrections weigh ``correction_weight`` each on top, whatever their source.
+Corrections weigh ``correction_weight`` each on top, whatever their source; rows adopted from an
+archive without labels weigh as one more source.
 """
 
 from __future__ import annotations
@@ -45,16 +46,24 @@ def source_weights(
 
 
 def training_rows(
-    data: LabeledData, scheme: str, corrections: LabeledData | None = None, correction_weight: float = 1.0
+    data: LabeledData,
+    scheme: str,
+    corrections: LabeledData | None = None,
+    correction_weight: float = 1.0,
+    adopted: LabeledData | None = None,
 ) -> tuple[LabeledData, np.ndarray | None, str | None]:
-    """``data`` followed by ``corrections``, each row's weight (None: every row weighs 1), and a line
-    saying how much a row of each source weighed (None when sources were not weighed).
+    """``data``, then ``adopted`` (rows weighed as one more source of ``data``: an archive's rows
+    labelled by a model, :mod:`classifier.adaptation`), then ``corrections``; each row's weight
+    (None: every row weighs 1), and a line saying how much a row of each source weighed (None when
+    sources were not weighed).
 
     Raises
     ------
     ValueError
         ``correction_weight`` is not above 0, or ``scheme`` is not one of :data:`SOURCE_WEIGHTINGS`.
     """
+    if adopted is not None and len(adopted):
+        data = LabeledData.joined([data, adopted])
     weights, note = source_weights(data.row_sources, data.sources, scheme)
     if corrections is None or not len(corrections):
         return data, weights, note
