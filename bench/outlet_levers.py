@@ -28,8 +28,18 @@ lever is measured before it is built into ``train``:
   training), where a row with two topics (a fifth of the starter corpus's new rows) is a positive
   example of both instead of its first; the answer is the most probable topic.
 * ``chars``: character 2-5-grams added to the features (the ``accurate`` profile).
-* ``hw1``, ``hw0.25``: the headline's own channel weighs 1 or 0.25 (default 0.5) against the
-  headline and teaser together: outlets differ most in their teasers.
+* ``hw1``, ``hw0.25``, ``hw0``: the headline's own channel weighs 1, 0.25 or nothing (default 0.5)
+  against the headline and teaser together: outlets differ most in their teasers.
+* ``unigrams``: words only, no word pairs: pairs may be more an outlet's phrasing than its topics.
+* ``teaser-sentence``: each teaser cut to its first sentence: outlets' teasers run from one
+  line (HuffPost, AG News) to a whole summary (Inshorts, BBC).
+* ``self-train0.9``, ``self-train0.7``: the held-out outlet's rows the model answers with at least
+  this probability join the training rows with that answer as their label (weighed as one more
+  source under ``balance``), and features and classifier are fitted again: self-training on the
+  outlet's unlabelled text.
+* ``min-df5``: only words and pairs seen in at least 5 training rows (default 2).
+* ``stop-words``: scikit-learn's English stop words removed from every text: how often an
+  outlet writes "the" or "of" says more about its style than its topics.
 
 Results go to ``bench/results/outlet-levers.json`` (written after every outlet,
 so an interrupted run continues where it stopped) and ``.txt``.
@@ -49,6 +59,7 @@ from pathlib import Path
 import numpy as np
 from accuracy_report import markdown_table
 from protocols import OUTLETS, SHARED_DATA, leave_one_outlet_out
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.metrics import f1_score
 
 from classifier.model.features import PROFILES, as_input, build_features
@@ -68,9 +79,17 @@ LEVERS = (
     "chars",
     "hw1",
     "hw0.25",
+    "hw0",
+    "unigrams",
+    "min-df5",
+    "stop-words",
+    "teaser-sentence",
+    "self-train0.9",
+    "self-train0.7",
 )
 PENALTIES = {"C0.3": 0.3, "C0.1": 0.1}
-HEADLINE_WEIGHTS = {"hw1": 1.0, "hw0.25": 0.25}
+SELF_TRAINING = {"self-train0.9": 0.9, "self-train0.7": 0.7}
+HEADLINE_WEIGHTS = {"hw1": 1.0, "hw0.25": 0.25, "hw0": 0.0}
 _AGENCIES = (
     r"Reuters|AP|AFP|Reuters\.com|Canadian Press|CP|SPACE\.com|Forbes\.com|TechWeb|Ziff Davis|"
     r"washingtonpost\.com|NewsFactor|PC World|eWEEK|Investor's Business Daily|The Motley Fool|"
@@ -90,6 +109,10 @@ FINGERPRINTS = (
     (re.compile(r"\s*:\s*(?:Reports?|Sources|Official|Govt|Media)\s*$", re.I), ""),
     (re.compile(r"\s*\|\s*BBC\s*\w*\s*$"), ""),
 )
+
+
+FIRST_SENTENCE = re.compile(r"(?s).*?(?:[.!?](?=\s+[A-Z\"'])|$)")
+STOP_WORDS = re.compile(r"\b(?:" + "|".join(sorted(ENGLISH_STOP_WORDS)) + r")\b", re.I)
 
 
 def strip_fingerprints(text: str) -> str:
@@ -132,6 +155,12 @@ def run_lever(lever: str, held_out: str) -> dict:
     texts = [train.headlines, train.teasers, test.headlines, test.teasers]
     if "strip" in parts:
         texts = [[strip_fingerprints(text) for text in column] for column in texts]
+    if "teaser-sentence" in parts:
+        texts[1], texts[3] = (
+            [FIRST_SENTENCE.match(text).group(0) for text in column] for column in texts[1::2]
+        )
+    if "stop-words" in parts:
+        texts = [[STOP_WORDS.sub(" ", text) for text in column] for column in texts]
     headlines, teasers, test_headlines, test_teasers = texts
     weights = np.ones(len(train))
     if "balance" in parts:
@@ -141,6 +170,10 @@ def run_lever(lever: str, held_out: str) -> dict:
         weights *= _inverse_share_weights(np.array([row[0] for row in train.labels]), 0.5)
     for name in parts & set(PENALTIES):
         settings = replace(settings, C=PENALTIES[name])
+    if "min-df5" in parts:
+        settings = replace(settings, features=replace(settings.features, min_df=5))
+    if "unigrams" in parts:
+        settings = replace(settings, features=replace(settings.features, word_ngrams=(1, 1)))
     for name in parts & set(HEADLINE_WEIGHTS):
         settings = replace(
             settings, features=replace(settings.features, headline_weight=HEADLINE_WEIGHTS[name])
@@ -157,6 +190,17 @@ def run_lever(lever: str, held_out: str) -> dict:
     else:
         X = features.fit_transform(as_input(headlines, teasers), targets)
     classifier = _fit_classifier(X, targets, settings, None if np.all(weights == 1) else weights)
+    for name in parts & set(SELF_TRAINING):
+        answers = classifier.predict_proba(features.transform(as_input(test_headlines, test_teasers)))
+        confident = np.flatnonzero(answers.max(axis=1) >= SELF_TRAINING[name])
+        headlines = headlines + [test_headlines[i] for i in confident]
+        teasers = teasers + [test_teasers[i] for i in confident]
+        targets = np.append(targets, np.asarray(classifier.classes_)[answers[confident].argmax(axis=1)])
+        sources = np.append(sources, np.full(len(confident), sources.max() + 1))
+        weights = _inverse_share_weights(sources, 1.0) if "balance" in parts else np.ones(len(sources))
+        features = build_features(settings.features)
+        X = features.fit_transform(as_input(headlines, teasers), targets)
+        classifier = _fit_classifier(X, targets, settings, None if np.all(weights == 1) else weights)
     probabilities = classifier.predict_proba(features.transform(as_input(test_headlines, test_teasers)))
     if "priors" in parts:
         probabilities = _move_to_target_priors(probabilities, classifier.predict_proba(X).mean(axis=0))
