@@ -51,6 +51,17 @@ def test_equal_weighting_gives_each_source_the_same_total_and_rows_a_mean_of_one
     assert note == f"sources weighed equally; one row of each counts: {big} 0.55, {small} 5.5"
 
 
+def test_a_source_without_training_rows_weighs_nothing_and_the_others_as_before(two_sources, tmp_path):
+    # A source whose rows were all held out, or all dropped by its label map, sits between two others.
+    empty = LabeledData(sources=[two_sources.sources[0]])
+    data = LabeledData.joined([two_sources.subset(range(300)), empty, two_sources.subset(range(300, 330))])
+    assert sorted(set(data.row_sources)) == [0, 4]  # three sources in between have no rows
+    weights, note = training_rows(data, "equal")[1:]
+    assert np.isfinite(weights).all() and weights.mean() == pytest.approx(1.0)
+    assert weights[0] == pytest.approx(330 / 2 / 300) and weights[-1] == pytest.approx(330 / 2 / 30)
+    assert note.count(", ") == 1  # the two sources with rows
+
+
 def test_one_source_or_row_weighting_leaves_the_fit_unweighted(two_sources):
     assert training_rows(two_sources, "rows")[1:] == (None, None)
     assert training_rows(two_sources.subset(range(300)), "equal")[1:] == (None, None)

@@ -36,7 +36,9 @@ def source_weights(
     rows = np.bincount(indices)
     if np.count_nonzero(rows) < 2:
         return None, None
-    each = 1.0 / rows
+    present = rows > 0  # a source may have no training rows: all held out, or all dropped by its map
+    each = np.zeros(len(rows))
+    each[present] = 1.0 / rows[present]
     each *= len(indices) / (rows @ each)  # the mean row weighs 1
     parts = [
         f"{'rows of no known source' if index == len(sources) else sources[index].name} {each[index]:.3g}"
