@@ -6,8 +6,10 @@ style it never saw. ``train --adapt ARCHIVE`` trains as usual, answers a sample 
 with a probability of at least :data:`~classifier.settings.ADAPT_MIN_SCORE` added as training rows
 labelled with that answer. The second fit learns the archive's own words for each topic from
 those rows, and carries them to the rows the first was unsure of. The adopted rows weigh as one
-more source, are never held out (the validation split and its scores are the labelled data's,
-as without them), and the second fit keeps the first's C, naive-Bayes choice and folds.
+more source, are never held out, and the second fit keeps the first's C, naive-Bayes choice and
+folds. Archive rows whose text the labelled data, the corrections or a promotion gate's rows
+already hold are left out, so the validation split and its scores stay the labelled data's alone,
+as without the archive, and no row is given the model's answer instead of its label.
 
 On leave one outlet out, with the held-out outlet's text as the archive, this is the lever that
 paid most (bench/README.md, "Levers, each measured"). Single-label models only: a multi-label
@@ -26,9 +28,17 @@ import numpy as np
 from classifier import settings as defaults
 from classifier.errors import DataError
 from classifier.inputs.datasets import LabeledData, SourceSummary
+from classifier.inputs.duplicates import text_key
 from classifier.training import StepReporter, TrainingResult, TrainingSettings, quiet_step, train
 
-__all__ = ["Adaptation", "adopted_rows", "archive_sample", "train_adapted"]
+__all__ = [
+    "Adaptation",
+    "adopted_rows",
+    "archive_sample",
+    "check_can_adapt",
+    "train_adapted",
+    "unlabelled_rows",
+]
 
 
 @dataclass
@@ -38,9 +48,15 @@ class Adaptation:
     archive: list[str]
     sha256: list[str]
     rows_read: int
-    rows_answered: int
+    rows_sampled: int
     min_score: float
+    rows_known: int = 0  # sampled rows whose text the labelled data (or corrections, or a gate) holds
     adopted: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_answered(self) -> int:
+        """The sampled rows the first model answered: those whose text is not already labelled."""
+        return self.rows_sampled - self.rows_known
 
     def to_dict(self) -> dict:
         """The manifest's ``training.adapted``."""
@@ -48,6 +64,8 @@ class Adaptation:
             "archive": self.archive,
             "sha256": self.sha256,
             "rows_read": self.rows_read,
+            "rows_sampled": self.rows_sampled,
+            "rows_known": self.rows_known,
             "rows_answered": self.rows_answered,
             "min_score": self.min_score,
             "rows_adopted": sum(self.adopted.values()),
@@ -57,11 +75,25 @@ class Adaptation:
     def note(self) -> str:
         """One line for the training notes."""
         adopted = sum(self.adopted.values())
-        sampled = "" if self.rows_answered == self.rows_read else f" (a sample of {self.rows_read:,})"
-        return (
-            f"adapted to {', '.join(self.archive)}: {adopted:,} of {self.rows_answered:,} archive rows"
-            f"{sampled} answered with at least {self.min_score:g} trained as one more source"
+        read = f"{self.rows_read:,} archive rows" + (
+            f" (a sample of {self.rows_sampled:,})" if self.rows_sampled < self.rows_read else ""
         )
+        known = f", {self.rows_known:,} of them already in the labelled data," if self.rows_known else ""
+        if not adopted:
+            return (
+                f"adapted to {', '.join(self.archive)}: of {read}{known} none was answered with at least"
+                f" {self.min_score:g}, so the model is the first fit"
+            )
+        return (
+            f"adapted to {', '.join(self.archive)}: of {read}{known} {adopted:,} answered with at least"
+            f" {self.min_score:g} trained as one more source"
+        )
+
+
+def check_can_adapt(settings: TrainingSettings) -> None:
+    """Raise :class:`DataError` unless a model of ``settings`` can be adapted (single-label only)."""
+    if settings.multilabel:
+        raise DataError("adapting to an archive (--adapt) trains single-label models only")
 
 
 def archive_sample(
@@ -69,24 +101,31 @@ def archive_sample(
 ) -> tuple[LabeledData, int]:
     """A seeded uniform sample of at most ``rows`` rows of ``batches`` (their labels dropped, their
     sources' summaries kept), in reading order, and how many rows there were: the archive is read
-    once, in bounded memory."""
+    once, in bounded memory (the rows with the ``rows`` smallest random keys are kept)."""
     random = np.random.default_rng(seed)
-    kept: LabeledData = LabeledData()
-    keys = np.empty(0)
+    headlines, teasers, keys = [], [], np.empty(0)
     total, sources = 0, []
     for batch in batches:
-        sources = batch.sources
-        total += len(batch)
-        joined = LabeledData.joined([kept, batch]) if len(kept) else batch
-        joined_keys = np.concatenate([keys, random.random(len(batch))])
-        if len(joined) > rows:
-            chosen = np.sort(np.argpartition(joined_keys, rows - 1)[:rows])
-            joined, joined_keys = joined.subset(chosen.tolist()), joined_keys[chosen]
-        kept, keys = joined, joined_keys
-    sample = LabeledData(
-        headlines=kept.headlines, teasers=kept.teasers, labels=[()] * len(kept), sources=sources
-    )
-    return sample, total
+        sources, total = batch.sources, total + len(batch)
+        headlines, teasers = headlines + batch.headlines, teasers + batch.teasers
+        keys = np.concatenate([keys, random.random(len(batch))])
+        if len(keys) > rows:
+            chosen = np.sort(np.argpartition(keys, rows - 1)[:rows])
+            headlines, teasers = [headlines[i] for i in chosen], [teasers[i] for i in chosen]
+            keys = keys[chosen]
+    return LabeledData(
+        headlines=headlines, teasers=teasers, labels=[()] * len(headlines), sources=sources
+    ), total
+
+
+def unlabelled_rows(archive: LabeledData, labelled: Iterable[LabeledData | None]) -> LabeledData:
+    """The rows of ``archive`` whose text (:func:`~classifier.inputs.duplicates.text_key`) no data
+    of ``labelled`` holds."""
+    known = {
+        text_key(*row) for data in labelled if data for row in zip(data.headlines, data.teasers, strict=True)
+    }
+    rows = zip(archive.headlines, archive.teasers, strict=True)
+    return archive.subset([index for index, row in enumerate(rows) if text_key(*row) not in known])
 
 
 def adopted_rows(model, archive: LabeledData, min_score: float, name: str) -> LabeledData:
@@ -113,11 +152,14 @@ def train_adapted(
     step: StepReporter | None = None,
     corrections: LabeledData | None = None,
     correction_weight: float = 1.0,
+    held_out: LabeledData | None = None,
 ) -> TrainingResult:
     """Train on ``data`` (and ``corrections``, as :func:`~classifier.training.train` does), then again
-    with the rows of ``archive`` the first model is sure of (see the module docstring).
+    with the rows of ``archive`` the first model is sure of (see the module docstring); archive rows
+    whose text ``data``, ``corrections`` or ``held_out`` (a promotion gate's rows) hold are left out.
 
-    ``adaptation`` names the archive and how many rows were read, and gets the adopted rows' counts.
+    ``adaptation`` names the archive and how many rows were read, and gets the rows left out and
+    adopted.
 
     Raises
     ------
@@ -126,30 +168,31 @@ def train_adapted(
     """
     settings = settings or TrainingSettings()
     step = step or quiet_step
-    if settings.multilabel:
-        raise DataError("adapting to an archive (--adapt) trains single-label models only")
+    check_can_adapt(settings)
     if not len(archive):
         raise DataError(f"no rows were read from the archive to adapt to: {', '.join(adaptation.archive)}")
     started = time.perf_counter()
+    unlabelled = unlabelled_rows(archive, [data, corrections, held_out])
+    adaptation.rows_known = len(archive) - len(unlabelled)
     first = train(data, settings, step=step, corrections=corrections, correction_weight=correction_weight)
-    with step(f"Answering {len(archive):,} archive rows"):
+    with step(f"Answering {len(unlabelled):,} archive rows"):
         adopted = adopted_rows(
-            first.model, archive, adaptation.min_score, "adapted: " + ", ".join(adaptation.archive)
+            first.model, unlabelled, adaptation.min_score, "adapted: " + ", ".join(adaptation.archive)
         )
     adaptation.adopted = dict(sorted(Counter(labels[0] for labels in adopted.labels).items()))
-    if not len(adopted):
-        first.notes.append(adaptation.note() + ": none, so the model is the first fit")
-        return first
-    # The first fit's choices stand: the adopted rows are the first model's own answers, and
-    # choosing C on them would reward agreeing with it.
-    again = train(
-        data,
-        first.settings,
-        step=step,
-        corrections=corrections,
-        correction_weight=correction_weight,
-        adopted=adopted,
-    )
-    again.notes.append(f"{adaptation.note()}, with the first fit's C={first.settings.C:g}")
-    again.seconds = time.perf_counter() - started
-    return again
+    result = first
+    if len(adopted):
+        # The first fit's choices stand: the adopted rows are the first model's own answers, and
+        # choosing C on them would reward agreeing with it.
+        result = train(
+            data,
+            first.settings,
+            step=step,
+            corrections=corrections,
+            correction_weight=correction_weight,
+            adopted=adopted,
+        )
+        result.notes.append(f"the first fit chose C={first.settings.C:g}")
+    result.notes.append(adaptation.note())
+    result.seconds = time.perf_counter() - started
+    return result

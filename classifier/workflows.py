@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from classifier import settings as defaults
-from classifier.adaptation import Adaptation, archive_sample, train_adapted
+from classifier.adaptation import Adaptation, archive_sample, check_can_adapt, train_adapted
 from classifier.comparison import (
     Comparison,
     Decision,
@@ -38,7 +38,7 @@ from classifier.report import (
 )
 from classifier.streaming import draining, held_until_streaming, train_streamed
 from classifier.taxonomy import load_label_map, load_taxonomy
-from classifier.training import StepReporter, TrainingResult, TrainingSettings, train
+from classifier.training import StepReporter, TrainingResult, TrainingSettings, quiet_step, train
 from classifier.validation_counts import count_validation
 
 __all__ = [
@@ -129,17 +129,20 @@ class ArchiveToAdapt:
     request: DataRequest
     min_score: float = defaults.ADAPT_MIN_SCORE
 
-    def read(self) -> tuple[LabeledData, Adaptation]:
-        """A sample of the archive's rows, and what adapting to it will record."""
+    def read(self, seed: int = defaults.SEED) -> tuple[LabeledData, Adaptation, ReadReport]:
+        """A sample of the archive's rows (seeded by ``seed``), what adapting to it will record, and what
+        reading it rejected. The training data's split and labels do not apply to it."""
         request = replace(
             self.request,
             taxonomy=None,
             label_map=None,
+            split=None,
             options=replace(self.request.options, label_field=None),
         )
-        sample, rows = archive_sample(read_batches(request, keep_unlabeled=True))
+        report = _read_report(request)
+        sample, rows = archive_sample(read_batches(request, report, keep_unlabeled=True), seed=seed)
         names, hashes = [s.source for s in sample.sources], [s.sha256 for s in sample.sources]
-        return sample, Adaptation(names, hashes, rows, len(sample), self.min_score)
+        return sample, Adaptation(names, hashes, rows, len(sample), self.min_score), report
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,8 @@ class TrainOutcome:
     """A trained and saved model, where it went, what reading the data found, and why it was (not) promoted.
 
     ``comparison`` and ``decision`` are set when a :class:`PromotionGate` compared
-    the new model with a current one; ``held_out_report`` is what reading its data found.
+    the new model with a current one; ``held_out_report`` is what reading its data found, and
+    ``archive_report`` what reading the archive of ``--adapt`` found.
     """
 
     result: TrainingResult
@@ -169,6 +173,7 @@ class TrainOutcome:
     comparison: Comparison | None = None
     decision: Decision | None = None
     held_out_report: ReadReport | None = None
+    archive_report: ReadReport | None = None
 
 
 def train_model(
@@ -213,9 +218,11 @@ def train_model(
                     f" be {kinds[settings.multilabel]}: they cannot be compared for a promotion"
                 )
         held_out, held_out_report = load_data(gate.request, keep_unlabeled=settings.multilabel)
-    if adapt is not None and settings.multilabel:
-        raise DataError("adapting to an archive (--adapt) trains single-label models only")
-    archive, adaptation = adapt.read() if adapt is not None else (None, None)
+    archive = adaptation = archive_report = None
+    if adapt is not None:
+        check_can_adapt(settings)
+        with (step or quiet_step)("Reading the archive to adapt to"):
+            archive, adaptation, archive_report = adapt.read(settings.seed)
     batches = read_batches(request, report := _read_report(request), settings.multilabel, on_row)
     held, streamed = held_until_streaming(
         batches, settings, in_memory=feedback is not None or adapt is not None
@@ -242,6 +249,7 @@ def train_model(
                 step=step,
                 corrections=corrections,
                 correction_weight=weight,
+                held_out=held_out,
             )
         sources, rows = data.sources, len(data)
     model_id = new_model_id()
@@ -283,7 +291,15 @@ def train_model(
         validation_counts=_validation_counts(result) if result.validation else None,
     )
     outcome = TrainOutcome(
-        result, manifest, target, None, report, report_note, summary, held_out_report=held_out_report
+        result,
+        manifest,
+        target,
+        None,
+        report,
+        report_note,
+        summary,
+        held_out_report=held_out_report,
+        archive_report=archive_report,
     )
     if gate is not None and current is not None:
         name, model = current
@@ -331,4 +347,5 @@ def _validation_counts(result: TrainingResult) -> dict:
 
 
 def source_names(sources: list[SourceSummary]) -> str:
+    """The sources' names for a report's subtitle, or "the given data" when there are none."""
     return ", ".join(source.name for source in sources) or "the given data"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import nullcontext
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -97,23 +99,44 @@ def test_adopted_rows_weigh_as_one_more_source():
     assert totals == pytest.approx([13.0, 13.0, 13.0]) and weights.mean() == pytest.approx(1.0)
 
 
-def test_training_again_with_the_archive_learns_its_words_and_validates_as_without_it():
+def _two_sources() -> LabeledData:
     data = tiny_data()
-    plain = train(data, SETTINGS)
+    data.row_sources = [index % 2 for index in range(len(data))]
+    data.sources = [SourceSummary(name, name, None, None) for name in ("a.jsonl", "b.jsonl")]
+    return data
+
+
+class _Steps:
+    """A step reporter that records each step's description and its number of parts."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, int | None]] = []
+
+    def __call__(self, description, total=None):
+        self.seen.append((description, total))
+        return nullcontext(lambda: None)
+
+
+def test_training_again_with_the_archive_learns_its_words_and_validates_as_without_it():
+    settings = replace(SETTINGS, naive_bayes=None)  # the first fit chooses; the second must not
+    plain = train(_two_sources(), settings)
     archive = _archive(ARCHIVE * 3)
     adaptation = Adaptation(["archive.jsonl"], [""], len(archive), len(archive), 0.5)
-    adapted = train_adapted(data, archive, adaptation, SETTINGS)
+    steps = _Steps()
+    adapted = train_adapted(_two_sources(), archive, adaptation, settings, step=steps)
     assert adapted.validation_data.headlines == plain.validation_data.headlines
     assert adapted.validation_rows == plain.validation_rows
-    assert (
-        adapted.settings.C == plain.settings.C and adapted.settings.naive_bayes == plain.settings.naive_bayes
+    assert (adapted.settings.C, adapted.settings.naive_bayes) == (
+        plain.settings.C,
+        plain.settings.naive_bayes,
     )
-    assert sum(adaptation.adopted.values()) > 0 and set(adaptation.adopted) <= {
-        "sport",
-        "finance",
-        "politics",
-    }
-    assert adapted.notes[-1].startswith("adapted to archive.jsonl: ")
+    choosing = [description for description, _ in steps.seen if description.startswith("Choosing C")]
+    fits = [total for description, total in steps.seen if description.startswith("Fitting")]
+    assert len(choosing) == 1 and fits[1] == fits[0] // 2  # no second choice of C, nor of NB scaling
+    assert sum(adaptation.adopted.values()) > 0
+    assert set(adaptation.adopted) <= {"sport", "finance", "politics"}
+    assert adapted.notes[-1].startswith("adapted to archive.jsonl: of 24 archive rows ")
+    assert f"the first fit chose C={plain.settings.C:g}" in adapted.notes
     # Words only the archive has now carry its topics; the plain model never saw them.
     [sport] = adapted.model.predict(["quidditch quidditch"])
     [finance] = adapted.model.predict(["galleon galleon"])
@@ -121,10 +144,34 @@ def test_training_again_with_the_archive_learns_its_words_and_validates_as_witho
     assert plain.model.transform(["quidditch galleon"]).nnz == 0
 
 
+def test_archive_rows_the_labelled_data_holds_are_never_adopted():
+    data = tiny_data()
+    own = LabeledData(
+        headlines=[f"  {h} " for h in data.headlines], teasers=data.teasers, labels=[()] * len(data)
+    )
+    gate = LabeledData(
+        headlines=["Quidditch team qualifies for World Cup"],
+        teasers=["The national quidditch side is through."],
+        labels=[("sport",)],
+    )
+    archive = LabeledData.joined([own, _archive()])
+    adaptation = Adaptation(["archive.jsonl"], [""], len(archive), len(archive), 0.5)
+    result = train_adapted(data, archive, adaptation, SETTINGS, held_out=gate)
+    # The 36 rows of DATA (validation rows among them, white space aside) are left out, and so is
+    # the gate's row: the archive's unlabelled rows are the 7 others.
+    assert adaptation.rows_known == 37 and adaptation.rows_answered == len(_archive()) - 1
+    assert sum(adaptation.adopted.values()) <= 7 and "36 of them" not in result.notes[-1]
+    assert ", 37 of them already in the labelled data," in result.notes[-1]
+
+
 def test_an_archive_with_no_sure_answer_leaves_the_first_fit_and_says_so():
     adaptation = Adaptation(["archive.jsonl"], [""], 8, 8, 1.0)
     result = train_adapted(tiny_data(), _archive(), adaptation, SETTINGS)
-    assert adaptation.adopted == {} and result.notes[-1].endswith("none, so the model is the first fit")
+    assert adaptation.adopted == {}
+    assert result.notes[-1] == (
+        "adapted to archive.jsonl: of 8 archive rows none was answered with at least 1, "
+        "so the model is the first fit"
+    )
 
 
 @pytest.mark.parametrize(
@@ -143,16 +190,21 @@ def _run(*arguments):
     return CliRunner().invoke(main, [str(argument) for argument in arguments])
 
 
-def test_train_adapt_records_the_archive_in_the_manifest(tmp_path):
-    archive = tmp_path / "archive.jsonl"
+def _archive_file(path, rows=ARCHIVE * 3, bad_lines=0):
     # The archive's own labels, if it has any, are not read: these are not the taxonomy's.
-    archive.write_text(
-        "".join(json.dumps({"headline": h, "teaser": t, "label": "??"}) + "\n" for h, t in ARCHIVE * 3)
-    )
+    lines = [json.dumps({"headline": h, "teaser": t, "label": "??"}) for h, t in rows] + ["{"] * bad_lines
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+def test_train_adapt_records_the_archive_in_the_manifest(tmp_path):
+    archive = _archive_file(tmp_path / "archive.jsonl", bad_lines=1)
     out = tmp_path / "model"
     result = _run(
         "train",
         FIXTURES / "tiny_train.jsonl",
+        "--taxonomy",
+        "default",
         "--out",
         out,
         "--min-df",
@@ -164,13 +216,49 @@ def test_train_adapt_records_the_archive_in_the_manifest(tmp_path):
         "--adapt-min-score",
         "0.5",
         "--no-report",
+        "--max-bad-rows",
+        "5",
     )
     assert result.exit_code == 0, result.output
     adapted = read_manifest(out).training["adapted"]
     assert adapted["archive"] == [str(archive)] and adapted["rows_read"] == adapted["rows_answered"] == 24
+    assert adapted["rows_sampled"] == 24 and adapted["rows_known"] == 0
     assert adapted["sha256"] == [hashlib.sha256(archive.read_bytes()).hexdigest()]
     assert adapted["min_score"] == 0.5 and 0 < adapted["rows_adopted"] == sum(adapted["adopted"].values())
     assert "adapted to " in result.output
+    assert "1 of 25 rows rejected" in result.output  # the archive's read report is printed too
+
+
+def _arise(folder, train_rows, test_rows):
+    folder.mkdir()
+    for name, rows in (("train.csv", train_rows), ("test.csv", test_rows)):
+        sections = ["sports", "business"] * len(rows)
+        lines = [f'"{h}","{t}",{c}\n' for (h, t), c in zip(rows, sections, strict=False)]
+        (folder / name).write_text("Title,Excerpt,Category\n" + "".join(lines))
+    return f"arise:{folder}"
+
+
+def test_the_training_datas_split_is_not_the_archives_and_corrected_rows_are_left_out(tmp_path, publish):
+    # A correction of ARCHIVE[0]; DATA's arise rows (its train split) hold ARCHIVE[1:].
+    corrections = tmp_path / "corrections.jsonl"
+    row = {"headline": ARCHIVE[0][0], "teaser": ARCHIVE[0][1], "labels": ["finance"]}
+    corrections.write_text(json.dumps(row) + "\n")
+    db = tmp_path / "feedback.db"
+    assert (
+        _run("feedback", "import", corrections, "--model", publish("m1"), "--feedback-db", db).exit_code == 0
+    )
+    data = _arise(tmp_path / "data", ARCHIVE[1:] * 2, [("Senate rejects voting reform bill", "")])
+    later = [(f"{headline}, again", teaser) for headline, teaser in ARCHIVE]
+    archive = _arise(tmp_path / "archive", ARCHIVE, later)  # both files are read
+    out = tmp_path / "model"
+    result = _run(
+        "train", data, FIXTURES / "tiny_train.jsonl", "--split", "train", "--taxonomy", "default",
+        "--out", out, "--min-df", "1", "--no-report", "--adapt", archive,
+        "--adapt-min-score", "0.5", "--feedback", "--feedback-db", db,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    adapted = read_manifest(out).training["adapted"]
+    assert adapted["rows_read"] == 16 and adapted["rows_known"] == len(ARCHIVE)
 
 
 @pytest.mark.parametrize(
@@ -180,6 +268,7 @@ def test_train_adapt_records_the_archive_in_the_manifest(tmp_path):
         (["--adapt", "{tmp}/missing.jsonl"], "missing.jsonl: no such file or directory"),
         (["--adapt", "{data}", "--multilabel"], "single-label models only"),
         (["--adapt", "{data}", "--adapt-min-score", "0"], "0<x<=1"),
+        (["--adapt", "{data}", "--adapt-min-score", "nan"], "'nan' is not a number"),
     ],
 )
 def test_train_adapt_mistakes_are_one_line_errors(tmp_path, extra, message):

@@ -48,8 +48,11 @@ def test_reading_what_cannot_be_estimated_shows_a_count_without_an_eta(terminal,
     assert "2000/?" in screen and "about" not in screen and "ETA" not in screen
 
 
-def test_quiet_reading_shows_nothing_and_does_not_look_at_the_data(terminal, tmp_path):
-    request = DataRequest(arguments=(str(tmp_path / "missing.jsonl"),))
-    with console.reading_progress("Reading", request, quiet=True) as count:
+def test_quiet_reading_shows_nothing_and_does_not_look_at_the_data(terminal, tmp_path, monkeypatch):
+    def looked(*arguments):
+        raise AssertionError("the data was looked at")
+
+    monkeypatch.setattr(console, "estimated_rows", looked)
+    with console.reading_progress("Reading", _data(tmp_path / "a.jsonl", 10), quiet=True) as count:
         count()
     assert terminal.getvalue() == ""

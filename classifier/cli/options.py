@@ -6,6 +6,7 @@ every command's options exist as soon as its module is imported.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from classifier.workflows import DataRequest
 
 __all__ = [
+    "NumberRange",
     "allow_version_mismatch_option",
     "data_options",
     "data_request",
@@ -139,6 +141,16 @@ def read_options(kwargs: dict, *, labelled: bool) -> ReadOptions:
         id_field=kwargs.pop("id_field"),
         header=not kwargs.pop("no_header"),
     )
+
+
+class NumberRange(click.FloatRange):
+    """``click.FloatRange`` without NaN, which compares false with both bounds and so passes them."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return number
 
 
 def data_request(kwargs: dict, *, starter: bool = False) -> DataRequest:

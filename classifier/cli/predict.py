@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from classifier.cli import console
-from classifier.cli.options import model_dir_option, model_option
+from classifier.cli.options import NumberRange, model_dir_option, model_option
 from classifier.jsontext import dumps
 from classifier.persistence import load_model, read_manifest
 from classifier.taxonomy import load_taxonomy
@@ -31,9 +31,9 @@ _BATCH = 1000
 @model_option
 @click.option("--top-k", type=click.IntRange(min=1), help="List at most K topics.")
 @click.option(
-    "--threshold", type=click.FloatRange(0, 1), help="Score a listed topic needs (default: the model's)."
+    "--threshold", type=NumberRange(0, 1), help="Score a listed topic needs (default: the model's)."
 )
-@click.option("--abstain-below", type=click.FloatRange(0, 1), help="Override the model's abstain threshold.")
+@click.option("--abstain-below", type=NumberRange(0, 1), help="Override the model's abstain threshold.")
 @click.option("--explain", is_flag=True, help="Show the words that pushed each topic up.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (always, when reading stdin).")
 def predict(

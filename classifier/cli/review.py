@@ -9,7 +9,14 @@ import click
 
 from classifier import settings
 from classifier.cli import console
-from classifier.cli.options import data_options, data_request, model_option, read_options, reader_options
+from classifier.cli.options import (
+    NumberRange,
+    data_options,
+    data_request,
+    model_option,
+    read_options,
+    reader_options,
+)
 
 __all__ = ["audit", "review"]
 
@@ -46,7 +53,7 @@ _output_option = click.option(
 )
 @click.option(
     "--similarity",
-    type=click.FloatRange(0, 1, min_open=True),
+    type=NumberRange(0, 1, min_open=True),
     default=0.5,
     show_default=True,
     help="TF-IDF cosine at or above which two candidates are near-duplicates (1: identical only).",

@@ -14,6 +14,7 @@ from rich.markup import escape
 from classifier import settings
 from classifier.cli import console
 from classifier.cli.options import (
+    NumberRange,
     data_options,
     data_request,
     feedback_db_option,
@@ -61,7 +62,7 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df", "
 )
 @click.option(
     "--validation-fraction",
-    type=click.FloatRange(0, 0.9),
+    type=NumberRange(0, 0.9),
     default=settings.VALIDATION_FRACTION,
     show_default=True,
 )
@@ -122,7 +123,7 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df", "
 @click.option("--char-ngrams", help="Character n-gram range MIN,MAX, or none.  [default: from --profile]")
 @click.option(
     "--headline-weight",
-    type=click.FloatRange(min=0),
+    type=NumberRange(min=0),
     help="Weight of the extra headline-only features.  [default: from --profile]",
 )
 @click.option(
@@ -138,14 +139,14 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df", "
 )
 @click.option(
     "--label-threshold",
-    type=click.FloatRange(0, 1),
+    type=NumberRange(0, 1),
     default=settings.LABEL_THRESHOLD,
     show_default=True,
     help="Single-label models: score a second topic needs to be listed.",
 )
 @click.option(
     "--abstain-below",
-    type=click.FloatRange(0, 1),
+    type=NumberRange(0, 1),
     default=settings.ABSTAIN_THRESHOLD,
     show_default=True,
     help="Answer 'abstained' when the top score is under this.",
@@ -159,7 +160,7 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df", "
 @feedback_db_option
 @click.option(
     "--feedback-weight",
-    type=click.FloatRange(min=0, min_open=True),
+    type=NumberRange(min=0, min_open=True),
     default=settings.FEEDBACK_WEIGHT,
     show_default=True,
     help="How much one correction counts against one row of DATA.",
@@ -174,7 +175,7 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df", "
 )
 @click.option(
     "--adapt-min-score",
-    type=click.FloatRange(0, 1, min_open=True),
+    type=NumberRange(0, 1, min_open=True),
     default=settings.ADAPT_MIN_SCORE,
     show_default=True,
     help="With --adapt: the probability from which an archive row's answer becomes its training label.",
@@ -326,8 +327,9 @@ def train_and_report(
             adapt=adapt,
         )
     console.print_read_report(outcome.report)
-    if outcome.held_out_report is not None:
-        console.print_read_report(outcome.held_out_report)
+    for other in (outcome.held_out_report, outcome.archive_report):
+        if other is not None:
+            console.print_read_report(other)
     if outcome.feedback is not None:
         _print_feedback(outcome.feedback)
     result = outcome.result

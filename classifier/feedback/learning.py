@@ -25,6 +25,7 @@ from pathlib import Path
 from classifier.errors import DataError, FeedbackStoreError
 from classifier.feedback.store import Correction, is_database_url, open_store
 from classifier.inputs.datasets import LabeledData
+from classifier.inputs.duplicates import text_key
 
 __all__ = [
     "CorrectionSet",
@@ -94,10 +95,6 @@ def read_corrections(location: str | Path, weight: float) -> CorrectionSet:
         return CorrectionSet(store.name, tuple(store.current()), weight)
 
 
-def _key(headline: str, teaser: str) -> tuple[str, str]:
-    return " ".join(headline.split()), " ".join(teaser.split())
-
-
 def merge_corrections(
     data: LabeledData, feedback: CorrectionSet, known_labels: Collection[str]
 ) -> tuple[LabeledData, LabeledData, FeedbackSummary]:
@@ -123,7 +120,7 @@ def merge_corrections(
             summary.skipped += 1
             continue
         # Oldest first: a later correction of the same cleaned text wins, as in the store.
-        latest[_key(correction.headline, correction.teaser)] = correction
+        latest[text_key(correction.headline, correction.teaser)] = correction
     summary.skipped_labels = dict(skipped.most_common())
     if feedback.corrections and not latest:
         raise DataError(
@@ -133,7 +130,7 @@ def merge_corrections(
     kept = [
         index
         for index, (headline, teaser) in enumerate(zip(data.headlines, data.teasers, strict=True))
-        if _key(headline, teaser) not in latest
+        if text_key(headline, teaser) not in latest
     ]
     summary.overridden_rows = len(data) - len(kept)
     corrections = sorted(latest.values(), key=lambda c: (c.created or "", c.id or 0))

@@ -20,7 +20,12 @@ import numpy as np
 
 from classifier.inputs.datasets import LabeledData
 
-__all__ = ["fold_duplicates", "folded_rows", "row_hashes"]
+__all__ = ["fold_duplicates", "folded_rows", "row_hashes", "text_key"]
+
+
+def text_key(headline: str, teaser: str) -> tuple[str, str]:
+    """What makes two rows the same headline to an editor: headline and teaser, white space aside."""
+    return " ".join(headline.split()), " ".join(teaser.split())
 
 
 def row_hashes(data: LabeledData) -> np.ndarray:
