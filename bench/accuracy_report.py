@@ -266,6 +266,15 @@ def render_outlets(results: dict, baseline: dict | None) -> tuple[str, list[dict
     parts = [
         "## Leave one outlet out (train on the other five + starter; macro-F1 over the outlet's labels)",
         markdown_table(header, rows),
+        *(
+            [
+                "default --adapt: the default adapted to the held-out outlet's own text (its test rows,"
+                " without their labels), as `train --adapt ARCHIVE` adapts to a newsroom's archive;"
+                " fastText and the default see no such text."
+            ]
+            if adapted
+            else []
+        ),
         f"## Targets: {sum(t['met'] for t in found)} of {len(found)} met",
         markdown_table(
             ["target", "goal", "value", "met"],
