@@ -78,7 +78,12 @@ class Adaptation:
         read = f"{self.rows_read:,} archive rows" + (
             f" (a sample of {self.rows_sampled:,})" if self.rows_sampled < self.rows_read else ""
         )
-        known = f", {self.rows_known:,} of them already in the labelled data," if self.rows_known else ""
+        known = f", {self.rows_known:,} of them already labelled," if self.rows_known else ""
+        if not self.rows_answered:
+            return (
+                f"adapted to {', '.join(self.archive)}: every one of {read} is already labelled,"
+                " so the model is the first fit"
+            )
         if not adopted:
             return (
                 f"adapted to {', '.join(self.archive)}: of {read}{known} none was answered with at least"
@@ -119,13 +124,15 @@ def archive_sample(
 
 
 def unlabelled_rows(archive: LabeledData, labelled: Iterable[LabeledData | None]) -> LabeledData:
-    """The rows of ``archive`` whose text (:func:`~classifier.inputs.duplicates.text_key`) no data
-    of ``labelled`` holds."""
-    known = {
-        text_key(*row) for data in labelled if data for row in zip(data.headlines, data.teasers, strict=True)
-    }
+    """The rows of ``archive`` whose text no data of ``labelled`` holds: the same headline and teaser
+    (:func:`~classifier.inputs.duplicates.text_key`) in any case, since the features lowercase."""
+
+    def key(headline: str, teaser: str) -> tuple[str, str]:
+        return text_key(headline.lower(), teaser.lower())
+
+    known = {key(*row) for data in labelled if data for row in zip(data.headlines, data.teasers, strict=True)}
     rows = zip(archive.headlines, archive.teasers, strict=True)
-    return archive.subset([index for index, row in enumerate(rows) if text_key(*row) not in known])
+    return archive.subset([index for index, row in enumerate(rows) if key(*row) not in known])
 
 
 def adopted_rows(model, archive: LabeledData, min_score: float, name: str) -> LabeledData:
@@ -192,7 +199,8 @@ def train_adapted(
             correction_weight=correction_weight,
             adopted=adopted,
         )
-        result.notes.append(f"the first fit chose C={first.settings.C:g}")
+        if settings.C is None:
+            result.notes.append(f"the first fit chose C={first.settings.C:g}")
     result.notes.append(adaptation.note())
     result.seconds = time.perf_counter() - started
     return result

@@ -146,8 +146,8 @@ def test_training_again_with_the_archive_learns_its_words_and_validates_as_witho
 
 def test_archive_rows_the_labelled_data_holds_are_never_adopted():
     data = tiny_data()
-    own = LabeledData(
-        headlines=[f"  {h} " for h in data.headlines], teasers=data.teasers, labels=[()] * len(data)
+    own = LabeledData(  # DATA's texts, white space and case aside
+        headlines=[f"  {h.upper()} " for h in data.headlines], teasers=data.teasers, labels=[()] * len(data)
     )
     gate = LabeledData(
         headlines=["Quidditch team qualifies for World Cup"],
@@ -157,11 +157,21 @@ def test_archive_rows_the_labelled_data_holds_are_never_adopted():
     archive = LabeledData.joined([own, _archive()])
     adaptation = Adaptation(["archive.jsonl"], [""], len(archive), len(archive), 0.5)
     result = train_adapted(data, archive, adaptation, SETTINGS, held_out=gate)
-    # The 36 rows of DATA (validation rows among them, white space aside) are left out, and so is
-    # the gate's row: the archive's unlabelled rows are the 7 others.
+    # The 36 rows of DATA (validation rows among them) are left out, and so is the gate's row: the
+    # archive's unlabelled rows are the 7 others.
     assert adaptation.rows_known == 37 and adaptation.rows_answered == len(_archive()) - 1
-    assert sum(adaptation.adopted.values()) <= 7 and "36 of them" not in result.notes[-1]
-    assert ", 37 of them already in the labelled data," in result.notes[-1]
+    assert ", 37 of them already labelled," in result.notes[-1]
+
+
+def test_an_archive_that_is_all_labelled_already_leaves_the_first_fit():
+    data = tiny_data()
+    archive = LabeledData(headlines=data.headlines, teasers=data.teasers, labels=[()] * len(data))
+    adaptation = Adaptation(["archive.jsonl"], [""], 36, 36, 0.5)
+    result = train_adapted(data, archive, adaptation, SETTINGS)
+    assert adaptation.rows_answered == 0 and adaptation.adopted == {}
+    assert result.notes[-1].endswith(
+        "every one of 36 archive rows is already labelled, so the model is the first fit"
+    )
 
 
 def test_an_archive_with_no_sure_answer_leaves_the_first_fit_and_says_so():
@@ -268,7 +278,9 @@ def test_the_training_datas_split_is_not_the_archives_and_corrected_rows_are_lef
         (["--adapt", "{tmp}/missing.jsonl"], "missing.jsonl: no such file or directory"),
         (["--adapt", "{data}", "--multilabel"], "single-label models only"),
         (["--adapt", "{data}", "--adapt-min-score", "0"], "0<x<=1"),
-        (["--adapt", "{data}", "--adapt-min-score", "nan"], "'nan' is not a number"),
+        (["--adapt", "{data}", "--adapt-min-score", "nan"], "'nan' is not a finite number"),
+        (["--promote-if-better", "{data}", "--promote-margin", "nan"], "'nan' is not a finite number"),
+        (["--headline-weight", "inf"], "'inf' is not a finite number"),
     ],
 )
 def test_train_adapt_mistakes_are_one_line_errors(tmp_path, extra, message):

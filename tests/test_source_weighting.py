@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from classifier.inputs.datasets import UNKNOWN_SOURCE, LabeledData, iter_labeled_data
+from classifier.inputs.datasets import UNKNOWN_SOURCE, LabeledData, SourceSummary, iter_labeled_data
 from classifier.inputs.records import ReadOptions, ReadReport
 from classifier.inputs.sources import DataSource
 from classifier.inputs.weights import training_rows
@@ -79,6 +79,22 @@ def test_corrections_weigh_their_own_weight_after_the_weighted_sources(two_sourc
         training_rows(two_sources, "rows", corrections, 0.0)
     with pytest.raises(ValueError, match="unknown source weighting 'most'"):
         training_rows(two_sources, "most")
+
+
+def test_a_correction_counts_its_weight_in_rows_of_data_when_adopted_rows_join(two_sources):
+    corrections = LabeledData(["alpha fixed"], [""], [("A",)])
+    adopted = LabeledData(
+        ["adopted one", "adopted two"],
+        ["", ""],
+        [("B",), ("B",)],
+        row_sources=[0, 0],
+        sources=[SourceSummary("adapted: archive", "", None, None)],
+    )
+    rows, weights, _ = training_rows(two_sources, "equal", corrections, 5.0, adopted)
+    assert rows.headlines[-3:] == ["adopted one", "adopted two", "alpha fixed"]
+    data_weights, adopted_weights = weights[:330], weights[330:332]
+    assert adopted_weights.sum() == pytest.approx(data_weights[:300].sum())  # one more source
+    assert data_weights.mean() < 1 and weights[-1] == pytest.approx(5.0 * data_weights.mean())
 
 
 @pytest.mark.parametrize(("weighting", "answer"), [("rows", "A"), ("equal", "B")])

@@ -60,12 +60,14 @@ def user_errors() -> Iterator[None]:
         raise click.ClickException(str(error)) from None
 
 
-def print_read_report(report: ReadReport) -> None:
-    """Warn on stderr about the rows that reading data rejected or skipped."""
+def print_read_report(report: ReadReport, name: str | None = None) -> None:
+    """Warn on stderr about the rows that reading data rejected or skipped; ``name`` says which data,
+    when a command reads more than one kind."""
+    of = f"{name}: " if name else ""
     if report.bad:
-        stderr.print(f"[yellow]warning:[/] {report.summary()}")
+        stderr.print(f"[yellow]warning:[/] {of}{report.summary()}")
     for reason, count in report.skipped.most_common():
-        stderr.print(f"skipped {count:,} rows: {reason}")
+        stderr.print(f"{of}skipped {count:,} rows: {reason}")
 
 
 @contextmanager

@@ -144,12 +144,13 @@ def read_options(kwargs: dict, *, labelled: bool) -> ReadOptions:
 
 
 class NumberRange(click.FloatRange):
-    """``click.FloatRange`` without NaN, which compares false with both bounds and so passes them."""
+    """``click.FloatRange`` of finite numbers only: NaN compares false with both bounds and so passes
+    them, and no option of these commands means anything at infinity."""
 
     def convert(self, value, param, ctx):
         number = super().convert(value, param, ctx)
-        if math.isnan(number):
-            self.fail(f"{value!r} is not a number.", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
         return number
 
 

@@ -49,7 +49,7 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df", "
 )
 @click.option(
     "--promote-margin",
-    type=float,
+    type=NumberRange(),
     default=settings.PROMOTE_MARGIN,
     show_default=True,
     help="With --promote-if-better: macro-F1 the new model must gain over the current one.",
@@ -327,9 +327,9 @@ def train_and_report(
             adapt=adapt,
         )
     console.print_read_report(outcome.report)
-    for other in (outcome.held_out_report, outcome.archive_report):
+    for other, name in ((outcome.held_out_report, "held-out data"), (outcome.archive_report, "archive")):
         if other is not None:
-            console.print_read_report(other)
+            console.print_read_report(other, name)
     if outcome.feedback is not None:
         _print_feedback(outcome.feedback)
     result = outcome.result

@@ -55,15 +55,16 @@ def training_rows(
     adopted: LabeledData | None = None,
 ) -> tuple[LabeledData, np.ndarray | None, str | None]:
     """``data``, then ``adopted`` (rows weighed as one more source of ``data``: an archive's rows
-    labelled by a model, :mod:`classifier.adaptation`), then ``corrections``; each row's weight
-    (None: every row weighs 1), and a line saying how much a row of each source weighed (None when
-    sources were not weighed).
+    labelled by a model, :mod:`classifier.adaptation`), then ``corrections`` (each as much as
+    ``correction_weight`` rows of ``data`` on average); each row's weight (None: every row weighs 1),
+    and a line saying how much a row of each source weighed (None when sources were not weighed).
 
     Raises
     ------
     ValueError
         ``correction_weight`` is not above 0, or ``scheme`` is not one of :data:`SOURCE_WEIGHTINGS`.
     """
+    rows_of_data = len(data)
     if adopted is not None and len(adopted):
         data = LabeledData.joined([data, adopted])
     weights, note = source_weights(data.row_sources, data.sources, scheme)
@@ -75,4 +76,7 @@ def training_rows(
     if weights is None and correction_weight == 1.0:  # weight 1 is the unweighted fit, exactly
         return joined, None, note
     data_weights = np.ones(len(data)) if weights is None else weights
+    # A correction counts correction_weight rows of DATA: adopted rows pull the mean row weight,
+    # which is 1, away from DATA's own.
+    correction_weight *= data_weights[:rows_of_data].mean()
     return joined, np.concatenate([data_weights, np.full(len(corrections), correction_weight)]), note
