@@ -27,7 +27,8 @@ of one order, which n-grams are dropped depends on where batches start. Memory
 holds the vocabulary, the validation rows and about 60 bytes per row.
 
 Only single-label models with word features stream; multi-label models,
-character n-grams and training with corrections are fitted in memory. A data
+character n-grams, training with corrections and adapting to an archive are
+fitted in memory. A data
 file that changes between the passes is an error: the rows built into features
 must be the rows the first pass planned for.
 """

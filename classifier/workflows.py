@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import platform
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -205,6 +204,7 @@ def train_model(
     which must use the taxonomy's labels, or without a taxonomy the labels DATA has. ``adapt`` trains
     again with the answers the model is sure of on an archive without labels (:mod:`classifier.adaptation`).
     """
+    step = step or quiet_step
     current = held_out = held_out_report = None
     replacing = ANY_MODEL
     if gate is not None:
@@ -221,7 +221,7 @@ def train_model(
     archive = adaptation = archive_report = None
     if adapt is not None:
         check_can_adapt(settings)
-        with (step or quiet_step)("Reading the archive to adapt to"):
+        with step("Reading the archive to adapt to"):
             archive, adaptation, archive_report = adapt.read(settings.seed)
     batches = read_batches(request, report := _read_report(request), settings.multilabel, on_row)
     held, streamed = held_until_streaming(
@@ -317,12 +317,12 @@ def train_model(
 
 
 def _validation_report(
-    result: TrainingResult, sources: list[SourceSummary], total_rows: int, model_id: str, step
+    result: TrainingResult, sources: list[SourceSummary], total_rows: int, model_id: str, step: StepReporter
 ) -> str:
     """The report of the validation rows, scored by the trained model."""
     require_matplotlib()
     validation, model = result.validation_data, result.model
-    with (step or (lambda description: nullcontext()))("Writing the validation report"):
+    with step("Writing the validation report"):
         scores = result.validation_scores
         rows = ReportRows(validation, scores, model.decide(scores))
         return evaluation_report(
