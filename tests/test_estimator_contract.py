@@ -15,9 +15,9 @@ from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from classifier.model.calibration import CalibratedLinearClassifier
-from classifier.model.features import FastWordTfidfVectorizer
 from classifier.model.naive_bayes import NaiveBayesScaledSVC
 from classifier.model.sgd import EpochSGDClassifier
+from classifier.model.word_tfidf import FastWordTfidfVectorizer
 
 # What does not apply, and why.
 _OWN_FOLDS = (

@@ -7,11 +7,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from classifier.model import batch_features
 from classifier.model.features import (
     PROFILES,
-    FastWordTfidfVectorizer,
     FeatureSettings,
     as_input,
     build_features,
 )
+from classifier.model.word_tfidf import FastWordTfidfVectorizer
 
 TRAIN = [
     "Central bank raises interest rates",

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from classifier.model import tokens
-from classifier.model.features import FastWordTfidfVectorizer
 from classifier.model.tokens import SEPARATOR, SEPARATOR_ID, UNKNOWN_ID, ByteTokenIds, word_tokens
+from classifier.model.word_tfidf import FastWordTfidfVectorizer
 
 # Any character up to the supplementary planes: letters of every script, marks, digits, emoji,
 # unpaired surrogates, and the two separators the batches use.

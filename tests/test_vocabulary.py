@@ -6,8 +6,8 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from test_features import TRAIN
 
 from classifier.model import vocabulary
-from classifier.model.features import FastWordTfidfVectorizer
 from classifier.model.vocabulary import NgramCounts
+from classifier.model.word_tfidf import FastWordTfidfVectorizer
 
 # The feature tests' texts (Unicode, punctuation, scripts without spaces), and a few edge cases.
 DOCUMENTS = [

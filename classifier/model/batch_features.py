@@ -20,12 +20,12 @@ from sklearn.pipeline import Pipeline
 
 from classifier.model.features import (
     HEADLINE,
-    FastWordTfidfVectorizer,
     FeatureSettings,
     build_features,
     join_headline_and_teaser,
 )
 from classifier.model.vocabulary import NgramCounts
+from classifier.model.word_tfidf import FastWordTfidfVectorizer
 
 __all__ = ["BOOKKEEPING_ROWS", "PART_ROWS", "FeatureCounts", "feature_parts", "fit_transform_in_parts"]
 

@@ -47,11 +47,11 @@ from classifier.model.calibration import CalibratedLinearClassifier
 from classifier.model.features import (
     HEADLINE,
     TEASER,
-    FastWordTfidfVectorizer,
     as_input,
     join_headline_and_teaser,
 )
 from classifier.model.tokens import SEPARATOR, SEPARATOR_ID, UNKNOWN_ID, ByteTokenIds, word_tokens
+from classifier.model.word_tfidf import FastWordTfidfVectorizer
 
 __all__ = ["CompiledScorer", "compile_scorer"]
 
