@@ -64,6 +64,7 @@ __all__ = [
     "SOLVERS",
     "SOURCE_WEIGHTING",
     "SOURCE_WEIGHTINGS",
+    "STEMMING",
     "STREAM_BATCH_ROWS",
     "SUBLINEAR_TF",
     "TAG_CHUNK_SIZE",
@@ -169,6 +170,9 @@ in a single document so far are dropped (:mod:`classifier.model.vocabulary`), at
 1.4 GiB per order and channel, as long as fewer than that many have been seen twice (those are kept),
 with up to half as many again waiting to be merged in."""
 SUBLINEAR_TF = True
+STEMMING = False
+"""Count the forms of one English stem ("election", "elections", "elected") as one word
+(:mod:`classifier.model.word_forms`)."""
 PROFILES: dict[str, dict[str, object]] = {
     "fast": {},
     # Character n-grams: about a point of accuracy, at a tenth of the speed.

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import TAGGING_DATA
 
+from classifier import settings
 from classifier.cli import main
 from classifier.persistence import load_model
 
@@ -272,17 +273,23 @@ def test_train_no_promote_and_out(runner, tmp_path):
     assert not (tmp_path / "current").exists()
 
 
+_STEMMING_FLAG = "--stemming" if settings.STEMMING else "--no-stemming"
+_NOT_STEMMING_FLAG = "--no-stemming" if settings.STEMMING else "--stemming"
+
+
 @pytest.mark.parametrize(
-    ("options", "profile", "char_ngrams"),
+    ("options", "profile", "char_ngrams", "stemming"),
     [
-        ([], "fast", None),
-        (["--profile", "accurate"], "accurate", [2, 5]),
-        (["--profile", "accurate", "--char-ngrams", "none"], "fast", None),
-        (["--char-ngrams", "3,4"], "custom", [3, 4]),
+        ([], "fast", None, settings.STEMMING),
+        (["--profile", "accurate"], "accurate", [2, 5], settings.STEMMING),
+        (["--profile", "accurate", "--char-ngrams", "none"], "fast", None, settings.STEMMING),
+        (["--char-ngrams", "3,4"], "custom", [3, 4], settings.STEMMING),
+        ([_STEMMING_FLAG], "fast", None, settings.STEMMING),
+        ([_NOT_STEMMING_FLAG], "custom", None, not settings.STEMMING),
     ],
 )
 def test_train_profile_chooses_the_features_and_the_manifest_names_it(
-    runner, tmp_path, options, profile, char_ngrams
+    runner, tmp_path, options, profile, char_ngrams, stemming
 ):
     out = tmp_path / "model"
     arguments = ["train", TINY, "--out", str(out), "--no-promote", "--validation-fraction", "0", *options]
@@ -291,6 +298,7 @@ def test_train_profile_chooses_the_features_and_the_manifest_names_it(
     hyperparameters = load_model(out)[1].hyperparameters
     assert hyperparameters["profile"] == profile
     assert hyperparameters["features"]["char_ngrams"] == char_ngrams
+    assert hyperparameters["features"]["stemming"] is stemming
 
 
 @pytest.mark.parametrize(("option", "naive_bayes"), [("on", True), ("off", False)])

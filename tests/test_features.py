@@ -104,9 +104,10 @@ def test_profiles_name_their_settings():
     [
         FeatureSettings(min_df=1),
         FeatureSettings(min_df=2, max_features=9),
+        FeatureSettings(min_df=1, stemming=True),
         FeatureSettings(char_ngrams=(2, 3)),
     ],
-    ids=["words", "words-capped", "chars"],
+    ids=["words", "words-capped", "words-stemmed", "chars"],
 )
 def test_fitting_in_parts_gives_the_unions_matrix_and_reports_each_part(settings, monkeypatch):
     monkeypatch.setattr(batch_features, "PART_ROWS", 3)

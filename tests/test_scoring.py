@@ -58,11 +58,26 @@ def starter_model():
 
 
 @pytest.fixture(scope="module")
+def starter_stemmed_model():
+    """The default model with the forms of a stem counted as one word."""
+    settings = TrainingSettings(validation_fraction=0.0, features=FeatureSettings(stemming=True))
+    return train(_starter_data(False), settings).model
+
+
+@pytest.fixture(scope="module")
 def starter_multilabel_model():
     return train(_starter_data(True), TrainingSettings(validation_fraction=0.0, multilabel=True)).model
 
 
-@pytest.fixture(params=["starter_model", "starter_multilabel_model", "tiny_model", "tiny_multilabel_model"])
+@pytest.fixture(
+    params=[
+        "starter_model",
+        "starter_stemmed_model",
+        "starter_multilabel_model",
+        "tiny_model",
+        "tiny_multilabel_model",
+    ]
+)
 def model(request):
     """A fresh copy (its own scorer) of each kind of fast-profile model."""
     return pickle.loads(pickle.dumps(request.getfixturevalue(request.param)))

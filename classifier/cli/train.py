@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["train", "train_and_report"]
 
-_FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df", "max_features")
+_FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df", "max_features", "stemming")
 
 
 @click.command()
@@ -136,6 +136,12 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df", "
     type=click.IntRange(min=1),
     help="Keep at most this many n-grams in each feature channel, the most frequent: bounds the "
     "model's size and its weights' memory on a huge archive.  [default: from --profile]",
+)
+@click.option(
+    "--stemming/--no-stemming",
+    default=None,
+    help="Count the forms of one English stem (election, elections, elected) as one word, so that "
+    "another outlet's forms of a word count too.  [default: from --profile]",
 )
 @click.option(
     "--label-threshold",

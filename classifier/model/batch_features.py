@@ -1,6 +1,6 @@
 """Fitting the features on rows read in batches, without holding them: each word channel's n-gram counts.
 
-:class:`~classifier.model.features.FastWordTfidfVectorizer` takes its vocabulary
+:class:`~classifier.model.word_tfidf.FastWordTfidfVectorizer` takes its vocabulary
 and idf from n-gram counts (:mod:`classifier.model.vocabulary`), which can be
 added a batch at a time; :class:`FeatureCounts` keeps those of every word
 channel of the feature union and gives the fitted union, the same as
@@ -46,7 +46,10 @@ class FeatureCounts:
         if settings.char_ngrams is not None:
             raise ValueError("features with character n-grams cannot be fitted batch by batch")
         self.settings = settings
-        self.channels = {name: NgramCounts(settings.word_ngrams) for name in ("text", "headline")}
+        self.channels = {
+            name: NgramCounts(settings.word_ngrams, stemming=settings.stemming)
+            for name in ("text", "headline")
+        }
 
     def add(self, rows: np.ndarray) -> None:
         """Count one batch of input rows."""

@@ -57,6 +57,7 @@ class FeatureSettings:
     min_df: int = defaults.MIN_DF
     max_features: int | None = defaults.MAX_FEATURES
     sublinear_tf: bool = defaults.SUBLINEAR_TF
+    stemming: bool = defaults.STEMMING
 
     @property
     def profile(self) -> str:
@@ -99,6 +100,7 @@ def _words(settings: FeatureSettings) -> TfidfVectorizer:
         min_df=settings.min_df,
         max_features=settings.max_features,
         dtype=np.float32,
+        stemming=settings.stemming,
     )
 
 

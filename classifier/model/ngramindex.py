@@ -1,6 +1,6 @@
 """A hash table from integer n-gram keys to feature columns, looked up a whole array at once.
 
-:class:`~classifier.model.features.FastWordTfidfVectorizer` keys every vocabulary
+:class:`~classifier.model.word_tfidf.FastWordTfidfVectorizer` keys every vocabulary
 n-gram of two or more words as one integer. Finding a batch's n-grams by a
 binary search over the sorted keys costs about twenty dependent memory reads
 per n-gram; this table (open addressing with linear probing, at most a third

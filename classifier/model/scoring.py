@@ -3,7 +3,7 @@
 For one headline, :meth:`Pipeline.predict_proba` spends almost all of its time
 in scikit-learn's machinery (``ColumnTransformer``, input validation, sparse
 stacking), not in arithmetic. When every feature channel is a
-:class:`~classifier.model.features.FastWordTfidfVectorizer` and the classifier a
+:class:`~classifier.model.word_tfidf.FastWordTfidfVectorizer` and the classifier a
 :class:`~classifier.model.calibration.CalibratedLinearClassifier`,
 :func:`compile_scorer` reads the fitted pipeline into plain tables:
 
@@ -174,6 +174,9 @@ class CompiledScorer:
         counts: Counter = Counter()
         for channel in self._channels:
             tokens = head_tokens if channel.headline_only else text_tokens
+            if channel.vectorizer.merged_forms:
+                spelled = channel.vectorizer.merged_forms.get
+                tokens = [spelled(token, token) for token in tokens]
             get = channel.vocabulary.get
             for order in channel.orders:
                 if order == 1:

@@ -7,7 +7,7 @@ always a bounded one. It has two implementations, which a property test keeps
 equal:
 
 * :func:`word_tokens`, a regular expression over one text: what
-  :class:`~classifier.model.features.FastWordTfidfVectorizer` fits and
+  :class:`~classifier.model.word_tfidf.FastWordTfidfVectorizer` fits and
   explains with (its ``build_tokenizer``), and what the compiled scorer reads
   one headline with;
 * :meth:`ByteTokenIds.ids`, a whole batch at once as UTF-8 bytes, cleaned with a

@@ -25,6 +25,7 @@ import numpy as np
 
 from classifier import settings as defaults
 from classifier.model.tokens import word_tokens
+from classifier.model.word_forms import WordForms
 
 __all__ = ["NgramCounts"]
 
@@ -37,11 +38,16 @@ class NgramCounts:
     """Document and term frequencies of the word n-grams of ``ngram_range`` in the documents added so far.
 
     Tokens are :func:`~classifier.model.tokens.word_tokens` of the lower-cased document, and
-    n-grams are runs of consecutive tokens, as scikit-learn's default word analyzer makes them.
+    n-grams are runs of consecutive tokens, as scikit-learn's default word analyzer makes them;
+    with ``stemming``, the forms of one English stem are one token
+    (:class:`~classifier.model.word_forms.WordForms`).
     """
 
     def __init__(
-        self, ngram_range: tuple[int, int], max_candidates: int = defaults.MAX_NGRAM_CANDIDATES
+        self,
+        ngram_range: tuple[int, int],
+        max_candidates: int = defaults.MAX_NGRAM_CANDIDATES,
+        stemming: bool = False,
     ) -> None:
         low, high = ngram_range
         if not 1 <= low <= high:
@@ -49,7 +55,7 @@ class NgramCounts:
         self.ngram_range = (low, high)
         self.max_candidates = max_candidates
         self.documents = 0
-        self._token_ids: dict[str, int] = {}
+        self._forms = WordForms(stemming)
         self._bits = _KEY_BITS // high
         empty = np.zeros(0, dtype=np.int64)
         # Per order: sorted distinct keys, and for each the documents it is in and its occurrences.
@@ -61,21 +67,30 @@ class NgramCounts:
         for start in range(0, len(documents), _BATCH):
             self._add(documents[start : start + _BATCH])
 
+    @property
+    def stemming(self) -> bool:
+        """Whether the forms of one English stem are counted as one token."""
+        return self._forms.stemming
+
+    def word_forms(self) -> dict[str, str]:
+        """Each word form counted as a token of another spelling → that spelling (none without stemming)."""
+        return self._forms.merged()
+
     def _add(self, documents: Sequence[str]) -> None:
-        token_ids, lengths = self._token_ids, []
-        ids: list[int] = []
+        form_numbers, lengths = self._forms.numbers, []
+        numbers: list[int] = []
         for document in documents:
-            tokens = word_tokens(document.lower())
-            lengths.append(len(tokens))
-            # setdefault gives a new token the next id: the length before it is added.
-            ids.extend([token_ids.setdefault(token, len(token_ids)) for token in tokens])
-        if len(token_ids) > 1 << self._bits:
+            forms = word_tokens(document.lower())
+            lengths.append(len(forms))
+            # setdefault gives a new form the next number: the length before it is added.
+            numbers.extend([form_numbers.setdefault(form, len(form_numbers)) for form in forms])
+        tokens = self._forms.tokens(np.array(numbers, dtype=np.int64))
+        if self._forms.token_count > 1 << self._bits:
             raise ValueError(
                 f"more than {1 << self._bits:,} distinct words: too many to count "
                 f"{self.ngram_range[1]}-word n-grams"
             )
         self.documents += len(lengths)
-        tokens = np.array(ids, dtype=np.int64)
         document_of = np.repeat(np.arange(len(lengths)), lengths)
         for order in self._counts:
             keys, documents_of_keys = self._keys(tokens, document_of, order)
@@ -166,7 +181,7 @@ class NgramCounts:
         }
         if not any(len(rows) for rows in kept.values()):
             raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
-        spelling = np.array(list(self._token_ids), dtype=object)  # each token id's text
+        spelling = self._forms.spelling()  # each token id's text
         if max_features is not None and sum(map(len, kept.values())) > max_features:
             kept = self._most_frequent(kept, max_features, spelling)
         terms: list[str] = []

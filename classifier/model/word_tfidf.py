@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable
+from typing import ClassVar
 
 import numpy as np
 from scipy import sparse
@@ -61,7 +62,10 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
 
     Only the default word analyzer (lower-casing, default token pattern, no
     stop words, no preprocessor) and n-grams up to three words are supported:
-    ``fit`` refuses other parameters.
+    ``fit`` refuses other parameters. Its own parameter, ``stemming``, counts the
+    forms of one English stem as one token (:mod:`~classifier.model.word_forms`),
+    spelled as the form the training documents use most; a form they never use is
+    an unknown word, as any unseen word is, so ``transform`` stays numpy alone.
 
     Otherwise it is a ``TfidfVectorizer``: documents may be ``str`` or ``bytes``
     (decoded with ``encoding`` and ``decode_error``), a single string is refused,
@@ -75,7 +79,10 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
     ----------
     token_ids_
         Token → integer, for every token of some vocabulary n-gram (and the
-        document separator → -2).
+        document separator → -2); with ``stemming``, every form of it the
+        training documents use too.
+    word_forms_
+        With ``stemming``: each form of a vocabulary token spelled otherwise → that spelling.
     unigram_columns_
         Column of each token's unigram (-1 when the unigram is not a feature).
     ngram_keys_, ngram_columns_
@@ -85,7 +92,63 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
     """
 
     # The parameters the fitted tables are built for (transform() applies them itself), read in one call.
-    _analysis_of = operator.attrgetter(*_FIXED_PARAMETERS, "ngram_range")
+    _analysis_of = operator.attrgetter(*_FIXED_PARAMETERS, "ngram_range", "stemming")
+    _parameter_constraints: ClassVar[dict] = {
+        **TfidfVectorizer._parameter_constraints,
+        "stemming": ["boolean"],
+    }
+    stemming = False  # what the model files of earlier releases, saved without it, were fitted with
+
+    def __init__(
+        self,
+        *,
+        input="content",
+        encoding="utf-8",
+        decode_error="strict",
+        strip_accents=None,
+        lowercase=True,
+        preprocessor=None,
+        tokenizer=None,
+        analyzer="word",
+        stop_words=None,
+        token_pattern=_DEFAULT_TOKEN_PATTERN,
+        ngram_range=(1, 1),
+        max_df=1.0,
+        min_df=1,
+        max_features=None,
+        vocabulary=None,
+        binary=False,
+        dtype=np.float64,
+        norm="l2",
+        use_idf=True,
+        smooth_idf=True,
+        sublinear_tf=False,
+        stemming=False,
+    ):
+        super().__init__(
+            input=input,
+            encoding=encoding,
+            decode_error=decode_error,
+            strip_accents=strip_accents,
+            lowercase=lowercase,
+            preprocessor=preprocessor,
+            tokenizer=tokenizer,
+            analyzer=analyzer,
+            stop_words=stop_words,
+            token_pattern=token_pattern,
+            ngram_range=ngram_range,
+            max_df=max_df,
+            min_df=min_df,
+            max_features=max_features,
+            vocabulary=vocabulary,
+            binary=binary,
+            dtype=dtype,
+            norm=norm,
+            use_idf=use_idf,
+            smooth_idf=smooth_idf,
+            sublinear_tf=sublinear_tf,
+        )
+        self.stemming = stemming
 
     def __getstate__(self) -> dict:
         state = dict(super().__getstate__())  # a copy: the parent's may be the instance's own dict
@@ -112,6 +175,8 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
         self._check_supported()
         if counts.ngram_range != tuple(self.ngram_range):
             raise ValueError(f"counts of {counts.ngram_range}-grams cannot fit {self.ngram_range}-grams")
+        if counts.stemming != self.stemming:
+            raise ValueError(f"counts with stemming={counts.stemming} cannot fit stemming={self.stemming}")
         self._check_params()
         self._warn_for_unused_params()
         self._validate_vocabulary()
@@ -121,7 +186,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
             norm=self.norm, use_idf=self.use_idf, smooth_idf=self.smooth_idf, sublinear_tf=self.sublinear_tf
         )
         self.idf_ = _idf(counts.documents, frequencies, self.smooth_idf, self.dtype)
-        self._index_vocabulary()
+        self._index_vocabulary(counts.word_forms())
         return self
 
     def _documents(self, raw_documents: Iterable[str | bytes]) -> list[str]:
@@ -135,7 +200,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
     def _counted(self, raw_documents: Iterable[str | bytes]) -> NgramCounts:
         self._validate_params()
         self._check_supported()
-        counts = NgramCounts(tuple(self.ngram_range))
+        counts = NgramCounts(tuple(self.ngram_range), stemming=self.stemming)
         counts.add(self._documents(raw_documents))
         return counts
 
@@ -148,12 +213,22 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
             raise ValueError(f"word n-grams can be at most {_MAX_ORDER} words long")
 
     def build_tokenizer(self):
-        """:func:`~classifier.model.tokens.word_tokens` for the default token pattern, else the parent's."""
-        if self.tokenizer is None and self.token_pattern == _DEFAULT_TOKEN_PATTERN:
+        """:func:`~classifier.model.tokens.word_tokens` for the default token pattern, else the parent's;
+        with ``stemming``, each form fitted as a token spelled otherwise is given as that spelling."""
+        if self.tokenizer is not None or self.token_pattern != _DEFAULT_TOKEN_PATTERN:
+            return super().build_tokenizer()
+        if not self.merged_forms:
             return word_tokens
-        return super().build_tokenizer()
+        spelled = self.merged_forms.get
+        return lambda text: [spelled(token, token) for token in word_tokens(text)]
 
-    def _index_vocabulary(self) -> None:
+    @property
+    def merged_forms(self) -> dict[str, str]:
+        """Each form the fitted tables count as a token spelled otherwise → that spelling (none unless
+        fitted with ``stemming``)."""
+        return self.__dict__.get("word_forms_", {}) if self.stemming else {}
+
+    def _index_vocabulary(self, word_forms: dict[str, str]) -> None:
         for name in _DERIVED:  # a refit's vocabulary needs its own tables
             self.__dict__.pop(name, None)
         self._analysis_at_fit = self._analysis_of(self)
@@ -169,7 +244,9 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
                 key = key * base + ids[word]
             keys.setdefault(len(words), []).append(key)
             columns.setdefault(len(words), []).append(column)
-        self.token_ids_ = ids | {SEPARATOR: SEPARATOR_ID}
+        self.word_forms_ = {form: spelled for form, spelled in word_forms.items() if spelled in ids}
+        forms = {form: ids[spelled] for form, spelled in self.word_forms_.items()}
+        self.token_ids_ = ids | forms | {SEPARATOR: SEPARATOR_ID}
         self.unigram_columns_ = np.full(base, -1, dtype=np.int64)
         self.unigram_columns_[keys.get(1, [])] = columns.get(1, [])
         self.ngram_keys_, self.ngram_columns_ = {}, {}
