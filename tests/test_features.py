@@ -93,6 +93,12 @@ def test_features_name_their_channel():
     assert {name.split("__")[0] for name in names} == {"text", "headline", "chars"}
 
 
+def test_a_headline_of_weight_zero_has_no_channel_of_its_own():
+    features = build_features(FeatureSettings(min_df=1, headline_weight=0))
+    features.fit(as_input(TRAIN[:4], ["teaser text"] * 4))
+    assert {name.split("__")[0] for name in features.get_feature_names_out()} == {"text"}
+
+
 def test_profiles_name_their_settings():
     assert FeatureSettings().profile == "fast"
     assert PROFILES["accurate"].char_ngrams is not None and PROFILES["accurate"].profile == "accurate"
@@ -105,9 +111,10 @@ def test_profiles_name_their_settings():
         FeatureSettings(min_df=1),
         FeatureSettings(min_df=2, max_features=9),
         FeatureSettings(min_df=1, stemming=True),
+        FeatureSettings(min_df=1, headline_weight=0),
         FeatureSettings(char_ngrams=(2, 3)),
     ],
-    ids=["words", "words-capped", "words-stemmed", "chars"],
+    ids=["words", "words-capped", "words-stemmed", "text-only", "chars"],
 )
 def test_fitting_in_parts_gives_the_unions_matrix_and_reports_each_part(settings, monkeypatch):
     monkeypatch.setattr(batch_features, "PART_ROWS", 3)

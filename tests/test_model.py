@@ -4,10 +4,14 @@ import copy
 
 import numpy as np
 import pytest
+from conftest import assert_contributions_add_up
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from classifier.inputs.datasets import LabeledData
+from classifier.model.features import FeatureSettings
 from classifier.model.topic_model import LabelScore, Prediction
+from classifier.training import TrainingSettings, train
 
 
 def test_predicts_the_obvious_topic_of_each_kind(tiny_model):
@@ -174,3 +178,34 @@ def test_result_shape_rounds_every_listed_score(tiny_model):
         result = prediction.to_dict()
         assert result["labels"] == [{"label": s.label, "score": round(s.score, 6)} for s in prediction.labels]
         assert result["score"] == round(prediction.score, 6) == result["labels"][0]["score"]
+
+
+def _spelling_model(headline_weight: float):
+    """A stemming model whose two channels spell "rate" apart: headlines write "rate", teasers "rates"."""
+    data = LabeledData()
+    for number in range(10):
+        data.headlines.append(f"Bank {number} holds rate")
+        data.teasers.append("Rates steady; rates firm; lenders keep rates.")
+        data.labels.append(("finance",))
+        data.headlines.append(f"Club {number} wins cup")
+        data.teasers.append("The club won the final.")
+        data.labels.append(("sport",))
+    settings = FeatureSettings(min_df=1, stemming=True, headline_weight=headline_weight)
+    return train(data, TrainingSettings(features=settings, validation_fraction=0.0)).model
+
+
+@pytest.mark.parametrize("headline_weight", [0.5, 0.0])
+def test_a_stemming_models_explanations_name_each_word_once_where_it_occurs(headline_weight):
+    model = _spelling_model(headline_weight)
+    channels = model.pipeline.named_steps["features"].named_transformers_
+    assert ("headline" in channels) is bool(headline_weight)
+    if headline_weight:
+        assert "rate" in channels["headline"].vocabulary_ and "rates" in channels["text"][-1].vocabulary_
+    contributions = model.contributions("Bank holds rate", "Rates steady.", "finance")
+    ngrams = [c.ngram for c in contributions]
+    assert len(ngrams) == len(set(ngrams)) and "rate" not in ngrams
+    fields = {c.ngram: c.field for c in contributions}
+    assert fields["bank"] == "headline" and fields["steady"] == "teaser"
+    assert fields["rates"] == "headline"  # in the headline (as "rate") and the teaser: its first place
+    assert fields["rates rates"] == "headline+teaser"  # "rate" ending the headline, "Rates" the teaser
+    assert_contributions_add_up(model, "Bank holds rate", "Rates steady.")

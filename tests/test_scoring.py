@@ -65,6 +65,13 @@ def starter_stemmed_model():
 
 
 @pytest.fixture(scope="module")
+def starter_text_only_model():
+    """The default model without the headline's own channel (headline weight 0), stemming."""
+    features = FeatureSettings(stemming=True, headline_weight=0.0)
+    return train(_starter_data(False), TrainingSettings(validation_fraction=0.0, features=features)).model
+
+
+@pytest.fixture(scope="module")
 def starter_multilabel_model():
     return train(_starter_data(True), TrainingSettings(validation_fraction=0.0, multilabel=True)).model
 
@@ -73,6 +80,7 @@ def starter_multilabel_model():
     params=[
         "starter_model",
         "starter_stemmed_model",
+        "starter_text_only_model",
         "starter_multilabel_model",
         "tiny_model",
         "tiny_multilabel_model",

@@ -48,13 +48,14 @@ class FeatureCounts:
         self.settings = settings
         self.channels = {
             name: NgramCounts(settings.word_ngrams, stemming=settings.stemming)
-            for name in ("text", "headline")
+            for name, _ in _word_channels(build_features(settings).transformers)
         }
 
     def add(self, rows: np.ndarray) -> None:
         """Count one batch of input rows."""
         self.channels["text"].add(join_headline_and_teaser(rows))
-        self.channels["headline"].add(rows[:, HEADLINE])
+        if "headline" in self.channels:
+            self.channels["headline"].add(rows[:, HEADLINE])
 
     def fitted(self, sample: np.ndarray) -> ColumnTransformer:
         """The feature union with each channel's vocabulary and idf taken from these counts.

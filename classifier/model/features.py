@@ -106,11 +106,11 @@ def _words(settings: FeatureSettings) -> TfidfVectorizer:
 
 def build_features(settings: FeatureSettings) -> ColumnTransformer:
     """The unfitted feature union for ``settings``."""
-    transformers = [
-        ("text", make_pipeline(_joiner(), _words(settings)), [HEADLINE, TEASER]),
-        ("headline", _words(settings), HEADLINE),
-    ]
-    weights = {"text": 1.0, "headline": settings.headline_weight}
+    transformers = [("text", make_pipeline(_joiner(), _words(settings)), [HEADLINE, TEASER])]
+    weights = {"text": 1.0}
+    if settings.headline_weight:  # a channel of weight 0 would be fitted and transformed for nothing
+        transformers.append(("headline", _words(settings), HEADLINE))
+        weights["headline"] = settings.headline_weight
     if settings.char_ngrams is not None:
         chars = TfidfVectorizer(
             analyzer="char_wb",

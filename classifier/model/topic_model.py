@@ -329,8 +329,10 @@ class TopicModel:
     ) -> tuple[Contribution, ...]:
         """Contributions of one row's n-grams, merged across the word feature channels.
 
-        A word n-gram feeds both the ``text`` and the ``headline`` channel; users
-        care about the n-gram, so its two weights are summed (still exact) and it
+        A word n-gram feeds both the ``text`` and the ``headline`` channel (when the
+        headline has a weight); users care about the n-gram, so its two weights are
+        summed (still exact), under the ``text`` channel's spelling of its words
+        (with stemming, each channel spells a word as the form it met most), and it
         is placed where it occurs: ``headline``, ``teaser``, or ``headline+teaser``
         for a bigram spanning the two. Character n-grams keep the field ``chars``.
         """
@@ -338,14 +340,17 @@ class TopicModel:
         row = sparse.csr_matrix(row)
         names = self.feature_names()
         merged: dict[tuple[str, bool], float] = {}
-        in_headline: set[str] = set()
+        words = self.pipeline.named_steps["features"].named_transformers_["text"][-1]
+        respelled = words.merged_forms.get
         for index, weight in zip(row.indices, row.data * coef[row.indices], strict=True):
             channel, ngram = names[index].split("__", 1)
+            if channel == "headline" and words.merged_forms:
+                ngram = " ".join(respelled(word, word) for word in ngram.split(" "))
             key = (ngram, channel == "chars")
             merged[key] = merged.get(key, 0.0) + float(weight)
-            if channel == "headline":
-                in_headline.add(ngram)
-        teaser_ngrams = set(self._word_analyzer()(teaser)) if teaser else set()
+        analyzer = words.build_analyzer()
+        in_headline = set(analyzer(headline))
+        teaser_ngrams = set(analyzer(teaser)) if teaser else set()
         result = []
         for (ngram, is_chars), weight in merged.items():
             if positive_only and weight <= 0:
@@ -359,9 +364,6 @@ class TopicModel:
             result.append(Contribution(ngram, where, weight))
         result.sort(key=lambda contribution: -contribution.weight)
         return tuple(result[:top])
-
-    def _word_analyzer(self):
-        return self.pipeline.named_steps["features"].named_transformers_["headline"].build_analyzer()
 
     def feature_names(self) -> np.ndarray:
         """Names of the feature columns, as ``field__ngram``."""
