@@ -55,7 +55,7 @@ def test_the_candidate_that_scores_best_on_held_out_sources_wins(three_sources, 
         X, targets, three_sources.row_sources, None, TrainingSettings(), steps, candidates
     )
     assert chosen == choice.C and set(choice.scores) == set(candidates)
-    assert choice.scores[1.0] > choice.scores[1e-6] + 0.05
+    assert choice.scores[1.0] > choice.scores[1e-6] + 0.02
     assert steps.seen == [["Choosing C by holding out each source", 6, 6]]
     assert choice.note().startswith("C=1 chosen by holding out each source in turn: mean macro-F1")
 

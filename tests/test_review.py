@@ -13,11 +13,11 @@ from classifier.review import select_for_review, uncertainty
 
 # Words of two topics at once: the tiny model is unsure of these, and calls all but one politics.
 AMBIGUOUS = [
-    "Election result moves bond markets",
-    "Coalition budget cuts pension fund taxes",
-    "Senate votes on stock market rules",
-    "Finance minister wins vote on budget and bank tax",
-    "Minister blames inflation for lost vote",
+    "Senate splits over bond markets",
+    "Government passes bill on share prices",
+    "Parliament passes bill on interest rates",
+    "Coalition cuts pension fund taxes",
+    "Government passes bill on bond markets",
 ]
 
 
@@ -68,15 +68,19 @@ def test_review_spreads_the_queue_over_predicted_topics(tiny_model):
 
 def test_review_drops_near_duplicates_keeping_the_most_uncertain(tiny_model):
     cities = ["Lagos", "Accra", "Nairobi", "Abuja", "Dakar", "Kano"]
-    updates = [f"{AMBIGUOUS[0]}, live update from {city}" for city in cities]
+    updates = [f"{city}: {AMBIGUOUS[0]}" for city in cities]  # one story, datelined six times
     records = _tiny_records() + _records([*updates, *AMBIGUOUS[1:]])
+
+    def updates_in(queue):
+        return sum(row["headline"] in updates for row in queue.rows)
+
     plain = select_for_review(tiny_model, records, 4, dedupe=False, spread=False)
     queue = select_for_review(tiny_model, records, 4)
-    assert sum("live update" in row["headline"] for row in plain.rows) > 1
-    assert sum("live update" in row["headline"] for row in queue.rows) == 1
+    assert updates_in(plain) > 1
+    assert updates_in(queue) == 1
     assert queue.duplicates >= 5
     relaxed = select_for_review(tiny_model, records, 4, similarity=1.0)
-    assert sum("live update" in row["headline"] for row in relaxed.rows) > 1
+    assert updates_in(relaxed) > 1
 
 
 def test_review_pool_stays_bounded_on_a_long_stream(tiny_model):
