@@ -38,6 +38,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MANIFEST_FILE",
     "MODEL_FILE",
+    "READABLE_FORMATS",
     "REPORT_FILE",
     "VALIDATION_FILE",
     "Manifest",
@@ -56,9 +57,12 @@ MANIFEST_FILE = "manifest.json"
 REPORT_FILE = "report.html"
 VALIDATION_FILE = "validation.json"
 # Model files pickle the pipeline's classes by module path; the version changes whenever one of
-# those paths (or the shape of what is pickled) does, so an old file is refused with a clear message
-# instead of failing to unpickle.
-FORMAT_VERSION = 2
+# those paths (or the shape of what is pickled) does, so a file this code cannot read is refused with a
+# clear message instead of failing to unpickle. Format 3 (stemming; the fast vectorizer's own module)
+# still reads format 2: its classes can still be imported by their old paths, and a vectorizer saved
+# without stemming reads as one fitted without it.
+FORMAT_VERSION = 3
+READABLE_FORMATS = (2, 3)
 
 
 class Manifest(BaseModel):
@@ -289,10 +293,11 @@ def read_manifest(model_dir: Path) -> Manifest:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"
         raise ModelError(f"{path}: invalid manifest: {where}: {first['msg']}") from None
-    if manifest.format_version != FORMAT_VERSION:
+    if manifest.format_version not in READABLE_FORMATS:
+        readable = " and ".join(map(str, READABLE_FORMATS))
         raise ModelError(
             f"{path}: model format {manifest.format_version} is not supported "
-            f"(this headline-tagger reads format {FORMAT_VERSION}); retrain the model with this version"
+            f"(this headline-tagger reads formats {readable}); retrain the model with this version"
         )
     return manifest
 

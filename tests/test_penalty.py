@@ -8,7 +8,7 @@ import pytest
 from conftest import tiny_data
 
 from classifier.inputs.datasets import UNKNOWN_SOURCE, SourceSummary
-from classifier.model.features import as_input, build_features
+from classifier.model.features import FeatureSettings, as_input, build_features
 from classifier.penalty import choose_penalty
 from classifier.training import TrainingSettings, train
 
@@ -39,7 +39,9 @@ def three_sources():
 
 
 def _inputs(data):
-    X = build_features(TrainingSettings().features).fit_transform(as_input(data.headlines, data.teasers))
+    # Unstemmed: on these 36 rows stemming brings an all but unfitted SVM within 0.03 of C = 1.
+    features = build_features(FeatureSettings(stemming=False))
+    X = features.fit_transform(as_input(data.headlines, data.teasers))
     return X, np.array([row[0] for row in data.labels], dtype=object)
 
 
@@ -55,7 +57,7 @@ def test_the_candidate_that_scores_best_on_held_out_sources_wins(three_sources, 
         X, targets, three_sources.row_sources, None, TrainingSettings(), steps, candidates
     )
     assert chosen == choice.C and set(choice.scores) == set(candidates)
-    assert choice.scores[1.0] > choice.scores[1e-6] + 0.02
+    assert choice.scores[1.0] > choice.scores[1e-6] + 0.05
     assert steps.seen == [["Choosing C by holding out each source", 6, 6]]
     assert choice.note().startswith("C=1 chosen by holding out each source in turn: mean macro-F1")
 

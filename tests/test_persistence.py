@@ -6,11 +6,13 @@ import pickle
 from pathlib import Path
 
 import joblib
+import numpy as np
 import pytest
 
 from classifier.atomic import write_atomically
 from classifier.errors import ModelError
 from classifier.persistence import (
+    FORMAT_VERSION,
     MANIFEST_FILE,
     MODEL_FILE,
     load_model,
@@ -194,3 +196,29 @@ def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_temporary(tmp_pat
         write_atomically(target, b"newer")
     assert target.read_bytes() == b"new"
     assert [path.name for path in tmp_path.iterdir()] == ["checkpoint.json"]
+
+
+def test_a_model_of_format_2_loads_and_scores_as_the_release_that_saved_it(tmp_path):
+    """tests/fixtures/format2-model: the tiny model saved before stemming and the vectorizer's module."""
+    fixture = Path(__file__).parent / "fixtures" / "format2-model"
+    expected = json.loads((fixture / "expected.json").read_text())
+    model, manifest = load_model(fixture / "model")
+    assert manifest.format_version == 2 and list(model.labels) == expected["labels"]
+    headlines, teasers = zip(*expected["cases"], strict=True)
+    assert model._scorer() is not None  # its fitted tables still serve the fast paths
+    batch = model.scores(list(headlines), list(teasers))
+    assert np.allclose(batch, expected["scores"], rtol=0, atol=1e-7)
+    for (headline, teaser), row in zip(expected["cases"], expected["row_scores"], strict=True):
+        assert np.allclose(model.scores([headline], [teaser])[0], row, rtol=0, atol=1e-7)
+    assert model.predict(["Central bank raises rates"], explain=True)[0].explanations["finance"]
+
+
+@pytest.mark.parametrize("version", [1, 4])
+def test_a_model_of_a_format_this_code_cannot_read_is_refused_before_unpickling(saved, version):
+    manifest = json.loads((saved / MANIFEST_FILE).read_text())
+    assert manifest["format_version"] == FORMAT_VERSION
+    manifest["format_version"] = version
+    (saved / MANIFEST_FILE).write_text(json.dumps(manifest))
+    (saved / MODEL_FILE).write_bytes(b"not a pickle")
+    with pytest.raises(ModelError, match=rf"model format {version} is not supported .*reads formats 2 and 3"):
+        load_model(saved)

@@ -58,15 +58,15 @@ def starter_model():
 
 
 @pytest.fixture(scope="module")
-def starter_stemmed_model():
-    """The default model with the forms of a stem counted as one word."""
-    settings = TrainingSettings(validation_fraction=0.0, features=FeatureSettings(stemming=True))
+def starter_unstemmed_model():
+    """The default model but with every word form its own word, as models saved before stemming."""
+    settings = TrainingSettings(validation_fraction=0.0, features=FeatureSettings(stemming=False))
     return train(_starter_data(False), settings).model
 
 
 @pytest.fixture(scope="module")
 def starter_text_only_model():
-    """The default model without the headline's own channel (headline weight 0), stemming."""
+    """The default model without the headline's own channel (headline weight 0)."""
     features = FeatureSettings(stemming=True, headline_weight=0.0)
     return train(_starter_data(False), TrainingSettings(validation_fraction=0.0, features=features)).model
 
@@ -79,7 +79,7 @@ def starter_multilabel_model():
 @pytest.fixture(
     params=[
         "starter_model",
-        "starter_stemmed_model",
+        "starter_unstemmed_model",
         "starter_text_only_model",
         "starter_multilabel_model",
         "tiny_model",

@@ -109,21 +109,28 @@ def test_counts_fit_only_a_vectorizer_that_stems_as_they_were_counted():
         FastWordTfidfVectorizer().fit_counts(counts)
 
 
-def test_a_vectorizer_saved_before_stemming_existed_still_transforms_as_it_did():
-    fitted = FastWordTfidfVectorizer().fit(DOCUMENTS)
+def test_a_vectorizer_saved_before_stemming_existed_still_transforms_as_it_did(monkeypatch):
+    fitted = FastWordTfidfVectorizer(ngram_range=(1, 2)).fit(DOCUMENTS)
     expected = fitted.transform(DOCUMENTS + UNSEEN)
+    # What the release before saved: no stemming parameter, no merged forms, and the analysis
+    # parameters its tables were fitted for without stemming among them.
     state = fitted.__getstate__()
-    del state["stemming"]
-    del state["word_forms_"]
+    del state["stemming"], state["merged_forms_"]
+    state["_analysis_at_fit"] = state["_analysis_at_fit"][:-1]
     old = FastWordTfidfVectorizer.__new__(FastWordTfidfVectorizer)
     old.__setstate__(state)
     assert old.get_params()["stemming"] is False and old.merged_forms == {}
+
+    def slow(*_):
+        raise AssertionError("the fitted tables were not used")
+
+    monkeypatch.setattr(TfidfVectorizer, "transform", slow)
     assert (old.transform(DOCUMENTS + UNSEEN) != expected).nnz == 0
-    assert old.build_analyzer()("Elections held") == ["elections", "held"]
+    assert old.build_analyzer()("Elections held") == ["elections", "held", "elections held"]
 
 
 def test_without_stemming_no_form_is_merged():
     counts = NgramCounts((1, 1))
     counts.add(DOCUMENTS)
-    assert counts.word_forms() == {}
+    assert counts.merged_forms() == {}
     assert "election" in FastWordTfidfVectorizer().fit(DOCUMENTS).vocabulary_

@@ -6,7 +6,8 @@ Features are a weighted union of
 * ``text``: word n-grams over headline and teaser together (the teaser adds
   the context a short headline lacks);
 * ``headline``: word n-grams over the headline alone, so that words in the
-  headline (what an editor chose to lead with) count extra;
+  headline (what an editor chose to lead with) count extra (left out at a
+  headline weight of 0);
 * optionally ``chars``: character n-grams within word boundaries over both,
   robust to misspellings and inflections but about ten times slower (the
   ``accurate`` profile).

@@ -50,7 +50,14 @@ from classifier.model.features import (
     as_input,
     join_headline_and_teaser,
 )
-from classifier.model.tokens import SEPARATOR, SEPARATOR_ID, UNKNOWN_ID, ByteTokenIds, word_tokens
+from classifier.model.tokens import (
+    SEPARATOR,
+    SEPARATOR_ID,
+    UNKNOWN_ID,
+    ByteTokenIds,
+    ngram_windows,
+    word_tokens,
+)
 from classifier.model.word_tfidf import FastWordTfidfVectorizer
 
 __all__ = ["CompiledScorer", "compile_scorer"]
@@ -173,16 +180,13 @@ class CompiledScorer:
         text_tokens = head_tokens + word_tokens(teaser.lower())
         counts: Counter = Counter()
         for channel in self._channels:
-            tokens = head_tokens if channel.headline_only else text_tokens
-            if channel.vectorizer.merged_forms:
-                spelled = channel.vectorizer.merged_forms.get
-                tokens = [spelled(token, token) for token in tokens]
+            tokens = channel.vectorizer.respelled(head_tokens if channel.headline_only else text_tokens)
             get = channel.vocabulary.get
             for order in channel.orders:
                 if order == 1:
                     counts.update(map(get, tokens))
                 else:
-                    counts.update(map(get, map(" ".join, _windows(tokens, order))))
+                    counts.update(map(get, map(" ".join, ngram_windows(tokens, order))))
         counts.pop(None, None)
         if not counts:
             return self._intercept.copy()
@@ -248,11 +252,6 @@ class CompiledScorer:
         indptr = np.searchsorted(found_rows, np.arange(rows + 1))
         matrix = sparse.csr_matrix((features, columns, indptr), shape=(rows, width))
         return np.asarray(matrix @ self._coef, dtype=np.float64) + self._intercept
-
-
-def _windows(tokens: list[str], order: int):
-    """Every run of ``order`` consecutive tokens, as a tuple."""
-    return zip(*(tokens[start:] for start in range(order)), strict=False)
 
 
 def _clean(text: str) -> str:

@@ -26,7 +26,7 @@ import numpy as np
 
 from classifier.model.ngramindex import NgramIndex
 
-__all__ = ["SEPARATOR", "SEPARATOR_ID", "UNKNOWN_ID", "ByteTokenIds", "word_tokens"]
+__all__ = ["SEPARATOR", "SEPARATOR_ID", "UNKNOWN_ID", "ByteTokenIds", "ngram_windows", "word_tokens"]
 
 SEPARATOR = "\x00"  # between the documents of a batch: no word character, and no token
 SEPARATOR_ID = -2
@@ -51,6 +51,11 @@ _NON_ASCII_NOT_TOKEN = re.compile(r"[^\x00-\x7f](?:(?<=\W)|(?<!\w\w)(?!\w))")
 def word_tokens(text: str) -> list[str]:
     """The tokens of ``text``, in order."""
     return (_ASCII_WORDS if text.isascii() else _WORDS).findall(text)
+
+
+def ngram_windows(tokens: list[str], order: int):
+    """Every run of ``order`` consecutive tokens, as a tuple."""
+    return zip(*(tokens[start:] for start in range(order)), strict=False)
 
 
 class ByteTokenIds:

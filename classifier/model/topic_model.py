@@ -29,6 +29,8 @@ from sklearn.pipeline import Pipeline
 
 from classifier.model.features import as_input
 from classifier.model.scoring import CompiledScorer, compile_scorer
+from classifier.model.tokens import ngram_windows, word_tokens
+from classifier.model.word_tfidf import FastWordTfidfVectorizer
 
 __all__ = ["Contribution", "LabelScore", "Prediction", "TopicModel"]
 
@@ -331,26 +333,28 @@ class TopicModel:
 
         A word n-gram feeds both the ``text`` and the ``headline`` channel (when the
         headline has a weight); users care about the n-gram, so its two weights are
-        summed (still exact), under the ``text`` channel's spelling of its words
-        (with stemming, each channel spells a word as the form it met most), and it
-        is placed where it occurs: ``headline``, ``teaser``, or ``headline+teaser``
-        for a bigram spanning the two. Character n-grams keep the field ``chars``.
+        summed (still exact), and it is placed where it occurs: ``headline``,
+        ``teaser``, or ``headline+teaser`` for a bigram spanning the two. With
+        stemming, each channel spells a feature's words as the forms it met most; the
+        n-gram is named as the row writes it, where it first occurs. Character
+        n-grams keep the field ``chars``.
         """
         coef, _ = self.linear_terms(label)
         row = sparse.csr_matrix(row)
         names = self.feature_names()
         merged: dict[tuple[str, bool], float] = {}
         words = self.pipeline.named_steps["features"].named_transformers_["text"][-1]
-        respelled = words.merged_forms.get
-        for index, weight in zip(row.indices, row.data * coef[row.indices], strict=True):
-            channel, ngram = names[index].split("__", 1)
-            if channel == "headline" and words.merged_forms:
-                ngram = " ".join(respelled(word, word) for word in ngram.split(" "))
-            key = (ngram, channel == "chars")
-            merged[key] = merged.get(key, 0.0) + float(weight)
         analyzer = words.build_analyzer()
         in_headline = set(analyzer(headline))
+        for index, weight in zip(row.indices, row.data * coef[row.indices], strict=True):
+            channel, ngram = names[index].split("__", 1)
+            if channel == "headline":
+                ngram = " ".join(words.respelled(ngram.split(" ")))
+                in_headline.add(ngram)
+            key = (ngram, channel == "chars")
+            merged[key] = merged.get(key, 0.0) + float(weight)
         teaser_ngrams = set(analyzer(teaser)) if teaser else set()
+        as_written = _as_written(words, headline, teaser)
         result = []
         for (ngram, is_chars), weight in merged.items():
             if positive_only and weight <= 0:
@@ -361,7 +365,7 @@ class TopicModel:
                 where = "headline"
             else:
                 where = "teaser" if ngram in teaser_ngrams else "headline+teaser"
-            result.append(Contribution(ngram, where, weight))
+            result.append(Contribution(ngram if is_chars else as_written.get(ngram, ngram), where, weight))
         result.sort(key=lambda contribution: -contribution.weight)
         return tuple(result[:top])
 
@@ -370,3 +374,19 @@ class TopicModel:
         if self._feature_names is None:
             self._feature_names = self.pipeline.named_steps["features"].get_feature_names_out()
         return self._feature_names
+
+
+def _as_written(words: FastWordTfidfVectorizer, headline: str, teaser: str) -> dict[str, str]:
+    """Each word n-gram of the row as the ``words`` channel spells it → as the row writes it (lower-cased,
+    its first occurrence); empty when the channel spells every word as written (no stemming)."""
+    if not words.merged_forms:
+        return {}
+    tokens = word_tokens(f"{headline} {teaser}".lower())
+    spelled = words.respelled(tokens)
+    written: dict[str, str] = {}
+    for order in range(words.ngram_range[0], words.ngram_range[1] + 1):
+        for as_spelled, as_written in zip(
+            ngram_windows(spelled, order), ngram_windows(tokens, order), strict=True
+        ):
+            written.setdefault(" ".join(as_spelled), " ".join(as_written))
+    return written

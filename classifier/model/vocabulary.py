@@ -72,7 +72,7 @@ class NgramCounts:
         """Whether the forms of one English stem are counted as one token."""
         return self._forms.stemming
 
-    def word_forms(self) -> dict[str, str]:
+    def merged_forms(self) -> dict[str, str]:
         """Each word form counted as a token of another spelling → that spelling (none without stemming)."""
         return self._forms.merged()
 

@@ -81,13 +81,13 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
         Token → integer, for every token of some vocabulary n-gram (and the
         document separator → -2); with ``stemming``, every form of it the
         training documents use too.
-    word_forms_
+    merged_forms_
         With ``stemming``: each form of a vocabulary token spelled otherwise → that spelling.
     unigram_columns_
         Column of each token's unigram (-1 when the unigram is not a feature).
     ngram_keys_, ngram_columns_
         Per n-gram order above one, the sorted integer keys of the vocabulary's
-        n-grams (token ids as digits in base ``len(token_ids_)``) and their columns.
+        n-grams (token ids as digits in base ``len(unigram_columns_)``) and their columns.
         The hash tables built from them on first use are not saved with the model.
     """
 
@@ -156,6 +156,13 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
             state.pop(name, None)
         return state
 
+    def __setstate__(self, state: dict) -> None:
+        if "stemming" not in state and "_analysis_at_fit" in state:
+            # Saved before stemming existed: its tables were fitted without it, which the
+            # fast transform must see to take them.
+            state = {**state, "_analysis_at_fit": (*state["_analysis_at_fit"], False)}
+        super().__setstate__(state)
+
     def fit(self, raw_documents: Iterable[str | bytes], y=None):
         """Learn vocabulary and idf as ``TfidfVectorizer`` does, counting n-grams batch by batch."""
         return self.fit_counts(self._counted(raw_documents))
@@ -186,7 +193,7 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
             norm=self.norm, use_idf=self.use_idf, smooth_idf=self.smooth_idf, sublinear_tf=self.sublinear_tf
         )
         self.idf_ = _idf(counts.documents, frequencies, self.smooth_idf, self.dtype)
-        self._index_vocabulary(counts.word_forms())
+        self._index_vocabulary(counts.merged_forms())
         return self
 
     def _documents(self, raw_documents: Iterable[str | bytes]) -> list[str]:
@@ -219,16 +226,20 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
             return super().build_tokenizer()
         if not self.merged_forms:
             return word_tokens
-        spelled = self.merged_forms.get
-        return lambda text: [spelled(token, token) for token in word_tokens(text)]
+        return lambda text: self.respelled(word_tokens(text))
 
     @property
     def merged_forms(self) -> dict[str, str]:
         """Each form the fitted tables count as a token spelled otherwise → that spelling (none unless
         fitted with ``stemming``)."""
-        return self.__dict__.get("word_forms_", {}) if self.stemming else {}
+        return self.__dict__.get("merged_forms_", {}) if self.stemming else {}
 
-    def _index_vocabulary(self, word_forms: dict[str, str]) -> None:
+    def respelled(self, tokens: list[str]) -> list[str]:
+        """``tokens`` as the fitted tables spell them: each merged form as its token's spelling."""
+        spelling = self.merged_forms
+        return [spelling.get(token, token) for token in tokens] if spelling else tokens
+
+    def _index_vocabulary(self, merged_forms: dict[str, str]) -> None:
         for name in _DERIVED:  # a refit's vocabulary needs its own tables
             self.__dict__.pop(name, None)
         self._analysis_at_fit = self._analysis_of(self)
@@ -244,8 +255,8 @@ class FastWordTfidfVectorizer(TfidfVectorizer):
                 key = key * base + ids[word]
             keys.setdefault(len(words), []).append(key)
             columns.setdefault(len(words), []).append(column)
-        self.word_forms_ = {form: spelled for form, spelled in word_forms.items() if spelled in ids}
-        forms = {form: ids[spelled] for form, spelled in self.word_forms_.items()}
+        self.merged_forms_ = {form: spelled for form, spelled in merged_forms.items() if spelled in ids}
+        forms = {form: ids[spelled] for form, spelled in self.merged_forms_.items()}
         self.token_ids_ = ids | forms | {SEPARATOR: SEPARATOR_ID}
         self.unigram_columns_ = np.full(base, -1, dtype=np.int64)
         self.unigram_columns_[keys.get(1, [])] = columns.get(1, [])
