@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 from conftest import TAGGING_DATA
 
-from classifier import settings
 from classifier.cli import main
 from classifier.persistence import load_model
 
@@ -273,19 +272,16 @@ def test_train_no_promote_and_out(runner, tmp_path):
     assert not (tmp_path / "current").exists()
 
 
-_STEMMING_FLAG = "--stemming" if settings.STEMMING else "--no-stemming"
-_NOT_STEMMING_FLAG = "--no-stemming" if settings.STEMMING else "--stemming"
-
-
 @pytest.mark.parametrize(
     ("options", "profile", "char_ngrams", "stemming"),
     [
-        ([], "fast", None, settings.STEMMING),
-        (["--profile", "accurate"], "accurate", [2, 5], settings.STEMMING),
-        (["--profile", "accurate", "--char-ngrams", "none"], "fast", None, settings.STEMMING),
-        (["--char-ngrams", "3,4"], "custom", [3, 4], settings.STEMMING),
-        ([_STEMMING_FLAG], "fast", None, settings.STEMMING),
-        ([_NOT_STEMMING_FLAG], "custom", None, not settings.STEMMING),
+        ([], "fast", None, True),
+        (["--profile", "accurate"], "accurate", [2, 5], False),
+        (["--profile", "accurate", "--char-ngrams", "none", "--stemming"], "fast", None, True),
+        (["--profile", "accurate", "--char-ngrams", "none"], "custom", None, False),
+        (["--char-ngrams", "3,4"], "custom", [3, 4], True),
+        (["--stemming"], "fast", None, True),
+        (["--no-stemming"], "custom", None, False),
     ],
 )
 def test_train_profile_chooses_the_features_and_the_manifest_names_it(
