@@ -40,6 +40,19 @@ lever is measured before it is built into ``train``:
 * ``min-df5``: only words and pairs seen in at least 5 training rows (default 2).
 * ``stop-words``: scikit-learn's English stop words removed from every text: how often an
   outlet writes "the" or "of" says more about its style than its topics.
+* ``stem``: every word replaced by its Snowball (Porter 2) English stem, so "elections",
+  "elected" and "election" are one feature: outlets differ in the forms they write.
+* ``no-nb``: the SVM without naive-Bayes scaling (the reference for ``lsa``).
+* ``lsa``: 300 latent dimensions of the training rows' features (truncated SVD, latent semantic
+  analysis) appended to them, without naive-Bayes scaling: words that share contexts share
+  dimensions, so a word one outlet favours still lands near its topic's.
+* ``dropout``: every training row also trains a second time with a third of its words dropped
+  (each copy half the row's weight): a model that cannot count on any one word leans on more.
+* ``stem-seen``: ``stem`` as a model can do it without stemming while it tags: a held-out
+  outlet's word is taken to its stem only if the training rows have the word in that form;
+  a form they never had is an unknown word, as every unseen word is without stemming.
+* ``min-sources2``, ``min-sources3``: only the words and pairs that at least 2 (3) of the
+  training sources use: what one outlet alone writes is its fingerprint, whatever its topic.
 
 Results go to ``bench/results/outlet-levers.json`` (written after every outlet,
 so an interrupted run continues where it stopped) and ``.txt``.
@@ -57,12 +70,17 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import Stemmer
 from accuracy_report import markdown_table
 from protocols import OUTLETS, SHARED_DATA, leave_one_outlet_out
+from scipy import sparse
+from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.metrics import f1_score
+from sklearn.preprocessing import normalize
 
 from classifier.model.features import PROFILES, as_input, build_features
+from classifier.model.tokens import word_tokens
 from classifier.training import TrainingSettings, _fit_classifier, _targets
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -86,10 +104,18 @@ LEVERS = (
     "teaser-sentence",
     "self-train0.9",
     "self-train0.7",
+    "stem",
+    "stem-seen",
+    "min-sources2",
+    "min-sources3",
+    "no-nb",
+    "lsa",
+    "dropout",
 )
 PENALTIES = {"C0.3": 0.3, "C0.1": 0.1}
 SELF_TRAINING = {"self-train0.9": 0.9, "self-train0.7": 0.7}
 HEADLINE_WEIGHTS = {"hw1": 1.0, "hw0.25": 0.25, "hw0": 0.0}
+MIN_SOURCES = {"min-sources2": 2, "min-sources3": 3}
 _AGENCIES = (
     r"Reuters|AP|AFP|Reuters\.com|Canadian Press|CP|SPACE\.com|Forbes\.com|TechWeb|Ziff Davis|"
     r"washingtonpost\.com|NewsFactor|PC World|eWEEK|Investor's Business Daily|The Motley Fool|"
@@ -112,6 +138,8 @@ FINGERPRINTS = (
 
 
 FIRST_SENTENCE = re.compile(r"(?s).*?(?:[.!?](?=\s+[A-Z\"'])|$)")
+_STEMMER = Stemmer.Stemmer("english")
+UNSEEN = "unseenformxq"
 STOP_WORDS = re.compile(r"\b(?:" + "|".join(sorted(ENGLISH_STOP_WORDS)) + r")\b", re.I)
 
 
@@ -120,6 +148,36 @@ def strip_fingerprints(text: str) -> str:
     for pattern, replacement in FINGERPRINTS:
         text = pattern.sub(replacement, text)
     return text.strip()
+
+
+def _stemmed(text: str, known: set[str] | None = None) -> str:
+    """``text`` as its lower-cased tokens' English stems, one space apart; tokens not ``known``
+    (when given) as a word no vocabulary has."""
+    tokens = word_tokens(text.lower())
+    stems = _STEMMER.stemWords(tokens)
+    if known is not None:
+        stems = [stem if token in known else UNSEEN for token, stem in zip(tokens, stems, strict=True)]
+    return " ".join(stems)
+
+
+def _dropped_words(text: str, generator: np.random.Generator) -> str:
+    """``text`` without a random third of its words."""
+    words = text.split()
+    kept = generator.random(len(words)) >= 1 / 3
+    return " ".join(word for word, keep in zip(words, kept, strict=True) if keep)
+
+
+def _used_by_sources(X, sources: np.ndarray, least: int) -> np.ndarray:
+    """The columns of ``X`` that rows of at least ``least`` distinct ``sources`` use."""
+    used = np.zeros(X.shape[1], dtype=int)
+    for source in np.unique(sources):
+        used += X[sources == source].getnnz(axis=0) > 0
+    return np.flatnonzero(used >= least)
+
+
+def _with_latent(X, latent: TruncatedSVD):
+    """``X`` with its rows' unit-length latent dimensions appended."""
+    return sparse.hstack([X, normalize(latent.transform(X))], format="csr")
 
 
 def _inverse_share_weights(keys: np.ndarray, power: float) -> np.ndarray:
@@ -161,8 +219,21 @@ def run_lever(lever: str, held_out: str) -> dict:
         )
     if "stop-words" in parts:
         texts = [[STOP_WORDS.sub(" ", text) for text in column] for column in texts]
+    if "stem" in parts:
+        texts = [[_stemmed(text) for text in column] for column in texts]
+    if "stem-seen" in parts:
+        seen = {token for column in texts[:2] for text in column for token in word_tokens(text.lower())}
+        texts = [[_stemmed(text) for text in column] for column in texts[:2]] + [
+            [_stemmed(text, seen) for text in column] for column in texts[2:]
+        ]
     headlines, teasers, test_headlines, test_teasers = texts
     weights = np.ones(len(train))
+    if "dropout" in parts:
+        generator = np.random.default_rng(0)
+        headlines = headlines + [_dropped_words(text, generator) for text in headlines]
+        teasers = teasers + [_dropped_words(text, generator) for text in teasers]
+        sources = np.concatenate([sources, sources])
+        weights = np.full(2 * len(train), 0.5)
     if "balance" in parts:
         weights *= _inverse_share_weights(sources, 1.0)
     if "sqrt-class" in parts:
@@ -182,13 +253,25 @@ def run_lever(lever: str, held_out: str) -> dict:
         settings = replace(settings, features=PROFILES["accurate"])
     if "overlap" in parts:
         settings = replace(settings, multilabel=True)
+    if parts & {"no-nb", "lsa"}:
+        settings = replace(settings, naive_bayes=False)
     targets, _ = _targets(train, settings)
+    if "dropout" in parts:
+        targets = np.concatenate([targets, targets])
     features = build_features(settings.features)
     if "adapt" in parts:
         features.fit(as_input(headlines + test_headlines, teasers + test_teasers))
         X = features.transform(as_input(headlines, teasers))
     else:
         X = features.fit_transform(as_input(headlines, teasers), targets)
+    columns = slice(None)
+    for name in parts & set(MIN_SOURCES):
+        columns = _used_by_sources(X, sources, MIN_SOURCES[name])
+        X = X[:, columns]
+    latent = None
+    if "lsa" in parts:
+        latent = TruncatedSVD(n_components=300, random_state=0).fit(X)
+        X = _with_latent(X, latent)
     classifier = _fit_classifier(X, targets, settings, None if np.all(weights == 1) else weights)
     for name in parts & set(SELF_TRAINING):
         answers = classifier.predict_proba(features.transform(as_input(test_headlines, test_teasers)))
@@ -201,7 +284,8 @@ def run_lever(lever: str, held_out: str) -> dict:
         features = build_features(settings.features)
         X = features.fit_transform(as_input(headlines, teasers), targets)
         classifier = _fit_classifier(X, targets, settings, None if np.all(weights == 1) else weights)
-    probabilities = classifier.predict_proba(features.transform(as_input(test_headlines, test_teasers)))
+    test_X = features.transform(as_input(test_headlines, test_teasers))[:, columns]
+    probabilities = classifier.predict_proba(test_X if latent is None else _with_latent(test_X, latent))
     if "priors" in parts:
         probabilities = _move_to_target_priors(probabilities, classifier.predict_proba(X).mean(axis=0))
     labels = _targets(train, settings)[1] if settings.multilabel else classifier.classes_
