@@ -294,10 +294,15 @@ def read_manifest(model_dir: Path) -> Manifest:
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"
         raise ModelError(f"{path}: invalid manifest: {where}: {first['msg']}") from None
     if manifest.format_version not in READABLE_FORMATS:
-        readable = " and ".join(map(str, READABLE_FORMATS))
+        readable = ", ".join(map(str, READABLE_FORMATS[:-1])) + f" and {READABLE_FORMATS[-1]}"
+        remedy = (
+            "upgrade headline-tagger to read it"
+            if manifest.format_version > FORMAT_VERSION
+            else "retrain the model with this version"
+        )
         raise ModelError(
             f"{path}: model format {manifest.format_version} is not supported "
-            f"(this headline-tagger reads formats {readable}); retrain the model with this version"
+            f"(this headline-tagger reads formats {readable}); {remedy}"
         )
     return manifest
 

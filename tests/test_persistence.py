@@ -213,12 +213,15 @@ def test_a_model_of_format_2_loads_and_scores_as_the_release_that_saved_it(tmp_p
     assert model.predict(["Central bank raises rates"], explain=True)[0].explanations["finance"]
 
 
-@pytest.mark.parametrize("version", [1, 4])
-def test_a_model_of_a_format_this_code_cannot_read_is_refused_before_unpickling(saved, version):
+@pytest.mark.parametrize(
+    ("version", "remedy"), [(1, "retrain the model with this version"), (4, "upgrade headline-tagger")]
+)
+def test_a_model_of_a_format_this_code_cannot_read_is_refused_before_unpickling(saved, version, remedy):
     manifest = json.loads((saved / MANIFEST_FILE).read_text())
     assert manifest["format_version"] == FORMAT_VERSION
     manifest["format_version"] = version
     (saved / MANIFEST_FILE).write_text(json.dumps(manifest))
     (saved / MODEL_FILE).write_bytes(b"not a pickle")
-    with pytest.raises(ModelError, match=rf"model format {version} is not supported .*reads formats 2 and 3"):
+    message = rf"model format {version} is not supported .*formats 2 and 3\); {remedy}"
+    with pytest.raises(ModelError, match=message):
         load_model(saved)

@@ -116,8 +116,9 @@ _FEATURE_OPTIONS = ("word_ngrams", "char_ngrams", "headline_weight", "min_df", "
     type=click.Choice(list(settings.PROFILES)),
     default=settings.PROFILE,
     show_default=True,
-    help="Feature set: 'fast' (word n-grams, the default) or 'accurate' (adds character n-grams: "
-    "about a point more accurate, about ten times slower). The options below override it.",
+    help="Feature set: 'fast' (stemmed word n-grams, the default) or 'accurate' (unstemmed words and "
+    "character n-grams: about a point more accurate, about ten times slower). The options below "
+    "override it.",
 )
 @click.option("--word-ngrams", help="Word n-gram range MIN,MAX (at most 3 words).  [default: from --profile]")
 @click.option("--char-ngrams", help="Character n-gram range MIN,MAX, or none.  [default: from --profile]")
