@@ -212,3 +212,23 @@ def test_a_stemming_models_explanations_name_each_word_once_where_it_occurs(head
     assert_contributions_add_up(model, "Bank holds rate", "Rates steady.")
     # Written otherwise again, the same features are named by the new row's words.
     assert "rates" in {c.ngram for c in model.contributions("Banks hold rates", "", "finance")}
+
+
+def test_a_headline_word_only_the_headline_channel_kept_is_named_as_written():
+    # Teasers full of one phrase: capped at 3 n-grams a channel, the text channel keeps only the
+    # phrase's, while the headline channel keeps "tariffs" (its spelling of "tariff").
+    data = LabeledData()
+    for number in range(10):
+        data.headlines += ["Tariffs cut", "Tariff rise"] if number % 2 else ["Tariffs rise", "Tariffs cut"]
+        data.teasers += ["the market the market the market"] * 2
+        data.labels += [("finance",), ("finance",)]
+        data.headlines.append("Cup final")
+        data.teasers.append("the market the market the market")
+        data.labels.append(("sport",))
+    features = FeatureSettings(min_df=1, max_features=3, stemming=True)
+    model = train(data, TrainingSettings(features=features, validation_fraction=0.0)).model
+    channels = model.pipeline.named_steps["features"].named_transformers_
+    assert "tariffs" in channels["headline"].vocabulary_ and "tariffs" not in channels["text"][-1].vocabulary_
+    contributions = model.contributions("Tariff cut", "", "finance")
+    assert {c.ngram: c.field for c in contributions}["tariff"] == "headline"
+    assert_contributions_add_up(model, "Tariff cut", "")

@@ -343,18 +343,20 @@ class TopicModel:
         row = sparse.csr_matrix(row)
         names = self.feature_names()
         merged: dict[tuple[str, bool], float] = {}
-        words = self.pipeline.named_steps["features"].named_transformers_["text"][-1]
-        analyzer = words.build_analyzer()
-        in_headline = set(analyzer(headline))
+        channels = self.pipeline.named_steps["features"].named_transformers_
+        text_words = channels["text"][-1]
+        # Per word channel: each n-gram of the row as the channel spells it → as the row writes it.
+        written = {"text": _as_written(text_words, f"{headline} {teaser}")}
+        if "headline" in channels:
+            written["headline"] = _as_written(channels["headline"], headline)
         for index, weight in zip(row.indices, row.data * coef[row.indices], strict=True):
             channel, ngram = names[index].split("__", 1)
-            if channel == "headline":
-                ngram = " ".join(words.respelled(ngram.split(" ")))
-                in_headline.add(ngram)
+            if channel in written:
+                ngram = written[channel].get(ngram, ngram)
             key = (ngram, channel == "chars")
             merged[key] = merged.get(key, 0.0) + float(weight)
-        teaser_ngrams = set(analyzer(teaser)) if teaser else set()
-        as_written = _as_written(words, headline, teaser)
+        in_headline = set(_as_written(text_words, headline).values())
+        teaser_ngrams = set(_as_written(text_words, teaser).values())
         result = []
         for (ngram, is_chars), weight in merged.items():
             if positive_only and weight <= 0:
@@ -365,7 +367,7 @@ class TopicModel:
                 where = "headline"
             else:
                 where = "teaser" if ngram in teaser_ngrams else "headline+teaser"
-            result.append(Contribution(ngram if is_chars else as_written.get(ngram, ngram), where, weight))
+            result.append(Contribution(ngram, where, weight))
         result.sort(key=lambda contribution: -contribution.weight)
         return tuple(result[:top])
 
@@ -376,12 +378,10 @@ class TopicModel:
         return self._feature_names
 
 
-def _as_written(words: FastWordTfidfVectorizer, headline: str, teaser: str) -> dict[str, str]:
-    """Each word n-gram of the row as the ``words`` channel spells it → as the row writes it (lower-cased,
-    its first occurrence); empty when the channel spells every word as written (no stemming)."""
-    if not words.merged_forms:
-        return {}
-    tokens = word_tokens(f"{headline} {teaser}".lower())
+def _as_written(words: FastWordTfidfVectorizer, text: str) -> dict[str, str]:
+    """Each word n-gram of ``text`` as the ``words`` channel spells it → as ``text`` writes it (lower-cased,
+    its first occurrence); the two are the same but for forms stemming merged."""
+    tokens = word_tokens(text.lower())
     spelled = words.respelled(tokens)
     written: dict[str, str] = {}
     for order in range(words.ngram_range[0], words.ngram_range[1] + 1):
