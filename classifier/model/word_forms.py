@@ -13,6 +13,7 @@ names and explanations read as words ("election", not "elect").
 from __future__ import annotations
 
 import functools
+from itertools import islice
 
 import numpy as np
 
@@ -53,8 +54,8 @@ class WordForms:
         """
         if not self.stemming:
             return form_numbers
-        met = len(self._token_of)
-        fresh = list(self.numbers)[met:]
+        # The forms this batch added are the last ones in: read from the end, not the whole table each batch.
+        fresh = list(islice(reversed(self.numbers), len(self.numbers) - len(self._token_of)))[::-1]
         if fresh:
             stems = _english_stemmer().stemWords(fresh)
             new_tokens = [self._stem_tokens.setdefault(stem, len(self._stem_tokens)) for stem in stems]
